@@ -1,0 +1,52 @@
+"""The exceptions and warnings verdict raises.
+
+Errors that scikit-learn raises as ``ValueError`` stay ``ValueError`` subclasses here, so code
+written against scikit-learn keeps catching them::
+
+    Exception
+    └── VerdictError                     base of everything verdict raises on purpose
+        ├── InvalidInputError(ValueError) an argument is malformed: lengths, NaN, label sets ...
+        │   └── InvalidParameterError     a parameter outside its allowed values
+        └── ConfigurationError            settings or environment cannot be used as given
+
+    UserWarning
+    └── VerdictWarning
+        └── UndefinedMetricWarning        a metric is ill-defined (0/0) and zero_division applies
+
+Every message names the argument, says what was wrong, and ends with how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigurationError",
+    "InvalidInputError",
+    "InvalidParameterError",
+    "UndefinedMetricWarning",
+    "VerdictError",
+    "VerdictWarning",
+]
+
+
+class VerdictError(Exception):
+    """Base class of the errors verdict raises on purpose."""
+
+
+class InvalidInputError(VerdictError, ValueError):
+    """An argument's value cannot be used: wrong length, NaN, unknown labels, bad shape."""
+
+
+class InvalidParameterError(InvalidInputError):
+    """A parameter is outside its allowed values (scikit-learn raises ValueError here too)."""
+
+
+class ConfigurationError(VerdictError):
+    """Settings or the environment cannot be used as given."""
+
+
+class VerdictWarning(UserWarning):
+    """Base class of the warnings verdict emits."""
+
+
+class UndefinedMetricWarning(VerdictWarning):
+    """A metric is ill-defined (a 0/0 ratio) and was set by ``zero_division``."""

@@ -1,0 +1,265 @@
+"""Probabilistic metrics: log loss and the Brier score, on predicted class probabilities.
+
+Unlike scikit-learn, probabilities whose rows do not sum to one are refused, not just warned
+about: a loss computed on them measures nothing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from verdict.errors import InvalidInputError
+from verdict.metrics._validation import (
+    check_same_length,
+    encode,
+    labels_1d,
+    labels_arg,
+    sample_weight_1d,
+    to_numpy,
+    unique_labels,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbaTargets:
+    """``y_true`` as codes into ``classes`` and probabilities as an (n, k) or (n,) array."""
+
+    codes: np.ndarray
+    classes: np.ndarray
+    proba: np.ndarray
+    sample_weight: np.ndarray | None
+
+
+def proba_array(y_proba: Any, name: str = "y_proba") -> np.ndarray:
+    """Probabilities as float32/float64, 1-D or 2-D, finite and within [0, 1]."""
+    p = to_numpy(y_proba, name)
+    if p.dtype.kind not in "biuf":
+        raise InvalidInputError(f"{name} must be numeric probabilities, got dtype {p.dtype}.")
+    if p.dtype not in (np.float32, np.float64):
+        p = p.astype(np.float64)
+    if p.ndim not in (1, 2) or p.shape[0] == 0:
+        raise InvalidInputError(
+            f"{name} must be a non-empty 1-D (positive-class) or 2-D (n_samples, n_classes) "
+            f"array, got shape {p.shape}."
+        )
+    if not np.isfinite(p).all():
+        raise InvalidInputError(
+            f"{name} contains NaN or infinity. To fix: pass finite probabilities."
+        )
+    hi, lo = p.max(), p.min()
+    if hi > 1:
+        raise InvalidInputError(f"{name} contains values greater than 1: {hi}. To fix: pass "
+                                "probabilities (e.g. predict_proba), not decision scores.")
+    if lo < 0:
+        raise InvalidInputError(f"{name} contains values lower than 0: {lo}. To fix: pass "
+                                "probabilities (e.g. predict_proba), not decision scores.")
+    return p
+
+
+def check_rows_sum_to_one(p: np.ndarray, name: str = "y_proba") -> None:
+    """Refuse probability rows that do not sum to one (relative tolerance sqrt(eps))."""
+    sums = p.sum(axis=1)
+    tol = np.sqrt(np.finfo(p.dtype).eps)
+    bad = ~np.isclose(sums, 1.0, rtol=tol)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise InvalidInputError(
+            f"{name} rows must sum to 1, but row {row} sums to {sums[row]:.6g} "
+            f"({int(bad.sum())} rows in all). To fix: pass predicted probabilities "
+            "(predict_proba), or normalise the scores, e.g. with a softmax."
+        )
+
+
+def validate_multiclass_proba(
+    y_true: Any, y_proba: Any, sample_weight: Any, labels: Any
+) -> ProbaTargets:
+    """scikit-learn's multiclass probabilistic checks, with unnormalised rows refused."""
+    p = proba_array(y_proba)
+    yt = labels_1d(y_true, "y_true")
+    n = check_same_length(y_true=yt, y_proba=p)
+    w = sample_weight_1d(sample_weight, n)
+    classes = _classes(yt, labels_arg(labels))
+    codes = encode(yt, classes)
+    if p.ndim == 2 and p.shape[1] > 1:
+        check_rows_sum_to_one(p)
+        if classes.shape[0] != p.shape[1]:
+            raise InvalidInputError(_class_count_message(classes, p.shape[1], labels is None))
+    elif classes.shape[0] != 2:
+        raise InvalidInputError(_class_count_message(classes, 2, labels is None))
+    return ProbaTargets(codes, classes, p.reshape(n, -1) if p.ndim == 2 else p, w)
+
+
+def _classes(yt: np.ndarray, labels: np.ndarray | None) -> np.ndarray:
+    if labels is None:
+        classes = unique_labels(yt)
+    else:
+        classes = np.unique(labels)
+        if classes.shape[0] != labels.shape[0] or not np.all(classes == labels):
+            warnings.warn(
+                f"Labels passed were {labels.tolist()}. But this function assumes labels are "
+                f"ordered lexicographically. Pass the ordered labels={classes.tolist()} and "
+                "ensure that the columns of y_prob correspond to this ordering.",
+                UserWarning,
+                stacklevel=4,
+            )
+        missing = encode(yt, classes) < 0
+        if missing.any():
+            raise InvalidInputError(
+                f"y_true contains values {sorted(set(yt[missing].tolist()))} not belonging to "
+                f"the passed labels {labels.tolist()}. To fix: add them to labels."
+            )
+    if classes.shape[0] == 1:
+        if labels is None:
+            raise InvalidInputError(
+                f"y_true contains only one label ({classes[0]!r}). Please provide the list of "
+                "all expected class labels explicitly through the labels argument."
+            )
+        raise InvalidInputError(
+            f"The labels array needs to contain at least two labels, got {classes.tolist()}."
+        )
+    return classes
+
+
+def _class_count_message(classes: np.ndarray, n_columns: int, inferred: bool) -> str:
+    if inferred:
+        return (
+            f"y_true and y_proba contain different number of classes: {classes.shape[0]} vs "
+            f"{n_columns}. Please provide the true labels explicitly through the labels "
+            f"argument. Classes found in y_true: {classes.tolist()}"
+        )
+    return (
+        "The number of classes in labels is different from that in y_proba "
+        f"({n_columns} columns). Classes found in labels: {classes.tolist()}"
+    )
+
+
+def _average(values: np.ndarray, weights: np.ndarray | None, normalize: bool = True) -> float:
+    if not normalize:
+        return float(values.sum() if weights is None else np.dot(values, weights))
+    return float(np.average(values, weights=weights))
+
+
+def true_class_proba(targets: ProbaTargets) -> np.ndarray:
+    """Probability given to each sample's true class."""
+    p, codes = targets.proba, targets.codes
+    if p.ndim == 1:
+        return np.where(codes == 1, p, 1 - p)
+    if p.shape[1] == 1:
+        return np.where(codes == 1, p[:, 0], 1 - p[:, 0])
+    return np.take_along_axis(p, codes[:, None], axis=1)[:, 0]
+
+
+def log_loss(
+    y_true: Any,
+    y_proba: Any = None,
+    *,
+    normalize: bool = True,
+    sample_weight: Any = None,
+    labels: Any = None,
+    y_pred: Any = "deprecated",
+) -> float:
+    """Cross-entropy (log loss) of predicted probabilities; lower is better.
+
+    ``y_proba`` is (n_samples, n_classes) with columns in sorted label order, or 1-D with the
+    probability of the greater label in a binary problem. Probabilities are clipped to
+    [eps, 1 - eps] of their dtype, as in scikit-learn.
+    """
+    y_proba = _renamed_y_pred(y_proba, y_pred)
+    targets = validate_multiclass_proba(y_true, y_proba, sample_weight, labels)
+    return log_loss_from_targets(targets, normalize)
+
+
+def log_loss_from_targets(targets: ProbaTargets, normalize: bool = True) -> float:
+    """Log loss of validated probabilities."""
+    eps = np.finfo(targets.proba.dtype).eps
+    p_true = np.clip(true_class_proba(targets), eps, 1 - eps)
+    return _average(-np.log(p_true), targets.sample_weight, normalize)
+
+
+def _renamed_y_pred(y_proba: Any, y_pred: Any) -> Any:
+    if isinstance(y_pred, str) and y_pred == "deprecated":
+        if y_proba is None:
+            raise InvalidInputError("y_proba is required. To fix: pass predicted probabilities.")
+        return y_proba
+    if y_proba is not None:
+        raise InvalidInputError(
+            "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba`."
+        )
+    warnings.warn(
+        "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. "
+        "Use `y_proba` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    return y_pred
+
+
+def brier_score_loss(
+    y_true: Any,
+    y_proba: Any,
+    *,
+    sample_weight: Any = None,
+    pos_label: Any = None,
+    labels: Any = None,
+    scale_by_half: bool | str = "auto",
+) -> float:
+    """Mean squared difference between predicted probabilities and the one-hot truth.
+
+    Binary (1-D ``y_proba``, the probability of ``pos_label``) or multiclass (2-D). With
+    ``scale_by_half='auto'`` the binary score is halved so it lies in [0, 1].
+    """
+    p = proba_array(y_proba)
+    if p.ndim == 1 or p.shape[1] == 1:
+        sq, targets_w = _binary_brier_terms(y_true, p.reshape(-1), sample_weight, pos_label)
+        two_columns = True
+    else:
+        targets = validate_multiclass_proba(y_true, p, sample_weight, labels)
+        sq = brier_terms(targets)
+        targets_w, two_columns = targets.sample_weight, p.shape[1] < 3
+    score = _average(sq, targets_w)
+    half = two_columns if scale_by_half == "auto" else bool(scale_by_half)
+    return score * 0.5 if half else score
+
+
+def brier_terms(targets: ProbaTargets) -> np.ndarray:
+    """Per-sample squared distance between the probability row and the one-hot truth."""
+    p = targets.proba
+    if p.ndim == 1 or p.shape[1] == 1:
+        y = (targets.codes == 1).astype(p.dtype)
+        p1 = p.reshape(-1)
+        d0, d1 = (1 - y) - (1 - p1), y - p1
+        return d0 * d0 + d1 * d1
+    sq = p * p
+    rows = np.arange(p.shape[0])
+    sq[rows, targets.codes] = (1 - p[rows, targets.codes]) ** 2
+    return sq.sum(axis=1)
+
+
+def _binary_brier_terms(
+    y_true: Any, p: np.ndarray, sample_weight: Any, pos_label: Any
+) -> tuple[np.ndarray, np.ndarray | None]:
+    yt = labels_1d(y_true, "y_true")
+    n = check_same_length(y_true=yt, y_proba=p)
+    w = sample_weight_1d(sample_weight, n)
+    classes = unique_labels(yt)
+    if classes.shape[0] > 2:
+        raise InvalidInputError(
+            "The type of the target inferred from y_true is multiclass but should be binary "
+            "according to the shape of y_proba. To fix: pass a 2-D y_proba with one column "
+            "per class."
+        )
+    if pos_label is None:
+        if classes.dtype.kind in "US":
+            raise InvalidInputError(
+                f"y_true takes value in {set(classes.tolist())} and pos_label is not "
+                "specified: either make y_true take value in {0, 1} or {-1, 1} or pass "
+                "pos_label explicitly."
+            )
+        standard = [[0, 1], [-1, 1], [0], [-1], [1]]
+        pos_label = 1 if classes.tolist() in standard else classes[-1]
+    codes = (yt == pos_label).astype(np.intp)
+    return brier_terms(ProbaTargets(codes, classes, p, w)), w
