@@ -1,10 +1,12 @@
-"""The root Typer app; command groups register themselves here explicitly, not by import side effect."""
+"""The root Typer app; each command group is added here explicitly, never by import side effect."""
 
 from __future__ import annotations
 
 import typer
 
 from verdict import __version__
+from verdict.cli._demo import demo
+from verdict.cli._evaluate import evaluate
 
 app = typer.Typer(
     name="verdict",
@@ -12,6 +14,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
 )
 
 
@@ -24,11 +27,18 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     version: bool = typer.Option(
-        False, "--version", help="Print the version and exit.", callback=_print_version,
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_print_version,
         is_eager=True,
     ),
 ) -> None:
     """verdict: honest metrics, our own estimators, and deployment you can trust."""
+
+
+app.command("evaluate")(evaluate)
+app.command("demo")(demo)
 
 
 def main() -> None:

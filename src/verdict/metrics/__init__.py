@@ -1,7 +1,8 @@
 """Classification metrics: scikit-learn's names, signatures and results, computed much faster.
 
 Pure numpy, usable alone: ``from verdict.metrics import roc_auc_score``. Count metrics share
-one weighted bincount (``_confusion``); ranking metrics share one sort per score column.
+one weighted bincount (``_confusion``); ranking metrics share one sort per score column;
+``evaluate`` computes all of them at once.
 """
 
 from verdict.metrics._agreement import (
@@ -13,6 +14,13 @@ from verdict.metrics._agreement import (
     zero_one_loss,
 )
 from verdict.metrics._confusion import confusion_matrix, multilabel_confusion_matrix
+from verdict.metrics._evaluate import evaluate
+from verdict.metrics._evaluation import (
+    ClassMetrics,
+    Evaluation,
+    PrecisionRecallCurve,
+    RocCurve,
+)
 from verdict.metrics._prf import (
     f1_score,
     fbeta_score,
@@ -23,13 +31,24 @@ from verdict.metrics._prf import (
     specificity_score,
 )
 from verdict.metrics._probabilistic import brier_score_loss, log_loss
+from verdict.metrics._ranking import precision_recall_curve, roc_curve
+from verdict.metrics._ranking_multiclass import average_precision_score, roc_auc_score
+from verdict.metrics._report import classification_report
+from verdict.metrics._topk import top_k_accuracy_score
 
 __all__ = [
+    "ClassMetrics",
+    "Evaluation",
+    "PrecisionRecallCurve",
+    "RocCurve",
     "accuracy_score",
+    "average_precision_score",
     "balanced_accuracy_score",
     "brier_score_loss",
+    "classification_report",
     "cohen_kappa_score",
     "confusion_matrix",
+    "evaluate",
     "f1_score",
     "fbeta_score",
     "hamming_loss",
@@ -37,9 +56,13 @@ __all__ = [
     "log_loss",
     "matthews_corrcoef",
     "multilabel_confusion_matrix",
+    "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
     "recall_score",
+    "roc_auc_score",
+    "roc_curve",
     "specificity_score",
+    "top_k_accuracy_score",
     "zero_one_loss",
 ]

@@ -158,8 +158,9 @@ def kappa_from_matrix(confusion: np.ndarray, weights: str | None, undefined: flo
     sum0, sum1 = confusion.sum(axis=0), confusion.sum(axis=1)
     total = sum0.sum()
     if total == 0:
-        _warn_kappa("`y2` contains no labels that are present in both `y1` and `labels`.",
-                    undefined)
+        _warn_kappa(
+            "`y2` contains no labels that are present in both `y1` and `labels`.", undefined
+        )
         return undefined
     expected = np.outer(sum0, sum1) / total
     grid = np.zeros((n_classes, n_classes)) + np.arange(n_classes)

@@ -63,7 +63,7 @@ class JointCounts:
         return self.weighted.sum()
 
     def select(self, labels: np.ndarray) -> np.ndarray:
-        """The weighted matrix restricted to ``labels`` (in that order; absent labels give zeros)."""
+        """The weighted matrix over ``labels`` in that order; absent labels give zeros."""
         pos = index_of(labels, self.labels)
         out = np.zeros((labels.shape[0], labels.shape[0]), dtype=self.weighted.dtype)
         ok = pos >= 0

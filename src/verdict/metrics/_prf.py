@@ -181,8 +181,17 @@ def prfs_from_counts(
 
 
 def _one_of_prfs(
-    which: int, warn: str, func: str, y_true: Any, y_pred: Any, labels: Any, pos_label: Any,
-    average: str | None, sample_weight: Any, zero_division: Any, beta: float = 1.0,
+    which: int,
+    warn: str,
+    func: str,
+    y_true: Any,
+    y_pred: Any,
+    labels: Any,
+    pos_label: Any,
+    average: str | None,
+    sample_weight: Any,
+    zero_division: Any,
+    beta: float = 1.0,
 ) -> Any:
     """Entry ``which`` of precision_recall_fscore_support, warning only about ``warn``."""
     zero_division_value(zero_division, func)
@@ -203,8 +212,16 @@ def precision_score(
 ) -> Any:
     """Precision ``tp / (tp + fp)``: of the samples predicted positive, the share that are."""
     return _one_of_prfs(
-        0, "precision", "precision_score", y_true, y_pred, labels, pos_label, average,
-        sample_weight, zero_division,
+        0,
+        "precision",
+        "precision_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
     )
 
 
@@ -220,8 +237,16 @@ def recall_score(
 ) -> Any:
     """Recall (sensitivity) ``tp / (tp + fn)``: of the positive samples, the share found."""
     return _one_of_prfs(
-        1, "recall", "recall_score", y_true, y_pred, labels, pos_label, average,
-        sample_weight, zero_division,
+        1,
+        "recall",
+        "recall_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
     )
 
 
@@ -239,8 +264,17 @@ def fbeta_score(
     """F-beta: the weighted harmonic mean of precision and recall; beta > 1 favours recall."""
     beta = _check_beta(beta, "fbeta_score")
     return _one_of_prfs(
-        2, "f-score", "fbeta_score", y_true, y_pred, labels, pos_label, average,
-        sample_weight, zero_division, beta,
+        2,
+        "f-score",
+        "fbeta_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
+        beta,
     )
 
 
@@ -256,8 +290,16 @@ def f1_score(
 ) -> Any:
     """F1: the harmonic mean of precision and recall, ``2 tp / (2 tp + fp + fn)``."""
     return _one_of_prfs(
-        2, "f-score", "f1_score", y_true, y_pred, labels, pos_label, average,
-        sample_weight, zero_division,
+        2,
+        "f-score",
+        "f1_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
     )
 
 
@@ -291,8 +333,9 @@ def specificity_from_counts(
     negatives, support = tn + fp, tp + fn
     if average == "micro":
         tn, negatives = np.atleast_1d(tn.sum()), np.atleast_1d(negatives.sum())
-    spec = prf_divide(tn, negatives, "specificity", "negative", average, ("specificity",),
-                      zero_division)
+    spec = prf_divide(
+        tn, negatives, "specificity", "negative", average, ("specificity",), zero_division
+    )
     if average is None:
         return spec
     return nan_average(spec, support if average == "weighted" else None)
@@ -313,12 +356,20 @@ def jaccard_score(
     zero_division_value(zero_division, func)
     joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
     wanted = set_wise_labels(joint, average, labels, pos_label, func)
-    tp, fp, fn, _ = class_counts(joint, wanted)
+    return jaccard_from_counts(joint, wanted, average, zero_division)
+
+
+def jaccard_from_counts(
+    joint: JointCounts, labels: np.ndarray | None, average: str | None, zero_division: Any
+) -> Any:
+    """The arithmetic of jaccard_score on already counted pairs."""
+    tp, fp, fn, _ = class_counts(joint, labels)
     numerator, denominator = tp, tp + fp + fn
     if average == "micro":
         numerator, denominator = np.atleast_1d(tp.sum()), np.atleast_1d(denominator.sum())
-    jaccard = prf_divide(numerator, denominator, "jaccard", "true or predicted", average,
-                         ("jaccard",), zero_division)
+    jaccard = prf_divide(
+        numerator, denominator, "jaccard", "true or predicted", average, ("jaccard",), zero_division
+    )
     if average is None:
         return jaccard
     weights = None

@@ -52,11 +52,15 @@ def proba_array(y_proba: Any, name: str = "y_proba") -> np.ndarray:
         )
     hi, lo = p.max(), p.min()
     if hi > 1:
-        raise InvalidInputError(f"{name} contains values greater than 1: {hi}. To fix: pass "
-                                "probabilities (e.g. predict_proba), not decision scores.")
+        raise InvalidInputError(
+            f"{name} contains values greater than 1: {hi}. To fix: pass "
+            "probabilities (e.g. predict_proba), not decision scores."
+        )
     if lo < 0:
-        raise InvalidInputError(f"{name} contains values lower than 0: {lo}. To fix: pass "
-                                "probabilities (e.g. predict_proba), not decision scores.")
+        raise InvalidInputError(
+            f"{name} contains values lower than 0: {lo}. To fix: pass "
+            "probabilities (e.g. predict_proba), not decision scores."
+        )
     return p
 
 

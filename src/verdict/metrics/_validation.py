@@ -219,7 +219,9 @@ def zero_division_value(zero_division: Any, func: str) -> float:
     )
 
 
-def labels_arg(labels: Sequence[Any] | np.ndarray | None, name: str = "labels") -> np.ndarray | None:
+def labels_arg(
+    labels: Sequence[Any] | np.ndarray | None, name: str = "labels"
+) -> np.ndarray | None:
     """Validate an explicit ``labels`` argument: 1-D and non-empty."""
     if labels is None:
         return None

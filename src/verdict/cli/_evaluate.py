@@ -1,0 +1,97 @@
+"""``verdict evaluate``: score predictions stored in a CSV or Parquet file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
+import typer
+
+from verdict.cli._output import console, domain_errors
+from verdict.data import read_table
+from verdict.errors import InvalidInputError
+from verdict.metrics import evaluate as evaluate_metrics
+
+
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file of predictions.")],
+    true: Annotated[str, typer.Option("--true", help="Column with the true labels.")],
+    pred: Annotated[
+        str | None, typer.Option("--pred", help="Column with predicted labels.")
+    ] = None,
+    score: Annotated[
+        list[str] | None,
+        typer.Option("--score", help="Score column; repeat once per class, in label order."),
+    ] = None,
+    proba_prefix: Annotated[
+        str | None,
+        typer.Option("--proba-prefix", help="Columns PREFIX<label> hold each class's probability."),
+    ] = None,
+    weight: Annotated[str | None, typer.Option("--weight", help="Sample-weight column.")] = None,
+    decision: Annotated[
+        bool, typer.Option("--decision", help="Scores are decision values, not probabilities.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+) -> None:
+    """Evaluate predictions: counts, ranking and probabilistic metrics, per class and averaged."""
+    with domain_errors():
+        table = read_table(file)
+        _require_columns(table, [true, pred, weight, *(score or [])])
+        if score and proba_prefix:
+            raise InvalidInputError("Pass either --score or --proba-prefix, not both.")
+        y_score, labels = _scores(table, true, score, proba_prefix)
+        result = evaluate_metrics(
+            table[true].to_numpy(),
+            None if pred is None else table[pred].to_numpy(),
+            y_score,
+            labels=labels,
+            sample_weight=None if weight is None else table[weight].to_numpy(),
+            proba=not decision,
+        )
+    if as_json:
+        typer.echo(result.to_json())
+    else:
+        console.print(result)
+
+
+def _require_columns(table: pd.DataFrame, columns: list[str | None]) -> None:
+    missing = [c for c in columns if c is not None and c not in table.columns]
+    if missing:
+        raise InvalidInputError(
+            f"Column(s) {missing} not found. The file has: {list(table.columns)}. "
+            "To fix: check the column names (they are case-sensitive)."
+        )
+
+
+def _scores(
+    table: pd.DataFrame, true: str, score: list[str] | None, prefix: str | None
+) -> tuple[np.ndarray | None, list | None]:
+    if score:
+        values = table[score].to_numpy(dtype=np.float64)
+        return (values[:, 0] if len(score) == 1 else values), None
+    if not prefix:
+        return None, None
+    columns = [c for c in table.columns if str(c).startswith(prefix)]
+    if not columns:
+        raise InvalidInputError(
+            f"No column starts with {prefix!r}. To fix: pass the prefix of the probability "
+            "columns, e.g. --proba-prefix proba_ for proba_<class> columns."
+        )
+    suffixes = [str(c)[len(prefix) :] for c in columns]
+    labels = _labels_like(suffixes, table[true])
+    return table[columns].to_numpy(dtype=np.float64), labels
+
+
+def _labels_like(suffixes: list[str], truth: pd.Series) -> list:
+    """Turn column suffixes into labels of the same type as the true-label column."""
+    if truth.dtype.kind in "iub":
+        try:
+            return [truth.dtype.type(int(s)) for s in suffixes]
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"Probability columns end in {suffixes} but the true labels are numbers. "
+                "To fix: name the columns PREFIX<label> with the numeric label."
+            ) from exc
+    return suffixes
