@@ -19,7 +19,7 @@ from verdict.metrics._confusion import (
     joint_counts,
     validate_targets,
 )
-from verdict.metrics._validation import check_choice
+from verdict.metrics._validation import check_choice, check_flag
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray | None) -> float:
@@ -42,6 +42,7 @@ def accuracy_score(
     y_true: Any, y_pred: Any, *, normalize: bool = True, sample_weight: Any = None
 ) -> float:
     """Share of exact matches (``normalize=False``: their count or summed weight)."""
+    check_flag("normalize", normalize, "accuracy_score")
     targets = validate_targets(y_true, y_pred, sample_weight)
     correct = _correct(targets)
     if normalize:
@@ -55,6 +56,7 @@ def zero_one_loss(
     y_true: Any, y_pred: Any, *, normalize: bool = True, sample_weight: Any = None
 ) -> float:
     """Share (or count) of misclassified samples: ``1 - accuracy``."""
+    check_flag("normalize", normalize, "zero_one_loss")
     targets = validate_targets(y_true, y_pred, sample_weight)
     correct = _correct(targets)
     if normalize:
@@ -75,6 +77,7 @@ def balanced_accuracy_score(
     y_true: Any, y_pred: Any, *, sample_weight: Any = None, adjusted: bool = False
 ) -> float:
     """Mean recall over the classes of ``y_true``; ``adjusted`` rescales chance to zero."""
+    check_flag("adjusted", adjusted, "balanced_accuracy_score")
     cm = confusion_matrix(y_true, y_pred, sample_weight=sample_weight)
     return balanced_accuracy_from_matrix(cm, adjusted)
 
@@ -86,11 +89,11 @@ def balanced_accuracy_from_matrix(cm: np.ndarray, adjusted: bool = False) -> flo
     if np.isnan(per_class).any():
         warnings.warn("y_pred contains classes not in y_true", UserWarning, stacklevel=3)
         per_class = per_class[~np.isnan(per_class)]
-    score = float(np.mean(per_class))
+    score = np.mean(per_class)  # numpy scalar: adjusting one class gives nan/-inf, not a raise
     if adjusted:
         chance = 1 / per_class.shape[0]
         score = (score - chance) / (1 - chance)
-    return score
+    return float(score)
 
 
 def matthews_corrcoef(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:

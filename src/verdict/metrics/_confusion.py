@@ -16,6 +16,7 @@ from verdict.errors import InvalidInputError
 from verdict.metrics._validation import (
     SMALL_RANGE,
     check_choice,
+    check_flag,
     check_label_types,
     check_same_length,
     encode,
@@ -193,6 +194,8 @@ def _normalize(cm: np.ndarray, normalize: str | None) -> np.ndarray:
 def class_counts(joint: JointCounts, labels: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Per-class one-vs-rest (tp, fp, fn, tn) for ``labels`` (all present labels when None)."""
     w = joint.weighted
+    if w is not joint.counts:  # weighted sums are float, even for integer weights (sklearn's)
+        w = w.astype(np.float64, copy=False)
     diag, pred_sum, true_sum = np.diagonal(w), w.sum(axis=0), w.sum(axis=1)
     total = w.sum()
     if labels is not None:
@@ -225,6 +228,7 @@ def multilabel_confusion_matrix(
     Same as ``sklearn.metrics.multilabel_confusion_matrix`` for binary and multiclass inputs
     (multilabel indicator matrices are out of scope); ``labels`` may name absent classes.
     """
+    check_flag("samplewise", samplewise, "multilabel_confusion_matrix")
     if samplewise:
         raise InvalidInputError(
             "Samplewise metrics are not available outside of multilabel classification. "

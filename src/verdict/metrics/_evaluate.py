@@ -297,9 +297,15 @@ def _probabilistic_metrics(
     classes: np.ndarray,
     parts: dict,
 ) -> None:
-    p = proba_array(scores, "y_score")
-    if p.ndim == 2:
-        check_rows_sum_to_one(p, "y_score")
+    try:
+        p = proba_array(scores, "y_score")
+        if p.ndim == 2:
+            check_rows_sum_to_one(p, "y_score")
+    except InvalidInputError as exc:
+        raise InvalidInputError(
+            f"{exc} If y_score holds decision scores rather than probabilities, pass "
+            "proba=False to skip log loss and the Brier score."
+        ) from exc
     targets = ProbaTargets(codes, classes, p, w)
     parts["log_loss"] = log_loss_from_targets(targets)
     brier = float(np.average(brier_terms(targets), weights=w))

@@ -21,7 +21,12 @@ from verdict.metrics._confusion import (
     joint_counts,
     validate_targets,
 )
-from verdict.metrics._validation import check_choice, labels_arg, zero_division_value
+from verdict.metrics._validation import (
+    check_choice,
+    check_pos_label,
+    labels_arg,
+    zero_division_value,
+)
 
 AVERAGES = [None, "binary", "micro", "macro", "weighted", "samples"]
 _WARN_ALL = ("precision", "recall", "f-score")
@@ -32,6 +37,7 @@ def set_wise_labels(
 ) -> np.ndarray | None:
     """Resolve which labels a set-wise metric reports on, as scikit-learn does."""
     check_choice("average", average, AVERAGES, func)
+    check_pos_label(pos_label, func)
     if average == "samples":
         raise InvalidInputError(
             "Samplewise metrics are not available outside of multilabel classification. "
@@ -44,8 +50,8 @@ def set_wise_labels(
                 "Target is multiclass but average='binary'. Please choose another average "
                 "setting, one of [None, 'micro', 'macro', 'weighted']."
             )
-        found = index_of(np.asarray([pos_label]), present)[0] >= 0
-        if not found and present.shape[0] >= 2:
+        found = pos_label is not None and index_of(np.asarray([pos_label]), present)[0] >= 0
+        if not found and (present.shape[0] >= 2 or pos_label is None):
             raise InvalidInputError(
                 f"pos_label={pos_label!r} is not a valid label. It should be one of "
                 f"{present.tolist()}. To fix: pass pos_label set to the positive class."

@@ -14,6 +14,8 @@ import numpy as np
 
 from verdict.errors import InvalidInputError
 from verdict.metrics._validation import (
+    check_flag,
+    check_pos_label,
     check_same_length,
     encode,
     labels_1d,
@@ -172,6 +174,7 @@ def log_loss(
     probability of the greater label in a binary problem. Probabilities are clipped to
     [eps, 1 - eps] of their dtype, as in scikit-learn.
     """
+    check_flag("normalize", normalize, "log_loss")
     y_proba = _renamed_y_pred(y_proba, y_pred)
     targets = validate_multiclass_proba(y_true, y_proba, sample_weight, labels)
     return log_loss_from_targets(targets, normalize)
@@ -216,6 +219,8 @@ def brier_score_loss(
     Binary (1-D ``y_proba``, the probability of ``pos_label``) or multiclass (2-D). With
     ``scale_by_half='auto'`` the binary score is halved so it lies in [0, 1].
     """
+    check_pos_label(pos_label, "brier_score_loss")
+    check_flag("scale_by_half", scale_by_half, "brier_score_loss", ("auto",))
     p = proba_array(y_proba)
     if p.ndim == 1 or p.shape[1] == 1:
         sq, targets_w = _binary_brier_terms(y_true, p.reshape(-1), sample_weight, pos_label)
@@ -237,7 +242,7 @@ def brier_terms(targets: ProbaTargets) -> np.ndarray:
         p1 = p.reshape(-1)
         d0, d1 = (1 - y) - (1 - p1), y - p1
         return d0 * d0 + d1 * d1
-    sq = p * p
+    sq = np.multiply(p, p, order="C")  # row sums in C order, as sklearn sums (rounding)
     rows = np.arange(p.shape[0])
     sq[rows, targets.codes] = (1 - p[rows, targets.codes]) ** 2
     return sq.sum(axis=1)

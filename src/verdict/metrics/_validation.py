@@ -145,6 +145,11 @@ def sample_weight_1d(sample_weight: Any, n_samples: int) -> np.ndarray | None:
         raise InvalidInputError(
             "sample_weight contains NaN or infinity. To fix: pass finite weights."
         )
+    if not w.any():
+        raise InvalidInputError(
+            "sample_weight is all zeros, so every sample would be ignored. To fix: pass at "
+            "least one non-zero weight."
+        )
     return w
 
 
@@ -202,6 +207,26 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any], func: str) -> No
         raise InvalidParameterError(
             f"The {name!r} parameter of {func} must be one of {{{shown}}}. Got {value!r} instead."
         )
+
+
+def check_flag(name: str, value: Any, func: str, options: tuple[str, ...] = ()) -> None:
+    """A boolean parameter (numpy booleans too), or one of the string ``options``."""
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and value in options):
+        return
+    allowed = " or ".join(["a bool", *(repr(o) for o in options)])
+    raise InvalidParameterError(
+        f"The {name!r} parameter of {func} must be {allowed}. Got {value!r} instead."
+    )
+
+
+def check_pos_label(pos_label: Any, func: str) -> None:
+    """``pos_label`` names one class: a number, bool or string (or None where allowed)."""
+    if pos_label is None or isinstance(pos_label, (Real, str, np.bool_)):
+        return
+    raise InvalidParameterError(
+        f"The 'pos_label' parameter of {func} must be a single label (int, float, bool or "
+        f"str) or None. Got {pos_label!r} instead."
+    )
 
 
 def zero_division_value(zero_division: Any, func: str) -> float:

@@ -1,0 +1,42 @@
+"""Each package's __all__ lists exactly its public names, and they all resolve."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import pytest
+
+PACKAGES = ["verdict", "verdict.errors", "verdict.metrics", "verdict.data", "verdict.cli"]
+
+
+@pytest.mark.parametrize("name", PACKAGES)
+def test_all_is_complete_and_resolves(name):
+    module = importlib.import_module(name)
+    exported = set(module.__all__)
+    for attr in exported:
+        assert hasattr(module, attr), f"{name}.__all__ names {attr}, which is missing"
+    public = {
+        attr
+        for attr, value in vars(module).items()
+        if not attr.startswith("_")
+        and not inspect.ismodule(value)
+        and getattr(value, "__module__", name).startswith("verdict")
+    }
+    assert public <= exported, f"{name} has public names missing from __all__: {public - exported}"
+
+
+def test_metrics_signatures_match_sklearn():
+    import sklearn.metrics as skm
+
+    import verdict.metrics as vm
+
+    for attr in vm.__all__:
+        ours = getattr(vm, attr)
+        if not callable(ours) or not hasattr(skm, attr) or inspect.isclass(ours):
+            continue
+        ref = inspect.signature(getattr(skm, attr))
+        mine = inspect.signature(ours)
+        ref_params = [(p.name, p.kind, p.default) for p in ref.parameters.values()]
+        my_params = [(p.name, p.kind, p.default) for p in mine.parameters.values()]
+        assert my_params == ref_params, f"{attr}: {mine} != sklearn {ref}"
