@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
+
+from verdict.metrics._results import plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +107,7 @@ class Evaluation:
         for f in fields(self):
             if f.name in ("roc_curves", "pr_curves") and not curves:
                 continue
-            out[f.name] = _plain(getattr(self, f.name))
+            out[f.name] = plain(getattr(self, f.name))
         return out
 
     def to_json(self, *, curves: bool = False, indent: int | None = 2) -> str:
@@ -135,26 +136,3 @@ class Evaluation:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
-
-
-def _plain(value: Any) -> Any:
-    """Convert numpy values, dataclasses and containers into JSON-able Python types."""
-    if isinstance(value, np.ndarray):
-        return [_plain(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
-    if isinstance(value, dict):
-        return {_key(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    return value
-
-
-def _key(key: Any) -> str | int:
-    if isinstance(key, np.generic):
-        key = key.item()
-    return key if isinstance(key, (str, int)) else str(key)
