@@ -1,0 +1,171 @@
+"""Boundary checks for the logistic estimators: parameters, X, y, sample and class weights.
+
+Every error names the argument, says what was wrong and ends with how to fix it.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import validate_data
+
+from verdict.errors import InvalidInputError, InvalidParameterError
+
+SOLVER_NAMES = ("lbfgs", "newton-cg")
+
+
+def _bad_param(est, name: str, allowed: str, fix: str) -> InvalidParameterError:
+    """The error for a parameter outside its allowed values (scikit-learn's wording)."""
+    value = getattr(est, name)
+    return InvalidParameterError(
+        f"The {name!r} parameter of {type(est).__name__} must be {allowed}. "
+        f"Got {value!r} instead. To fix: {fix}."
+    )
+
+
+def _is_real(value) -> bool:
+    """A real number that is not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _is_int(value) -> bool:
+    """An integer that is not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def check_params(est) -> None:
+    """Check the constructor parameters shared by the logistic estimators."""
+    if not (_is_real(est.C) and est.C > 0):
+        raise _bad_param(est, "C", "a float in the range (0, inf]", "pass e.g. C=1.0")
+    if not (_is_real(est.tol) and est.tol >= 0 and np.isfinite(est.tol)):
+        raise _bad_param(est, "tol", "a float in the range [0, inf)", "pass e.g. tol=1e-4")
+    if not (_is_int(est.max_iter) and est.max_iter >= 1):
+        raise _bad_param(est, "max_iter", "an int in the range [1, inf)", "pass e.g. 100")
+    if not (isinstance(est.solver, str) and est.solver in SOLVER_NAMES):
+        raise _bad_param(est, "solver", f"a str among {set(SOLVER_NAMES)}", "use 'lbfgs'")
+    for name in ("fit_intercept", "warm_start"):
+        if not isinstance(getattr(est, name), bool | np.bool_):
+            raise _bad_param(est, name, "an instance of 'bool'", "pass True or False")
+    if not (_is_int(est.verbose) and est.verbose >= 0):
+        raise _bad_param(est, "verbose", "an int in the range [0, inf)", "pass 0 or 1")
+    cw = est.class_weight
+    if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
+        raise _bad_param(
+            est, "class_weight", "a dict, 'balanced' or None", "map each class to a weight"
+        )
+    if hasattr(est, "n_jobs") and not (est.n_jobs is None or (_is_int(est.n_jobs) and est.n_jobs)):
+        raise _bad_param(est, "n_jobs", "a non-zero int or None", "pass e.g. n_jobs=-1 or None")
+
+
+def _check_finite(X, name: str = "X") -> None:
+    """Raise when ``X`` holds NaN or infinity."""
+    values = X.data if sp.issparse(X) else X
+    if np.isfinite(values.sum()) or np.isfinite(values).all():
+        return
+    n_nan = int(np.isnan(values).sum())
+    n_inf = int(np.isinf(values).sum())
+    raise InvalidInputError(
+        f"Input {name} contains {n_nan} NaN and {n_inf} infinite (inf) value(s); a logistic "
+        f"model needs finite features. To fix: impute or drop the missing values (e.g. "
+        f"sklearn.impute.SimpleImputer in a Pipeline) and clip or drop infinite ones."
+    )
+
+
+def check_features(est, X, *, reset: bool):
+    """Validate ``X`` for prediction (``reset=False``): CSR or dense float, finite."""
+    X = validate_data(
+        est, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32],
+        ensure_all_finite=False,
+    )  # fmt: skip
+    _check_finite(X)
+    return X
+
+
+def check_training_data(est, X, y):
+    """Validate training data; return ``X``, the classes and the integer class codes of ``y``."""
+    X, y = validate_data(
+        est, X, y, accept_sparse="csr", dtype=[np.float64, np.float32], order="C",
+        ensure_all_finite=False,
+    )  # fmt: skip
+    _check_finite(X)
+    check_classification_targets(y)
+    classes, codes = np.unique(y, return_inverse=True)
+    if classes.size < 2:
+        raise InvalidInputError(
+            f"y contains only one class ({_key(classes[0])!r}); a classifier needs at least two "
+            f"classes. To fix: check the labels or the split that produced y (a stratified "
+            f"split keeps every class)."
+        )
+    return X, classes, codes.astype(np.intp, copy=False)
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """Validated sample weights as float64 (ones when None)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    sw = np.asarray(sample_weight, dtype=np.float64)
+    if sw.ndim != 1 or sw.shape[0] != n_samples:
+        raise InvalidInputError(
+            f"sample_weight has shape {sw.shape} but X has {n_samples} samples. To fix: pass "
+            f"one weight per row of X, a 1-d array of shape ({n_samples},)."
+        )
+    if not np.isfinite(sw).all():
+        raise InvalidInputError(
+            "sample_weight contains NaN or infinite values. To fix: pass finite weights."
+        )
+    if (sw < 0).any():
+        raise InvalidInputError(
+            f"sample_weight contains {int((sw < 0).sum())} negative value(s) (min "
+            f"{sw.min():g}). To fix: pass non-negative weights (0 drops a sample)."
+        )
+    if not sw.any():
+        raise InvalidInputError(
+            "sample_weight is zero for every sample. To fix: give at least one sample a "
+            "positive weight."
+        )
+    return sw
+
+
+def _key(label):
+    """A dict key comparable with user keys: numpy scalars become Python scalars."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def class_weight_dict(class_weight: dict, classes: np.ndarray) -> np.ndarray:
+    """Per-class weights from a ``{label: weight}`` dict (1 for labels not listed)."""
+    known = {_key(c): i for i, c in enumerate(classes)}
+    unknown = [k for k in class_weight if _key(k) not in known]
+    if unknown:
+        raise InvalidInputError(
+            f"class_weight has key(s) {unknown!r} that are not classes of y "
+            f"{[_key(c) for c in classes]!r}. To fix: use only labels present in y as keys."
+        )
+    weights = np.ones(classes.size)
+    for label, value in class_weight.items():
+        if not (_is_real(value) and np.isfinite(value) and value >= 0):
+            raise InvalidInputError(
+                f"class_weight[{label!r}] is {value!r}. To fix: use finite weights >= 0."
+            )
+        weights[known[_key(label)]] = value
+    return weights
+
+
+def balanced_weights(codes: np.ndarray, sample_weight: np.ndarray, n_classes: int) -> np.ndarray:
+    """scikit-learn's 'balanced' weights ``total / (n_classes * weighted class count)``."""
+    counts = np.bincount(codes, weights=sample_weight, minlength=n_classes)
+    with np.errstate(divide="ignore"):
+        return np.where(counts > 0, counts.sum() / (n_classes * counts), 0.0)
+
+
+def check_class_totals(total: np.ndarray, classes: np.ndarray) -> None:
+    """Raise when some class has zero total weight: it could not be learned."""
+    empty = classes[total <= 0]
+    if empty.size:
+        raise InvalidInputError(
+            f"The classes {[_key(c) for c in empty]!r} of y have zero total weight after "
+            f"sample_weight and class_weight, so the model cannot learn them. To fix: drop "
+            f"those rows from X and y, or give them positive weight."
+        )
