@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from verdict import __version__
+from verdict.cli._advise import advise
 from verdict.cli._demo import demo
 from verdict.cli._evaluate import evaluate
 
@@ -38,6 +39,7 @@ def _root(
 
 
 app.command("evaluate")(evaluate)
+app.command("advise")(advise)
 app.command("demo")(demo)
 
 

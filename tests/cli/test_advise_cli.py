@@ -1,0 +1,138 @@
+"""`verdict advise`: the recommendation for a file, with costs from flags or a cost table."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from verdict.cli import app
+from verdict.metrics._advice import recommend_metrics
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, ["advise", *map(str, args)])
+
+
+@pytest.fixture
+def binary(tmp_path) -> Path:
+    y = np.repeat(["ham", "spam"], [180, 20])
+    path = tmp_path / "mail.csv"
+    pd.DataFrame({"label": y, "x": np.arange(200)}).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def multiclass(tmp_path) -> Path:
+    y = np.repeat([3, 1, 2], [100, 60, 40])  # integer labels, file order unsorted
+    path = tmp_path / "classes.parquet"
+    pd.DataFrame({"species": y}).to_parquet(path)
+    return path
+
+
+def test_real_process_prints_the_recommendation(binary):
+    result = subprocess.run(
+        [sys.executable, "-m", "verdict.cli", "advise", str(binary), "--target", "label"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "primary: matthews_corrcoef" in result.stdout
+    assert "imbalanced" in result.stdout and "spam" in result.stdout
+
+
+def test_json_matches_the_python_api(binary):
+    result = invoke(binary, "--target", "label", "--cost-fp", 1, "--cost-fn", 10, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    expected = recommend_metrics(
+        pd.read_csv(binary)["label"].to_numpy(), costs={"fp": 1.0, "fn": 10.0}
+    )
+    assert data == json.loads(json.dumps(expected.to_dict()))
+    assert data["primary"] == "expected_cost" and "pos_label='spam'" in data["decision"]
+
+
+def test_pos_label_and_needs_probabilities(binary):
+    result = invoke(binary, "--target", "label", "--pos-label", "ham", "--needs-probabilities")
+    assert result.exit_code == 0, result.stderr
+    assert "primary: log_loss" in result.stdout
+    data = json.loads(invoke(binary, "--target", "label", "--pos-label", "ham", "--json").stdout)
+    assert data["positive_label"] == "ham"
+
+
+def test_cost_matrix_with_row_labels_in_any_order(multiclass, tmp_path):
+    table = tmp_path / "costs.csv"
+    pd.DataFrame({"truth": [2, 3, 1], "3": [5, 0, 1], "1": [1, 1, 0], "2": [0, 1, 1]}).to_csv(
+        table, index=False
+    )
+    result = invoke(multiclass, "--target", "species", "--cost-matrix", table, "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    # sorted order 1, 2, 3: rows and columns reordered from the table's labels
+    sorted_costs = np.array([[0, 1, 1], [1, 0, 5], [1, 1, 0]])
+    y = pd.read_parquet(multiclass)["species"].to_numpy()
+    assert data == json.loads(json.dumps(recommend_metrics(y, costs=sorted_costs).to_dict()))
+    assert data["cost_asymmetry"] == 5
+
+
+def test_square_cost_matrix_rows_follow_the_header(multiclass, tmp_path):
+    table = tmp_path / "costs.csv"
+    pd.DataFrame({"2": [0, 1, 1], "3": [5, 0, 1], "1": [1, 1, 0]}).to_csv(table, index=False)
+    result = invoke(multiclass, "--target", "species", "--cost-matrix", table)
+    assert result.exit_code == 0, result.stderr
+    assert "CostSensitiveDecision" in result.stdout
+    assert "predicting 3 for a true 2" in " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--target", "nope"], "Column 'nope' not found"),
+        (["--target", "label", "--cost-fp", "1"], "Pass both --cost-fp and --cost-fn"),
+        (["--target", "label", "--cost-fp", "1", "--cost-fn", "-2"], "costs['fn']"),
+        (["--target", "label", "--pos-label", "eggs"], "'eggs' is not a class"),
+        (
+            ["--target", "label", "--cost-fp", "1", "--cost-fn", "2", "--cost-matrix", "x.csv"],
+            "not both",
+        ),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(binary, args, message):
+    result = invoke(binary, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith("error:")
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"1": [0, 1], "2": [1, 0]}), "has shape (2, 2) but the target has 3"),
+        (pd.DataFrame({"1": [0, 1, 1], "2": [1, 0, 1], "9": [1, 1, 0]}), "'9' is not a class"),
+        (pd.DataFrame({"1": [0, 1, 1], "2": [1, 0, 1], "3": [-1, 1, 0]}), "negative cost"),
+        (pd.DataFrame({"1": [0, 1, 1], "2": [1, 0, 1], "3": ["a", 1, 0]}), "non-numeric"),
+    ],
+)
+def test_bad_cost_matrix_files(multiclass, tmp_path, frame, message):
+    table = tmp_path / "costs.csv"
+    frame.to_csv(table, index=False)
+    result = invoke(multiclass, "--target", "species", "--cost-matrix", table)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_missing_labels_and_missing_files(tmp_path):
+    path = tmp_path / "gaps.csv"
+    pd.DataFrame({"y": [1, None, 0, 1]}).to_csv(path, index=False)
+    result = invoke(path, "--target", "y")
+    assert result.exit_code == 2 and "1 missing labels" in result.stderr
+    result = invoke(tmp_path / "absent.csv", "--target", "y")
+    assert result.exit_code == 2 and "does not exist" in result.stderr
