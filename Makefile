@@ -26,6 +26,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/metrics.py
+	$(BIN)/python bench/uncertainty.py
+	$(BIN)/python bench/logistic.py
 
 clean:
 	rm -rf $(VENV) .verdict build src/*.egg-info .pytest_cache .ruff_cache

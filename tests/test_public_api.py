@@ -7,7 +7,14 @@ import inspect
 
 import pytest
 
-PACKAGES = ["verdict", "verdict.errors", "verdict.metrics", "verdict.models", "verdict.data", "verdict.cli"]
+PACKAGES = [
+    "verdict",
+    "verdict.errors",
+    "verdict.metrics",
+    "verdict.models",
+    "verdict.data",
+    "verdict.cli",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

@@ -34,9 +34,10 @@ def demo(
     console.print(
         f"Fitted logistic regression on {FEATURES}; held-out predictions in {predictions}.\n"
         f"Evaluating: verdict evaluate {predictions} --true {TARGET} --pred predicted "
-        "--proba-prefix proba_"
+        f"--proba-prefix proba_ --ci --seed {seed}\n"
+        "(each metric with its 95% bootstrap confidence interval: how sure we are)"
     )
-    evaluate(predictions, true=TARGET, pred="predicted", proba_prefix="proba_")
+    evaluate(predictions, true=TARGET, pred="predicted", proba_prefix="proba_", ci=True, seed=seed)
     console.print(Rule("next"))
     console.print(
         f"Try: verdict evaluate {predictions} --true {TARGET} --pred predicted "

@@ -34,6 +34,18 @@ def evaluate(
         bool, typer.Option("--decision", help="Scores are decision values, not probabilities.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    ci: Annotated[
+        bool, typer.Option("--ci", help="Add a bootstrap confidence interval to every metric.")
+    ] = False,
+    confidence: Annotated[
+        float, typer.Option("--confidence", help="Confidence level of the intervals.")
+    ] = 0.95,
+    resamples: Annotated[
+        int, typer.Option("--resamples", help="Bootstrap resamples for --ci.")
+    ] = 1000,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the resampling (default: drawn).")
+    ] = None,
 ) -> None:
     """Evaluate predictions: counts, ranking and probabilistic metrics, per class and averaged."""
     with domain_errors():
@@ -49,6 +61,10 @@ def evaluate(
             labels=labels,
             sample_weight=None if weight is None else table[weight].to_numpy(),
             proba=not decision,
+            ci=ci,
+            confidence=confidence,
+            n_resamples=resamples,
+            random_state=seed,
         )
     if as_json:
         typer.echo(result.to_json())

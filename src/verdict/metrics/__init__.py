@@ -2,7 +2,10 @@
 
 Pure numpy, usable alone: ``from verdict.metrics import roc_auc_score``. Count metrics share
 one weighted bincount (``_confusion``); ranking metrics share one sort per score column;
-``evaluate`` computes all of them at once.
+``evaluate`` computes all of them at once. Beyond scikit-learn: confidence intervals
+(bootstrap, Wilson, Clopper-Pearson, DeLong), paired tests between models (DeLong, McNemar,
+paired bootstrap, Holm-corrected comparisons), calibration error, cost-based thresholds and
+decisions, and advice on which metric fits the problem.
 """
 
 from verdict.metrics._advice import MetricAdvice, recommend_metrics
@@ -14,8 +17,25 @@ from verdict.metrics._agreement import (
     matthews_corrcoef,
     zero_one_loss,
 )
+from verdict.metrics._bootstrap import bootstrap_ci, paired_bootstrap_ci
+from verdict.metrics._calibration import (
+    ReliabilityDiagram,
+    calibration_curve,
+    expected_calibration_error,
+    max_calibration_error,
+    reliability_diagram,
+)
+from verdict.metrics._compare import (
+    AucComparison,
+    ModelComparison,
+    PairwiseComparison,
+    adjust_p_values,
+    compare_models,
+    delong_roc_test,
+)
 from verdict.metrics._confusion import confusion_matrix, multilabel_confusion_matrix
 from verdict.metrics._cost import CostDecisionResult, CostSensitiveDecision
+from verdict.metrics._delong import AucInterval, MulticlassAucInterval, delong_roc_ci
 from verdict.metrics._evaluate import evaluate
 from verdict.metrics._evaluation import (
     ClassMetrics,
@@ -23,6 +43,8 @@ from verdict.metrics._evaluation import (
     PrecisionRecallCurve,
     RocCurve,
 )
+from verdict.metrics._intervals import ConfidenceInterval, PairedInterval, proportion_ci
+from verdict.metrics._mcnemar import McNemarResult, mcnemar_test
 from verdict.metrics._prf import (
     f1_score,
     fbeta_score,
@@ -40,35 +62,56 @@ from verdict.metrics._thresholds import ThresholdChoice, optimal_threshold
 from verdict.metrics._topk import top_k_accuracy_score
 
 __all__ = [
+    "AucComparison",
+    "AucInterval",
     "ClassMetrics",
+    "ConfidenceInterval",
     "CostDecisionResult",
     "CostSensitiveDecision",
     "Evaluation",
+    "McNemarResult",
     "MetricAdvice",
+    "ModelComparison",
+    "MulticlassAucInterval",
+    "PairedInterval",
+    "PairwiseComparison",
     "PrecisionRecallCurve",
+    "ReliabilityDiagram",
     "RocCurve",
     "ThresholdChoice",
     "accuracy_score",
+    "adjust_p_values",
     "average_precision_score",
     "balanced_accuracy_score",
+    "bootstrap_ci",
     "brier_score_loss",
+    "calibration_curve",
     "classification_report",
     "cohen_kappa_score",
+    "compare_models",
     "confusion_matrix",
+    "delong_roc_ci",
+    "delong_roc_test",
     "evaluate",
+    "expected_calibration_error",
     "f1_score",
     "fbeta_score",
     "hamming_loss",
     "jaccard_score",
     "log_loss",
     "matthews_corrcoef",
+    "max_calibration_error",
+    "mcnemar_test",
     "multilabel_confusion_matrix",
     "optimal_threshold",
+    "paired_bootstrap_ci",
     "precision_recall_curve",
     "precision_recall_fscore_support",
     "precision_score",
+    "proportion_ci",
     "recall_score",
     "recommend_metrics",
+    "reliability_diagram",
     "roc_auc_score",
     "roc_curve",
     "specificity_score",

@@ -17,6 +17,7 @@ from verdict.metrics._agreement import (
     kappa_from_matrix,
     mcc_from_counts,
 )
+from verdict.metrics._bootstrap_evaluate import evaluation_intervals, interval_settings
 from verdict.metrics._confusion import (
     JointCounts,
     index_of,
@@ -61,6 +62,11 @@ def evaluate(
     labels: Any = None,
     sample_weight: Any = None,
     proba: bool = True,
+    ci: bool = False,
+    confidence: float = 0.95,
+    n_resamples: int = 1000,
+    ci_method: str = "percentile",
+    random_state: Any = None,
 ) -> Evaluation:
     """Compute every classification metric the inputs allow, per class and averaged.
 
@@ -82,6 +88,19 @@ def evaluate(
     proba : bool, default=True
         Whether ``y_score`` holds probabilities, which adds log loss and the Brier score.
         Pass False for decision-function scores.
+    ci : bool, default=False
+        Add a bootstrap confidence interval to every scalar metric (``Evaluation.intervals``,
+        keyed like 'accuracy', 'f1_macro', 'roc_auc_binary', 'top_3_accuracy'). All metrics
+        share one set of pair-bootstrap resamples; see ``bootstrap_ci``.
+    confidence : float, default=0.95
+        Nominal coverage of the intervals.
+    n_resamples : int, default=1000
+        Bootstrap resamples.
+    ci_method : {'percentile', 'bca'}, default='percentile'
+        How an interval is read from the resampled values.
+    random_state : None, int or numpy.random.Generator
+        Seed of the resampling; when None a seed is drawn and recorded in
+        ``Evaluation.interval_seed``, so any run can be reproduced.
 
     Returns
     -------
@@ -93,13 +112,16 @@ def evaluate(
             "evaluate needs y_pred, y_score or both. To fix: pass predicted labels and/or "
             "predicted scores or probabilities."
         )
+    settings = interval_settings(ci, confidence, n_resamples, ci_method, random_state)
     yt = labels_1d(y_true, "y_true")
-    joint = None
+    joint = targets = None
     if y_pred is not None:
-        joint = joint_counts(validate_targets(yt, y_pred, sample_weight))
+        targets = validate_targets(yt, y_pred, sample_weight)
+        joint = joint_counts(targets)
     scores = _score_array(y_score, yt.shape[0])
     w = sample_weight_1d(sample_weight, yt.shape[0])
-    classes = _classes(yt, joint, labels_arg(labels), scores)
+    present = joint.labels if joint is not None else unique_labels(yt)
+    classes = _classes(present, labels_arg(labels), scores)
     task = "binary" if classes.shape[0] == 2 else "multiclass"
     codes = _codes(yt, classes)
     parts: dict[str, Any] = {}
@@ -111,6 +133,10 @@ def evaluate(
         if proba:
             _probabilistic_metrics(codes, scores, w, classes, parts)
     support = _support(codes, w, classes.shape[0])
+    uncertainty = {}
+    if settings is not None:
+        pred_codes = None if targets is None else _codes(targets.y_pred, classes)
+        uncertainty = evaluation_intervals(settings, codes, pred_codes, scores, w, classes, parts)
     return Evaluation(
         task=task,
         labels=classes.tolist(),
@@ -118,6 +144,7 @@ def evaluate(
         weighted=w is not None,
         per_class=_per_class(classes, support, per_class),
         **parts,
+        **uncertainty,
     )
 
 
@@ -153,9 +180,9 @@ def _score_array(y_score: Any, n_samples: int) -> np.ndarray | None:
 
 
 def _classes(
-    yt: np.ndarray, joint: JointCounts | None, given: np.ndarray | None, scores: np.ndarray | None
+    present: np.ndarray, given: np.ndarray | None, scores: np.ndarray | None
 ) -> np.ndarray:
-    present = joint.labels if joint is not None else unique_labels(yt)
+    """The classes, in column order: ``given`` (checked to cover ``present``) or ``present``."""
     if given is not None:
         if np.unique(given).shape[0] != given.shape[0]:
             raise InvalidInputError(f"labels has duplicates: {given.tolist()}.")

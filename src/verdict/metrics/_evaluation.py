@@ -8,7 +8,18 @@ from typing import Any
 
 import numpy as np
 
+from verdict.metrics._intervals import ConfidenceInterval
 from verdict.metrics._results import plain
+
+_AVERAGED = (
+    "precision",
+    "recall",
+    "f1",
+    "specificity",
+    "jaccard",
+    "roc_auc",
+    "average_precision",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,9 @@ class Evaluation:
 
     Hard labels give the count metrics; scores add ranking metrics and curves; probabilities
     add log loss and the Brier score. Absent metrics are None, never a made-up number.
+    With ``evaluate(ci=True)``, ``intervals`` maps each scalar metric ('accuracy',
+    'f1_macro', 'roc_auc_binary', 'top_3_accuracy' ...) to its ``ConfidenceInterval``, and
+    the ``interval_*`` fields record how they were made (method, confidence, resamples, seed).
     """
 
     task: str
@@ -76,11 +90,26 @@ class Evaluation:
     brier_score: float | None = None
     roc_curves: dict[Any, RocCurve] = field(default_factory=dict, repr=False)
     pr_curves: dict[Any, PrecisionRecallCurve] = field(default_factory=dict, repr=False)
+    intervals: dict[str, ConfidenceInterval] = field(default_factory=dict)
+    interval_method: str | None = None
+    interval_confidence: float | None = None
+    interval_resamples: int | None = None
+    interval_seed: int | None = None
 
     @property
     def positive_label(self) -> Any:
         """The positive class of a binary task (the greater label, as in predict_proba)."""
         return self.labels[-1] if self.task == "binary" else None
+
+    def interval(self, name: str) -> ConfidenceInterval | None:
+        """The interval of a metric by its key ('f1_macro', 'accuracy' ...), if computed."""
+        return self.intervals.get(name)
+
+    def summary_key(self, name: str) -> str:
+        """The interval key of a ``summary()`` entry: averaged metrics get their average."""
+        if name in _AVERAGED:
+            return f"{name}_{'binary' if self.task == 'binary' else 'macro'}"
+        return name
 
     def summary(self) -> dict[str, float]:
         """Headline numbers, flat: the binary or macro averages and the whole-table scores."""
@@ -117,7 +146,11 @@ class Evaluation:
     def __str__(self) -> str:
         lines = [f"{self.task} evaluation of {self.n_samples} samples, labels {self.labels}"]
         for name, value in self.summary().items():
-            lines.append(f"  {name:<20} {value:.4f}")
+            ci = self.intervals.get(self.summary_key(name))
+            shown = f"{value:.4f}" if ci is None else f"{value:.4f} [{ci.low:.4f}, {ci.high:.4f}]"
+            lines.append(f"  {name:<20} {shown}")
+        if self.intervals:
+            lines.append(f"  ({self.interval_description()})")
         if self.per_class:
             lines.append(
                 "  per class: "
@@ -127,6 +160,16 @@ class Evaluation:
                 )
             )
         return "\n".join(lines)
+
+    def interval_description(self) -> str:
+        """E.g. '95% percentile bootstrap, 1000 resamples, seed 0'."""
+        if not self.intervals:
+            return "no intervals"
+        seed = "" if self.interval_seed is None else f", seed {self.interval_seed}"
+        return (
+            f"{self.interval_confidence * 100:g}% {self.interval_method} bootstrap, "
+            f"{self.interval_resamples} resamples{seed}"
+        )
 
     def __rich__(self) -> Any:
         from verdict.metrics._evaluation_table import evaluation_tables  # rich only when shown

@@ -37,45 +37,81 @@ def _num(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
+def _with_interval(result: Evaluation, key: str, value: Any) -> str:
+    """``0.8123 [0.791, 0.832]`` when the metric has an interval, else the value alone."""
+    ci = result.intervals.get(key)
+    if ci is None or value is None:
+        return _num(value)
+    if ci.low != ci.low or ci.high != ci.high:  # no interval: too many degenerate resamples
+        return f"{_num(value)} [n/a]"
+    return f"{_num(value)} [{ci.low:.3f}, {ci.high:.3f}]"
+
+
+_AVERAGED = ("precision", "recall", "f1", "specificity", "jaccard", "roc_auc", "average_precision")
+_SCALARS = (
+    "accuracy",
+    "balanced_accuracy",
+    "matthews_corrcoef",
+    "cohen_kappa",
+    "hamming_loss",
+    "log_loss",
+    "brier_score",
+)
+
+
+def _averages(result: Evaluation) -> list[str]:
+    if result.task == "binary":
+        return ["binary", "micro", "macro", "weighted"]
+    return ["micro", "macro", "weighted"]
+
+
 def _summary(result: Evaluation) -> Table:
     title = f"{result.task} evaluation: {result.n_samples} samples" + (
         " (weighted)" if result.weighted else ""
     )
+    if result.intervals:
+        return _summary_with_intervals(result, title)
     table = Table(title=title, title_justify="left")
-    columns = (
-        ["binary", "micro", "macro", "weighted"]
-        if result.task == "binary"
-        else ["micro", "macro", "weighted"]
-    )
+    columns = _averages(result)
     table.add_column("metric")
     for c in columns:
         table.add_column(c, justify="right")
-    for name in (
-        "precision",
-        "recall",
-        "f1",
-        "specificity",
-        "jaccard",
-        "roc_auc",
-        "average_precision",
-    ):
+    for name in _AVERAGED:
         values = getattr(result, name)
         if values:
             table.add_row(name, *[_num(values.get(c)) for c in columns])
-    for name in (
-        "accuracy",
-        "balanced_accuracy",
-        "matthews_corrcoef",
-        "cohen_kappa",
-        "hamming_loss",
-        "log_loss",
-        "brier_score",
-    ):
+    for name in _SCALARS:
         value = getattr(result, name)
         if value is not None:
             table.add_row(name, _num(value), *[""] * (len(columns) - 1))
     for k, value in result.top_k_accuracy.items():
         table.add_row(f"top_{k}_accuracy", _num(value), *[""] * (len(columns) - 1))
+    return table
+
+
+def _summary_with_intervals(result: Evaluation, title: str) -> Table:
+    """One row per metric and average, so that value and interval fit in 80 columns."""
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption=f"[{result.interval_description()}]",
+        caption_justify="left",
+    )
+    table.add_column("metric")
+    table.add_column("average")
+    table.add_column(f"value [{result.interval_confidence * 100:g}% interval]", justify="right")
+    for name in _AVERAGED:
+        values = getattr(result, name)
+        shown = [c for c in _averages(result) if values.get(c) is not None]
+        for i, c in enumerate(shown):
+            cell = _with_interval(result, f"{name}_{c}", values[c])
+            table.add_row(name if i == 0 else "", c, cell, end_section=i == len(shown) - 1)
+    for name in _SCALARS:
+        value = getattr(result, name)
+        if value is not None:
+            table.add_row(name, "", _with_interval(result, name, value))
+    for k, value in result.top_k_accuracy.items():
+        table.add_row(f"top_{k}_accuracy", "", _with_interval(result, f"top_{k}_accuracy", value))
     return table
 
 
