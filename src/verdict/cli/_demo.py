@@ -1,8 +1,9 @@
 """``verdict demo``: the story so far, end to end on the bundled palmerpenguins data.
 
-Fits a quick scikit-learn model on two penguin measurements (so that it makes some mistakes
-worth measuring), writes its held-out predictions to a CSV file and evaluates that file with
-the same code path as ``verdict evaluate``.
+Asks which metric fits the problem (``verdict advise``), fits our own softmax regression on
+two penguin measurements (so that it makes some mistakes worth measuring), writes its held-out
+predictions to a CSV file and evaluates that file with intervals through the same code path as
+``verdict evaluate``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pandas as pd
 import typer
 from rich.rule import Rule
 
+from verdict.cli._advise import advise
 from verdict.cli._evaluate import evaluate
 from verdict.cli._output import console
 
@@ -30,9 +32,12 @@ def demo(
     """Run the end-to-end demo on the bundled palmerpenguins data."""
     console.print(Rule("verdict demo: palmerpenguins species"))
     predictions = out / "predictions.csv"
-    _write_predictions(predictions, seed)
+    training = _write_predictions(predictions, seed)
+    console.print(f"1. Which metric fits? verdict advise {training} --target {TARGET}")
+    advise(training, target=TARGET)
     console.print(
-        f"Fitted logistic regression on {FEATURES}; held-out predictions in {predictions}.\n"
+        f"2. Fitted verdict's SoftmaxRegression on {FEATURES}; held-out predictions in "
+        f"{predictions}.\n"
         f"Evaluating: verdict evaluate {predictions} --true {TARGET} --pred predicted "
         f"--proba-prefix proba_ --ci --seed {seed}\n"
         "(each metric with its 95% bootstrap confidence interval: how sure we are)"
@@ -45,16 +50,18 @@ def demo(
     )
 
 
-def _write_predictions(path: Path, seed: int) -> None:
+def _write_predictions(path: Path, seed: int) -> Path:
+    """Write the training rows and the held-out predictions; return the training file."""
     from palmerpenguins import load_penguins
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     table = load_penguins().dropna(subset=[*FEATURES, TARGET])
     train, test = train_test_split(table, test_size=0.4, stratify=table[TARGET], random_state=seed)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    from verdict.models import SoftmaxRegression
+
+    model = make_pipeline(StandardScaler(), SoftmaxRegression())
     model.fit(train[FEATURES], train[TARGET])
     proba = model.predict_proba(test[FEATURES])
     result = pd.DataFrame(
@@ -64,3 +71,6 @@ def _write_predictions(path: Path, seed: int) -> None:
         result[f"proba_{label}"] = proba[:, k]
     path.parent.mkdir(parents=True, exist_ok=True)
     result.to_csv(path, index=False)
+    training = path.with_name("train.csv")
+    train.to_csv(training, index=False)
+    return training
