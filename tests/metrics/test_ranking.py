@@ -144,9 +144,12 @@ def test_multiclass_y_true_with_pos_label_is_one_vs_rest(same):
 
 
 @pytest.mark.parametrize("y", [[1, 1, 1], [0, 0, 0], ["a", "a"]])
-def test_one_class_warns_like_sklearn(same, y):
+def test_one_class(same, y):
     s = np.linspace(0, 1, len(y))
-    same("roc_auc_score", y, s, ours=roc_auc_score)  # nan with UndefinedMetricWarning
+    # Deliberate difference: scikit-learn 1.9 warns and returns nan; the AUC of one class is
+    # bad input, so we raise a clear error (a ValueError, as older scikit-learn did).
+    with pytest.raises(InvalidInputError, match="Only one class .* To fix"):
+        roc_auc_score(y, s)
     if y[0] != "a":
         same("roc_curve", y, s, ours=roc_curve)
         same("precision_recall_curve", y, s, ours=precision_recall_curve)
@@ -312,8 +315,6 @@ def test_parameter_errors():
 
 
 def test_warning_categories():
-    with pytest.warns(UndefinedMetricWarning, match="Only one class"):
-        assert np.isnan(roc_auc_score([1, 1], [0.1, 0.2]))
     with pytest.warns(UndefinedMetricWarning, match="No negative samples"):
         fpr, _, _ = roc_curve([1, 1], [0.1, 0.2])
     assert np.isnan(fpr).all()

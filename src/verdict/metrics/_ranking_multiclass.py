@@ -90,8 +90,13 @@ def roc_auc_score(
     classes = unique_labels(y)
     if classes.size > 2 or (s.ndim == 2 and s.shape[1] > 2):
         return _multiclass_auc(y, s, w, max_fpr, multi_class, average, labels)
-    y_pos = y == classes[-1] if classes.size == 2 else np.zeros(n, dtype=bool)
-    return auc_from_counts(binary_counts(y_pos, scores_1d(s), w), max_fpr)
+    if classes.size < 2:
+        raise InvalidInputError(
+            f"Only one class ({classes[0]!r}) is present in y_true. ROC AUC is not defined in "
+            "that case: it needs positives and negatives to rank. To fix: evaluate on data "
+            "with both classes (e.g. a stratified split)."
+        )
+    return auc_from_counts(binary_counts(y == classes[-1], scores_1d(s), w), max_fpr)
 
 
 def _multiclass_auc(
