@@ -148,7 +148,7 @@ def test_one_class(same, y):
     s = np.linspace(0, 1, len(y))
     # Deliberate difference: scikit-learn 1.9 warns and returns nan; the AUC of one class is
     # bad input, so we raise a clear error (a ValueError, as older scikit-learn did).
-    with pytest.raises(InvalidInputError, match="Only one class .* To fix"):
+    with pytest.raises(InvalidInputError, match=r"Only one class .* To fix"):
         roc_auc_score(y, s)
     if y[0] != "a":
         same("roc_curve", y, s, ours=roc_curve)

@@ -23,9 +23,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._cost import cost_matrix_array
-from verdict.metrics._results import Result
 from verdict.metrics._validation import (
     check_flag,
     check_pos_label,

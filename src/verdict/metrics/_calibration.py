@@ -23,10 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._probabilistic import proba_array, validate_multiclass_proba
 from verdict.metrics._ranking import positive_mask
-from verdict.metrics._results import Result
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,

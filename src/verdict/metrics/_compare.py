@@ -22,11 +22,11 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.metrics._delong import interval, roc_target, score_inputs
 from verdict.metrics._intervals import ConfidenceInterval, check_confidence, proportion_bounds
 from verdict.metrics._mcnemar import EXACT_BELOW, mcnemar_from_counts, predictions_right
-from verdict.metrics._results import Result
 from verdict.metrics._validation import check_choice, check_pos_label, labels_1d
 
 CORRECTIONS = ("holm", "bonferroni", None)

@@ -22,9 +22,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._probabilistic import check_rows_sum_to_one, proba_array
-from verdict.metrics._results import Result
 from verdict.metrics._validation import (
     check_flag,
     check_same_length,

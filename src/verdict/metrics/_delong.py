@@ -38,11 +38,11 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.metrics._intervals import check_confidence
 from verdict.metrics._ranking import binary_counts, equals, finite_scores, scores_1d
 from verdict.metrics._ranking_multiclass import class_codes
-from verdict.metrics._results import Result
 from verdict.metrics._validation import (
     check_pos_label,
     check_same_length,

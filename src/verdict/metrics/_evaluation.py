@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from verdict._results import plain
 from verdict.metrics._intervals import ConfidenceInterval
-from verdict.metrics._results import plain
 
 _AVERAGED = (
     "precision",

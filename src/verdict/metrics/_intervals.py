@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special, stats
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
-from verdict.metrics._results import Result
 from verdict.metrics._validation import check_choice
 
 ANALYTIC_METHODS = ("wilson", "clopper-pearson")

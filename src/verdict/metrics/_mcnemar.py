@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.metrics._results import Result
 from verdict.metrics._validation import (
     check_flag,
     check_same_length,

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._ranking import (
     binary_counts,
@@ -23,7 +24,6 @@ from verdict.metrics._ranking import (
     scores_1d,
     weights_or_none,
 )
-from verdict.metrics._results import Result
 from verdict.metrics._validation import check_choice, check_same_length, labels_1d, unique_labels
 
 OBJECTIVES = ("f1", "fbeta", "youden", "cost", "precision_at_recall", "recall_at_precision")

@@ -1,5 +1,7 @@
 """The shared behaviour of the small result records: printable and convertible to dicts.
 
+Like ``verdict.errors``, a foundation module that every layer may import.
+
 Every statistical result (an interval, a test, a threshold) is a frozen dataclass that
 inherits ``Result``; ``to_dict`` gives plain Python types and ``str`` one readable line.
 """
