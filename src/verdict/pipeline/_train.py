@@ -1,0 +1,346 @@
+"""``train``: from a labelled table to a selected, evaluated and explained model, written to disk.
+
+The order of the steps is what keeps the evaluation honest: the table is checked, then the
+test rows are set aside; the metric advice, the profile, the search, every refit and the
+decision rule see only the training rows; the test rows are predicted once, at the end, and
+every number about them (the metrics with intervals, the paired comparisons, the importance)
+comes from those predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.dummy import DummyClassifier
+from sklearn.pipeline import Pipeline
+
+from verdict import __version__
+from verdict._results import plain
+from verdict.data import DataReport, Profile, Schema, check_table, profile_table
+from verdict.metrics import Evaluation, MetricAdvice, evaluate, recommend_metrics
+from verdict.pipeline._candidates import SearchResult
+from verdict.pipeline._compare import BASELINE, Outputs, compare
+from verdict.pipeline._decision import choose_decision, cost_matrix, out_of_fold_proba
+from verdict.pipeline._explain import importance, shap_importance
+from verdict.pipeline._inputs import Split, check_params, load_table, primary_metric, split
+from verdict.pipeline._lineage import fingerprint, lineage
+from verdict.pipeline._progress import Silent, display
+from verdict.pipeline._run import Run, predictions_frame, run_directory, write_run
+from verdict.pipeline._scoring import metric_scorer
+from verdict.pipeline._search import search
+
+# The search plans to end by 75% of the budget it is given, leaving a quarter for the refits,
+# the evaluation and the explanation. It is given the budget less this share, because those
+# steps alone take 10 s of a 60 s budget on a table like digits (two refits, permutation
+# importance over 64 columns), a config may run a little past the search's plan, and
+# `verdict train` still has to start Python and write the report within the same budget.
+RESERVE_SHARE = 0.15
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """Everything known before the search: the checked data, its split, the metric."""
+
+    source: str
+    n_rows: int
+    report: DataReport
+    parts: Split
+    classes: list[Any]
+    costs: np.ndarray | None
+    advice: MetricAdvice
+    primary: str
+    profile: Profile
+
+    @property
+    def schema(self) -> Schema:
+        return self.report.schema
+
+
+def train(
+    data: str | Path | pd.DataFrame,
+    target: str,
+    *,
+    metric: str = "auto",
+    costs: Mapping[str, float] | Any = None,
+    models: list[str] | None = None,
+    time_budget: float = 60.0,
+    test_size: float = 0.2,
+    cv: int = 5,
+    seed: int = 0,
+    out: str | Path | None = None,
+    dask: str | None = None,
+    quiet: bool = False,
+    test_data: pd.DataFrame | None = None,
+    n_jobs: int | None = None,
+) -> Run:
+    """Train, select, evaluate and explain a classifier for ``target``, and write the run.
+
+    Steps: read and check the table (``check_table``: stopping problems raise, the rest are
+    recorded); set aside a stratified hold-out test set; choose the primary metric
+    (``recommend_metrics`` on the training labels, with the costs); profile the training rows;
+    search model families and their hyperparameters by cross-validation on the training rows;
+    refit the best and the runner-up on all training rows; predict the test set once and
+    evaluate it with confidence intervals; compare the best model with the runner-up and a
+    majority-class baseline by paired tests; with costs, choose the decision threshold (two
+    classes) or cost rule (more) on out-of-fold predictions of the training rows; measure
+    permutation importance on the test set (and SHAP values when ``shap`` is installed).
+
+    Parameters
+    ----------
+    data : str, Path or DataFrame
+        The labelled table: a CSV, TSV, Parquet or JSON Lines file, or a DataFrame.
+    target : str
+        The column holding the class labels.
+    metric : str, default 'auto'
+        The metric to select on; 'auto' takes ``recommend_metrics``'s primary.
+    costs : dict, array-like or DataFrame, optional
+        What mistakes cost: ``{'fp': x, 'fn': y}`` (two classes; positive = greater label),
+        a square matrix (``[i][j]``: cost of predicting class j when the truth is i, classes
+        in sorted order), or a DataFrame labelled with the classes (index true, columns
+        predicted). Shapes the advice and adds the decision rule.
+    models : list of str, optional
+        Model families to search (see ``model_families``); all available when None.
+    time_budget : float, default 60.0
+        Seconds for the whole run. The search plans to end by about two thirds of it
+        (``RESERVE_SHARE``), leaving the rest for the refits, evaluation and explanation, and
+        for the report that ``verdict train`` writes after.
+    test_size : float, default 0.2
+        Share of rows held out for the test set (ignored with ``test_data``).
+    cv : int, default 5
+        Stratified cross-validation folds of the search.
+    seed : int, default 0
+        Seeds the split, the folds, the search, the estimators and the intervals: the same
+        seed on the same data gives the same run (within what the time budget lets the search
+        try).
+    out : str or Path, optional
+        The run directory; ``.verdict/runs/<timestamp>`` when None. Must not hold a run.
+    dask : str, optional
+        Address of a Dask scheduler to run the search's fits on.
+    quiet : bool, default False
+        Print nothing; otherwise a progress display on standard error.
+    test_data : DataFrame, optional
+        Hold-out rows to test on instead of splitting ``data`` (same columns).
+    n_jobs : int, optional
+        Parallel fits (joblib semantics).
+
+    Returns
+    -------
+    Run
+        The fitted pipeline, the schema, the test evaluation, and the run.json content.
+
+    Raises
+    ------
+    InvalidInputError
+        For data that cannot be trained on (see ``check_table``) or unusable arguments; the
+        message ends with how to fix it.
+    """
+    start = time.perf_counter()
+    names = check_params(time_budget, seed, models, n_jobs, dask, quiet)
+    run_dir = run_directory(out)
+    arguments = {
+        "data": None, "target": target, "metric": metric, "costs": None, "models": names,
+        "time_budget": time_budget, "test_size": None if test_data is not None else test_size,
+        "cv": cv, "seed": seed, "out": None if out is None else str(out), "dask": dask,
+        "n_jobs": n_jobs, "test_data": None,
+    }  # fmt: skip
+    with display(quiet) as show:
+        prep = _prepare(data, target, metric, costs, test_data, test_size, cv, seed, show)
+        arguments.update(_recorded_inputs(prep, costs, test_data))
+        remaining = time_budget * (1 - RESERVE_SHARE) - (time.perf_counter() - start)
+        show.stage(f"Searching {len(names or []) or 'all'} model families on {prep.primary}")
+        result = search(
+            prep.parts.X_train, prep.parts.y_train, prep.schema, families=names,
+            metric=prep.primary, cv=cv, time_budget=max(remaining, 1.0), seed=seed,
+            n_jobs=n_jobs, dask=dask, progress=show.search, costs=prep.costs,
+        )  # fmt: skip
+        show.stage(f"Refitting {result.best.family} and evaluating it on the test set")
+        done = _assess(prep, result, cv=cv, seed=seed, n_jobs=n_jobs, show=show)
+        info = {
+            **done.info,
+            "lineage": lineage(seed, arguments),
+            "time_budget": float(time_budget),
+            "elapsed_seconds": time.perf_counter() - start,
+        }
+        info = json.loads(json.dumps(plain(info), allow_nan=False))  # exactly as on disk
+        show.stage(f"Writing the run to {run_dir}")
+        write_run(run_dir, info, done.model, done.predictions)
+    return Run(run_dir, done.model, prep.schema, done.evaluation, info)
+
+
+def _prepare(
+    data: Any,
+    target: str,
+    metric: Any,
+    costs: Any,
+    test_data: Any,
+    test_size: float,
+    cv: int,
+    seed: int,
+    show: Silent,
+) -> _Prepared:
+    """Load, check, split; the advice, primary metric and profile from the training rows."""
+    show.stage("Reading and checking the data")
+    frame, source = load_table(data)
+    report = check_table(frame, target, cv=cv, test_size=test_size, warn=False)
+    show.findings(report.warnings)
+    parts = split(report, frame, test_data, test_size=test_size, seed=seed)
+    classes = list(report.schema.classes)
+    matrix = cost_matrix(costs, classes)
+    advised = costs if isinstance(costs, Mapping) else matrix
+    advice = recommend_metrics(parts.y_train, costs=advised)
+    primary = primary_metric(metric, advice.primary, len(classes), matrix is not None)
+    profile = profile_table(parts.train_frame, target, report.schema, random_state=seed)
+    return _Prepared(source, len(frame), report, parts, classes, matrix, advice, primary, profile)
+
+
+def _recorded_inputs(prep: _Prepared, costs: Any, test_data: Any) -> dict[str, Any]:
+    """How data, costs and test_data are written into the lineage (JSON, reproducible)."""
+    if costs is None:
+        recorded = None
+    elif isinstance(costs, Mapping):
+        recorded = {"fp": float(costs["fp"]), "fn": float(costs["fn"])}
+    else:
+        recorded = prep.costs.tolist()  # type: ignore[union-attr]
+    shown = None if test_data is None else f"DataFrame ({len(prep.parts.y_test)} labelled rows)"
+    return {"data": prep.source, "costs": recorded, "test_data": shown}
+
+
+@dataclass(frozen=True)
+class _Assessed:
+    """The refit model, its test evaluation and predictions, and run.json up to ``shap``."""
+
+    model: Pipeline
+    evaluation: Evaluation
+    predictions: pd.DataFrame
+    info: dict[str, Any]
+
+
+def _assess(
+    prep: _Prepared, result: SearchResult, *, cv: int, seed: int, n_jobs: Any, show: Silent
+) -> _Assessed:
+    """Refit, predict the test set once, evaluate, compare, decide, explain: run.json's body."""
+    parts = prep.parts
+    model = _fit(result.best_pipeline(), parts)
+    runner_up = result.candidates[1].family if len(result.candidates) > 1 else None
+    best = _outputs(result.best.family, model, parts.X_test, prep.classes)
+    others = []
+    if runner_up is not None:
+        second = _fit(result.best_pipeline(runner_up), parts)
+        others.append(("runner_up", _outputs(runner_up, second, parts.X_test, prep.classes)))
+    baseline = DummyClassifier(strategy="prior").fit(parts.X_train, parts.y_train)
+    others.append(("baseline", _outputs(BASELINE, baseline, parts.X_test, prep.classes)))
+    evaluation = evaluate(
+        parts.y_test, best.pred, best.proba, labels=prep.classes, ci=True, random_state=seed
+    )
+    comparisons = compare(
+        parts.y_test, prep.primary, best, others, classes=prep.classes, cost=prep.costs,
+        seed=seed,
+    )  # fmt: skip
+    decision = None
+    if prep.costs is not None:
+        show.stage("Choosing the decision rule on out-of-fold predictions of the training rows")
+        decision = _decide(prep, result, prep.costs, best, cv=cv, seed=seed, n_jobs=n_jobs)
+    show.stage("Measuring permutation importance on the test set")
+    info = _info(prep, result, evaluation, comparisons, decision, runner_up)
+    info["importance"], info["shap"] = _explain(prep, model, seed=seed, n_jobs=n_jobs)
+    predictions = predictions_frame(parts.y_test, best.pred, best.proba, prep.classes)
+    return _Assessed(model, evaluation, predictions, info)
+
+
+def _fit(pipeline: Pipeline, parts: Split) -> Pipeline:
+    """Refit on every training row."""
+    with warnings.catch_warnings():
+        # the search saw the same warnings (convergence ...) and judged the config by its score
+        warnings.simplefilter("ignore")
+        return pipeline.fit(parts.X_train, parts.y_train)
+
+
+def _outputs(name: str, model: Any, X: pd.DataFrame, classes: list[Any]) -> Outputs:
+    """Test-set labels and probabilities, the columns put in ``classes`` order."""
+    proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+    position = {c: i for i, c in enumerate(plain(model.classes_))}
+    proba = proba[:, [position[c] for c in classes]]
+    return Outputs(name, np.asarray(model.predict(X)), proba)
+
+
+def _decide(
+    prep: _Prepared,
+    result: SearchResult,
+    costs: np.ndarray,
+    best: Outputs,
+    *,
+    cv: int,
+    seed: int,
+    n_jobs: Any,
+) -> dict[str, Any]:
+    """The decision rule fitted on out-of-fold probabilities of the training rows."""
+    parts = prep.parts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        oof = out_of_fold_proba(
+            result.best_pipeline(), parts.X_train, parts.y_train, cv=cv, seed=seed, n_jobs=n_jobs
+        )
+    return choose_decision(costs, prep.classes, parts.y_train, oof, parts.y_test, best.proba)
+
+
+def _explain(
+    prep: _Prepared, model: Pipeline, *, seed: int, n_jobs: Any
+) -> tuple[list[dict[str, Any]], dict[str, float] | None]:
+    """Permutation importance on the test set; SHAP values when shap is installed."""
+    parts = prep.parts
+    n_features = parts.X_test.shape[1]
+    n_repeats = 10 if n_features <= 20 else 5 if n_features <= 40 else 2  # ~200 shuffles at most
+    scorer = metric_scorer(prep.primary, prep.classes, costs=prep.costs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ranked = importance(
+            model, parts.X_test, parts.y_test, scorer, n_repeats=n_repeats, seed=seed,
+            n_jobs=n_jobs,
+        )  # fmt: skip
+        shap = shap_importance(model, parts.X_train, parts.X_test, seed=seed)
+    return ranked, shap
+
+
+def _info(
+    prep: _Prepared,
+    result: SearchResult,
+    evaluation: Evaluation,
+    comparisons: list[dict[str, Any]],
+    decision: dict[str, Any] | None,
+    runner_up: str | None,
+) -> dict[str, Any]:
+    """run.json in the contract's key order (lineage and times are added by ``train``)."""
+    parts = prep.parts
+    return {
+        "verdict_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {
+            "source": prep.source,
+            "target": prep.schema.target,
+            "classes": prep.classes,
+            "n_rows": prep.n_rows,
+            "n_train": len(parts.y_train),
+            "n_test": len(parts.y_test),
+            "fingerprint": fingerprint(parts.train_frame),
+        },
+        "schema": prep.schema.to_dict(),
+        "data_report": prep.report.to_dict(),
+        "profile": prep.profile.to_dict(),
+        "advice": prep.advice.to_dict(),
+        "primary_metric": prep.primary,
+        "candidates": [c.to_dict() for c in result.candidates],
+        "best": result.best.family,
+        "runner_up": runner_up,
+        "test": evaluation.to_dict(),
+        "comparisons": comparisons,
+        "decision": decision,
+    }
