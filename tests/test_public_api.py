@@ -13,6 +13,8 @@ PACKAGES = [
     "verdict.metrics",
     "verdict.models",
     "verdict.data",
+    "verdict.pipeline",
+    "verdict.report",
     "verdict.cli",
 ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from palmerpenguins import load_penguins
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
@@ -45,6 +46,7 @@ def _namespace() -> dict:
         "proba_test": proba_b,
         "X": X,
         "y": y_true,
+        "frame": load_penguins(),
     }
 
 
@@ -53,7 +55,8 @@ def test_readme_has_python_examples():
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_example_runs(block):
+def test_readme_example_runs(block, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples that write (a run directory) write here
     namespace = _namespace()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -8,6 +8,8 @@ from verdict import __version__
 from verdict.cli._advise import advise
 from verdict.cli._demo import demo
 from verdict.cli._evaluate import evaluate
+from verdict.cli._report import report
+from verdict.cli._train import train
 
 app = typer.Typer(
     name="verdict",
@@ -41,6 +43,8 @@ def _root(
 app.command("evaluate")(evaluate)
 app.command("advise")(advise)
 app.command("demo")(demo)
+app.command("report")(report)
+app.command("train")(train)
 
 
 def main() -> None:

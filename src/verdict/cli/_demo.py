@@ -1,13 +1,15 @@
 """``verdict demo``: the story so far, end to end on the bundled palmerpenguins data.
 
-Asks which metric fits the problem (``verdict advise``), fits our own softmax regression on
-two penguin measurements (so that it makes some mistakes worth measuring), writes its held-out
-predictions to a CSV file and evaluates that file with intervals through the same code path as
-``verdict evaluate``.
+1. ``verdict advise``: which metric fits the problem, from the class balance.
+2. ``verdict train``: validate and profile the table, search the model families under a time
+   budget with cross-validation, evaluate the winner once on held-out rows with intervals,
+   compare it with the runner-up and a majority baseline, explain it, and write the report.
+3. ``verdict evaluate --ci`` on the run's held-out predictions, as a user would on their own.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -18,8 +20,8 @@ from rich.rule import Rule
 from verdict.cli._advise import advise
 from verdict.cli._evaluate import evaluate
 from verdict.cli._output import console
+from verdict.cli._train import train
 
-FEATURES = ["bill_depth_mm", "flipper_length_mm"]
 TARGET = "species"
 
 
@@ -27,50 +29,56 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
         ".verdict/demo"
     ),
-    seed: Annotated[int, typer.Option("--seed", help="Random seed of the split.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 0,
+    time_budget: Annotated[
+        float, typer.Option("--time-budget", help="Seconds for the model search.")
+    ] = 30.0,
 ) -> None:
     """Run the end-to-end demo on the bundled palmerpenguins data."""
-    console.print(Rule("verdict demo: palmerpenguins species"))
-    predictions = out / "predictions.csv"
-    training = _write_predictions(predictions, seed)
-    console.print(f"1. Which metric fits? verdict advise {training} --target {TARGET}")
-    advise(training, target=TARGET)
+    console.print(Rule("verdict demo: which penguin species is this?"))
+    table_path = _write_table(out)
     console.print(
-        f"2. Fitted verdict's SoftmaxRegression on {FEATURES}; held-out predictions in "
-        f"{predictions}.\n"
-        f"Evaluating: verdict evaluate {predictions} --true {TARGET} --pred predicted "
-        f"--proba-prefix proba_ --ci --seed {seed}\n"
-        "(each metric with its 95% bootstrap confidence interval: how sure we are)"
+        f"\n[bold]1. Which metric fits?[/]  verdict advise {table_path} --target {TARGET}"
     )
-    evaluate(predictions, true=TARGET, pred="predicted", proba_prefix="proba_", ci=True, seed=seed)
+    advise(table_path, target=TARGET)
+    run_dir = _fresh_run_dir(out / "run")
+    console.print(
+        f"\n[bold]2. Train, select, evaluate, explain, report[/]  verdict train {table_path} "
+        f"--target {TARGET} --time-budget {time_budget:g} --seed {seed} --out {run_dir}"
+    )
+    train(table_path, target=TARGET, time_budget=time_budget, seed=seed, out=run_dir)
+    predictions = _predictions_csv(run_dir)
+    console.print(
+        f"\n[bold]3. Evaluate held-out predictions with intervals[/]  verdict evaluate "
+        f"{predictions} --true y_true --pred y_pred --proba-prefix proba_ --ci --seed {seed}"
+    )
+    evaluate(predictions, true="y_true", pred="y_pred", proba_prefix="proba_", ci=True, seed=seed)
     console.print(Rule("next"))
     console.print(
-        f"Try: verdict evaluate {predictions} --true {TARGET} --pred predicted "
-        "--proba-prefix proba_ --json"
+        f"Report: {run_dir / 'report.html'}  (model card: {run_dir / 'model_card.md'})\n"
+        f"Try: verdict train YOUR.csv --target COLUMN   |   verdict report {run_dir}   |   "
+        f"verdict evaluate {predictions} --true y_true --pred y_pred --json"
     )
 
 
-def _write_predictions(path: Path, seed: int) -> Path:
-    """Write the training rows and the held-out predictions; return the training file."""
+def _write_table(out: Path) -> Path:
+    """The bundled palmerpenguins table as a CSV file, as a user would bring their own."""
     from palmerpenguins import load_penguins
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    table = load_penguins().dropna(subset=[*FEATURES, TARGET])
-    train, test = train_test_split(table, test_size=0.4, stratify=table[TARGET], random_state=seed)
-    from verdict.models import SoftmaxRegression
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "penguins.csv"
+    load_penguins().to_csv(path, index=False)
+    return path
 
-    model = make_pipeline(StandardScaler(), SoftmaxRegression())
-    model.fit(train[FEATURES], train[TARGET])
-    proba = model.predict_proba(test[FEATURES])
-    result = pd.DataFrame(
-        {TARGET: test[TARGET].to_numpy(), "predicted": model.predict(test[FEATURES])}
-    )
-    for k, label in enumerate(model.classes_):
-        result[f"proba_{label}"] = proba[:, k]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    result.to_csv(path, index=False)
-    training = path.with_name("train.csv")
-    train.to_csv(training, index=False)
-    return training
+
+def _fresh_run_dir(path: Path) -> Path:
+    """The demo owns this folder: replace the previous demo run (train refuses to overwrite)."""
+    if path.exists() and (path / "run.json").is_file():
+        shutil.rmtree(path)
+    return path
+
+
+def _predictions_csv(run_dir: Path) -> Path:
+    path = run_dir / "test_predictions.csv"
+    pd.read_parquet(run_dir / "test_predictions.parquet").to_csv(path, index=False)
+    return path

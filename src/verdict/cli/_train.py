@@ -1,0 +1,181 @@
+"""``verdict train``: a labelled table in, a selected and evaluated model and its report out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from verdict.cli._output import console, domain_errors
+from verdict.errors import InvalidInputError
+
+
+def train(
+    data: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines table.")],
+    target: Annotated[str, typer.Option("--target", help="Column holding the class labels.")],
+    metric: Annotated[
+        str, typer.Option("--metric", help="Metric to select on; 'auto' asks verdict advise.")
+    ] = "auto",
+    costs: Annotated[
+        str | None,
+        typer.Option(
+            "--costs",
+            help="Costs of mistakes: 'fp=1,fn=20' (binary), or a CSV file of a square cost "
+            "matrix (header: predicted class; first column, optional: true class).",
+        ),
+    ] = None,
+    models: Annotated[
+        str | None,
+        typer.Option("--models", help="Comma-separated model families (default: all)."),
+    ] = None,
+    time_budget: Annotated[
+        float, typer.Option("--time-budget", help="Seconds for the whole run.")
+    ] = 60.0,
+    test_size: Annotated[
+        float, typer.Option("--test-size", help="Share of rows held out for the test.")
+    ] = 0.2,
+    cv: Annotated[int, typer.Option("--cv", help="Cross-validation folds.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory (default .verdict/runs/<timestamp>)."),
+    ] = None,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Dask scheduler address for the search.")
+    ] = None,
+    n_jobs: Annotated[
+        int | None, typer.Option("--n-jobs", help="Parallel fits (-1: all cores).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+) -> None:
+    """Train, select and evaluate a classifier on DATA; write the run and its report."""
+    from verdict.pipeline import train as train_run  # the heavy imports only when training
+
+    with domain_errors():
+        run = train_run(
+            data, target, metric=metric, costs=_costs(costs), models=_models(models),
+            time_budget=time_budget, test_size=test_size, cv=cv, seed=seed, out=out,
+            dask=dask, quiet=quiet, n_jobs=n_jobs,
+        )  # fmt: skip
+        report = _write_report(run.run_dir)
+    _summary(run.info, run.run_dir, report)
+
+
+def _models(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise InvalidInputError(
+            f"--models {text!r} names no model family. To fix: list families separated by "
+            "commas, e.g. --models softmax,random_forest, or leave it out to try all."
+        )
+    return names
+
+
+def _costs(text: str | None) -> Any:
+    """``fp=1,fn=20`` as a dict, or the cost matrix read from a file (labelled DataFrame)."""
+    if text is None:
+        return None
+    if "=" in text and not Path(text).exists():
+        return _cost_pairs(text)
+    from verdict.data import read_table
+
+    table = read_table(text)
+    n_rows, n_cols = table.shape
+    if n_cols == n_rows + 1:  # the first column names the true classes
+        return table.set_index(table.columns[0])
+    if n_cols == n_rows:  # rows follow the header's order
+        table.index = table.columns
+        return table
+    raise InvalidInputError(
+        f"--costs {text}: a cost matrix file must be square, with the predicted classes as "
+        f"header (and optionally the true classes as first column); it has {n_rows} rows and "
+        f"{n_cols} columns. To fix: write one row and one column per class."
+    )
+
+
+def _cost_pairs(text: str) -> dict[str, float]:
+    pairs: dict[str, float] = {}
+    for item in text.split(","):
+        key, _, value = item.partition("=")
+        try:
+            pairs[key.strip()] = float(value)
+        except ValueError:
+            break
+    else:
+        if set(pairs) == {"fp", "fn"} and all(0 <= v < float("inf") for v in pairs.values()):
+            return pairs
+    raise InvalidInputError(
+        f"--costs {text!r} is neither 'fp=X,fn=Y' with two non-negative numbers nor an "
+        "existing file. To fix: pass e.g. --costs fp=1,fn=20, or the path of a CSV cost matrix."
+    )
+
+
+def _write_report(run_dir: Path) -> Path | None:
+    try:
+        from verdict.report import write_report
+    except ImportError:  # the report package is optional while it is being built
+        return None
+    return write_report(run_dir)
+
+
+def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
+    primary = info["primary_metric"]
+    best = info["candidates"][0]
+    console.print(
+        f"[bold]best model:[/] {info['best']} ({primary} {best['cv_mean']:.4f} ± "
+        f"{best['cv_std']:.4f} in {len(best['cv_scores'])}-fold CV; "
+        f"{sum(c['n_configs'] for c in info['candidates'])} configs tried)",
+        highlight=False,
+    )
+    console.print(_test_table(info))
+    for row in info["comparisons"]:
+        console.print(
+            f"vs {row['against']} ({row['against_model']}): {row['metric']} difference "
+            f"{row['difference']:+.4f} [{_f(row['low'])}, {_f(row['high'])}], "
+            f"p = {_f(row['p_value'])} ({row['test']})",
+            highlight=False,
+        )
+    if info["decision"]:
+        decision = info["decision"]
+        console.print(
+            f"decision ({decision['kind']}): expected cost on the test set "
+            f"{decision['test_expected_cost']:.4f} (argmax: "
+            f"{decision['test_expected_cost_argmax']:.4f})",
+            highlight=False,
+        )
+    top = ", ".join(f"{r['feature']} ({r['mean']:.3f})" for r in info["importance"][:5])
+    console.print(f"most important: {top}", highlight=False)
+    for finding in info["data_report"]["findings"]:
+        if finding["severity"] == "warning":
+            console.print(f"[yellow]data warning:[/] {finding['message']}", highlight=False)
+    console.print(f"[bold]run:[/] {run_dir}", highlight=False)
+    if report is not None:
+        console.print(f"[bold]report:[/] {report}", highlight=False)
+
+
+def _test_table(info: dict[str, Any]) -> Table:
+    test = info["test"]
+    key = "binary" if test["task"] == "binary" else "macro"
+    table = Table(title=f"held-out test set ({test['n_samples']} rows, 95% intervals)")
+    for column in ("metric", "value", "interval"):
+        table.add_column(column)
+    for name, value in (
+        ("accuracy", test.get("accuracy")),
+        (f"f1_{key}", test["f1"].get(key)),
+        (f"roc_auc_{key}", test["roc_auc"].get(key)),
+        ("log_loss", test.get("log_loss")),
+    ):
+        if value is None:
+            continue
+        ci = test["intervals"].get(name)
+        shown = "" if ci is None else f"[{_f(ci['low'])}, {_f(ci['high'])}]"
+        table.add_row(name, f"{value:.4f}", shown)
+    return table
+
+
+def _f(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
