@@ -15,8 +15,10 @@ from verdict.pipeline._candidates import Candidate, SearchResult, Trial
 from verdict.pipeline._clip import BooleanEncoder, CategoryText, OutlierClipper
 from verdict.pipeline._families import Family, available_families, model_families
 from verdict.pipeline._preprocess import build_preprocessor
+from verdict.pipeline._run import Run
 from verdict.pipeline._scoring import greater_is_better, metric_scorer
 from verdict.pipeline._search import search
+from verdict.pipeline._train import train
 
 __all__ = [
     "BooleanEncoder",
@@ -24,6 +26,7 @@ __all__ = [
     "CategoryText",
     "Family",
     "OutlierClipper",
+    "Run",
     "SearchResult",
     "Trial",
     "available_families",
@@ -32,17 +35,5 @@ __all__ = [
     "metric_scorer",
     "model_families",
     "search",
+    "train",
 ]
-
-try:  # the training engineer's part; absent until it lands
-    from verdict.pipeline._run import Run
-except ImportError:  # pragma: no cover - temporary
-    pass
-else:
-    __all__ += ["Run"]
-try:
-    from verdict.pipeline._train import train
-except ImportError:  # pragma: no cover - temporary
-    pass
-else:
-    __all__ += ["train"]
