@@ -34,8 +34,11 @@ def datasets() -> dict[str, tuple[pd.DataFrame, str]]:
     from palmerpenguins import load_penguins
 
     out = {"penguins": (load_penguins(), "species")}
-    for name, loader in [("wine", load_wine), ("digits", load_digits),
-                         ("breast_cancer", load_breast_cancer)]:
+    for name, loader in [
+        ("wine", load_wine),
+        ("digits", load_digits),
+        ("breast_cancer", load_breast_cancer),
+    ]:
         frame = loader(as_frame=True).frame
         out[name] = (frame, "target")
     return out
@@ -54,14 +57,16 @@ def scores(y_true, y_pred, proba, classes) -> dict[str, float]:
     }
 
 
-def run_verdict(train: pd.DataFrame, test: pd.DataFrame, target: str, budget: float,
-                seed: int) -> dict:
+def run_verdict(
+    train: pd.DataFrame, test: pd.DataFrame, target: str, budget: float, seed: int
+) -> dict:
     from verdict.pipeline import train as verdict_train
 
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as out:
-        run = verdict_train(train, target, test_data=test, time_budget=budget, seed=seed,
-                            out=out, quiet=True)
+        run = verdict_train(
+            train, target, test_data=test, time_budget=budget, seed=seed, out=out, quiet=True
+        )
         elapsed = time.perf_counter() - start
         features = test.drop(columns=[target])
         proba = run.model.predict_proba(features)
@@ -71,22 +76,32 @@ def run_verdict(train: pd.DataFrame, test: pd.DataFrame, target: str, budget: fl
     return {"seconds": elapsed, "model": best, **scores(test[target], pred, proba, classes)}
 
 
-def run_flaml(train: pd.DataFrame, test: pd.DataFrame, target: str, budget: float,
-              seed: int) -> dict:
+def run_flaml(
+    train: pd.DataFrame, test: pd.DataFrame, target: str, budget: float, seed: int
+) -> dict:
     from flaml import AutoML
 
     automl = AutoML()
     start = time.perf_counter()
-    automl.fit(X_train=train.drop(columns=[target]), y_train=train[target],
-               task="classification", time_budget=budget, seed=seed, verbose=0,
-               n_jobs=os.cpu_count())
+    automl.fit(
+        X_train=train.drop(columns=[target]),
+        y_train=train[target],
+        task="classification",
+        time_budget=budget,
+        seed=seed,
+        verbose=0,
+        n_jobs=os.cpu_count(),
+    )
     elapsed = time.perf_counter() - start
     features = test.drop(columns=[target])
     proba = automl.predict_proba(features)
     pred = automl.predict(features)
     classes = automl.classes_
-    return {"seconds": elapsed, "model": automl.best_estimator,
-            **scores(test[target], pred, proba, classes)}
+    return {
+        "seconds": elapsed,
+        "model": automl.best_estimator,
+        **scores(test[target], pred, proba, classes),
+    }
 
 
 def main() -> None:
@@ -100,8 +115,12 @@ def main() -> None:
     import flaml
     import sklearn
 
-    machine = {"cores": os.cpu_count(), "python": platform.python_version(),
-               "sklearn": sklearn.__version__, "flaml": flaml.__version__}
+    machine = {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sklearn": sklearn.__version__,
+        "flaml": flaml.__version__,
+    }
     print("machine:", machine, f"budget {args.budget:.0f} s")
     rows = []
     for name, (frame, target) in datasets().items():
@@ -111,19 +130,28 @@ def main() -> None:
         for tool, fn in (("verdict", run_verdict), ("flaml", run_flaml)):
             result = fn(train, test, target, args.budget, args.seed)
             rows.append({"dataset": name, "tool": tool, **result})
-            print(f"{name:<14} {tool:<8} macro-F1 {result['macro_f1']:.4f}  accuracy "
-                  f"{result['accuracy']:.4f}  log loss {result['log_loss']:.4f}  "
-                  f"{result['seconds']:6.1f} s  ({result['model']})", flush=True)
+            print(
+                f"{name:<14} {tool:<8} macro-F1 {result['macro_f1']:.4f}  accuracy "
+                f"{result['accuracy']:.4f}  log loss {result['log_loss']:.4f}  "
+                f"{result['seconds']:6.1f} s  ({result['model']})",
+                flush=True,
+            )
     table = pd.DataFrame(rows)
     wide = table.pivot(index="dataset", columns="tool", values="macro_f1")
     wide["difference"] = wide["verdict"] - wide["flaml"]
     print("\nheld-out macro-F1\n" + wide.to_string(float_format=lambda v: f"{v:.4f}"))
-    print(f"mean: verdict {wide['verdict'].mean():.4f}, flaml {wide['flaml'].mean():.4f}; "
-          f"worst difference {wide['difference'].min():+.4f}")
+    print(
+        f"mean: verdict {wide['verdict'].mean():.4f}, flaml {wide['flaml'].mean():.4f}; "
+        f"worst difference {wide['difference'].min():+.4f}"
+    )
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "budget": args.budget, "rows": rows}, f, indent=2,
-                      default=float)
+            json.dump(
+                {"machine": machine, "budget": args.budget, "rows": rows},
+                f,
+                indent=2,
+                default=float,
+            )
 
 
 if __name__ == "__main__":
