@@ -40,6 +40,7 @@ from verdict.metrics._ranking import (
     pr_from_counts,
     roc_from_counts,
 )
+from verdict.metrics._topk import true_class_rank
 from verdict.metrics._validation import (
     check_same_length,
     encode,
@@ -303,18 +304,9 @@ def _class_averages(values: np.ndarray, support: np.ndarray, classes: np.ndarray
 
 
 def _top_k(codes: np.ndarray, scores: np.ndarray, w: np.ndarray | None) -> dict[int, float]:
-    """Top-k accuracy for several k from one rank per row (ties broken as scikit-learn does)."""
-    rows = np.arange(codes.shape[0])
-    true_score = scores[rows, codes][:, None]
-    cols = np.arange(scores.shape[1])
-    rank = (scores > true_score).sum(axis=1)
-    rank += ((scores == true_score) & (cols > codes[:, None])).sum(axis=1)
-    out = {}
-    for k in _TOP_K:
-        if k < scores.shape[1]:
-            hit = rank < k
-            out[k] = float(np.average(hit, weights=w))
-    return out
+    """Top-k accuracy for several k from one rank per row."""
+    rank = true_class_rank(codes, scores)
+    return {k: float(np.average(rank < k, weights=w)) for k in _TOP_K if k < scores.shape[1]}
 
 
 def _probabilistic_metrics(

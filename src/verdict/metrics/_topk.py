@@ -104,12 +104,17 @@ def _binary_hits(y_enc: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
 
 
 def _multiclass_hits(y_enc: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:
-    hits = np.empty(s.shape[0], dtype=bool)
+    return true_class_rank(y_enc, s) < k
+
+
+def true_class_rank(y_enc: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Classes ranked ahead of the true one per row, ties broken as scikit-learn does."""
+    ahead = np.empty(s.shape[0], dtype=np.intp)
     column = np.arange(s.shape[1])
     for lo in range(0, s.shape[0], _BLOCK):
         block, codes = s[lo : lo + _BLOCK], y_enc[lo : lo + _BLOCK, None]
         true_score = np.take_along_axis(block, codes, axis=1)
-        ahead = np.count_nonzero(block > true_score, axis=1)
-        ahead += np.count_nonzero((block == true_score) & (column > codes), axis=1)
-        hits[lo : lo + _BLOCK] = ahead < k
-    return hits
+        rank = np.count_nonzero(block > true_score, axis=1)
+        rank += np.count_nonzero((block == true_score) & (column > codes), axis=1)
+        ahead[lo : lo + _BLOCK] = rank
+    return ahead
