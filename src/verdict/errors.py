@@ -7,7 +7,11 @@ written against scikit-learn keeps catching them::
     └── VerdictError                     base of everything verdict raises on purpose
         ├── InvalidInputError(ValueError) an argument is malformed: lengths, NaN, label sets ...
         │   └── InvalidParameterError     a parameter outside its allowed values
-        └── ConfigurationError            settings or environment cannot be used as given
+        ├── ConfigurationError            settings or environment cannot be used as given
+        ├── RegistryError                 a registry operation cannot be done as asked
+        │   ├── NotFoundError(KeyError)   no such model, version or alias
+        │   └── ArtifactIntegrityError    a stored artifact fails its hash or type check
+        └── ExportError                   a model cannot be exported to the asked format
 
     UserWarning
     └── VerdictWarning
@@ -19,9 +23,13 @@ Every message names the argument, says what was wrong, and ends with how to fix 
 from __future__ import annotations
 
 __all__ = [
+    "ArtifactIntegrityError",
     "ConfigurationError",
+    "ExportError",
     "InvalidInputError",
     "InvalidParameterError",
+    "NotFoundError",
+    "RegistryError",
     "UndefinedMetricWarning",
     "VerdictError",
     "VerdictWarning",
@@ -42,6 +50,25 @@ class InvalidParameterError(InvalidInputError):
 
 class ConfigurationError(VerdictError):
     """Settings or the environment cannot be used as given."""
+
+
+class RegistryError(VerdictError):
+    """A registry operation cannot be done as asked (e.g. deleting a version an alias uses)."""
+
+
+class NotFoundError(RegistryError, KeyError):
+    """No model, version or alias by that name."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ArtifactIntegrityError(RegistryError):
+    """A stored artifact's bytes do not match its sha256, or it holds types not trusted."""
+
+
+class ExportError(VerdictError):
+    """A model cannot be exported to the asked format (an unsupported family, say)."""
 
 
 class VerdictWarning(UserWarning):

@@ -14,6 +14,7 @@ writes a run directory.
 from verdict.pipeline._candidates import Candidate, SearchResult, Trial
 from verdict.pipeline._clip import BooleanEncoder, CategoryText, OutlierClipper
 from verdict.pipeline._families import Family, available_families, model_families
+from verdict.pipeline._policy import DecisionPolicy
 from verdict.pipeline._preprocess import build_preprocessor
 from verdict.pipeline._run import Run
 from verdict.pipeline._scoring import greater_is_better, metric_scorer
@@ -24,6 +25,7 @@ __all__ = [
     "BooleanEncoder",
     "Candidate",
     "CategoryText",
+    "DecisionPolicy",
     "Family",
     "OutlierClipper",
     "Run",

@@ -136,11 +136,17 @@ def choose_decision(
             pos_label=classes[1],
         )
         decided = np.where(proba_test[:, 1] >= choice.threshold, classes[1], classes[0])
-        record = {"kind": "threshold", **choice.to_dict()}
+        record = {"kind": "threshold", **choice.to_dict(), "positive_class": classes[1]}
     else:
         rule = CostSensitiveDecision(matrix, labels=list(classes)).fit(y_valid, proba_valid)
         decided = rule.predict(proba_test)
-        record = {"kind": "cost", **rule.evaluate(y_valid, proba_valid).to_dict()}
+        record = {
+            "kind": "cost",
+            **rule.evaluate(y_valid, proba_valid).to_dict(),
+            "offsets": rule.offsets_.tolist(),
+        }
+    record["cost_matrix"] = matrix.tolist()
+    record["classes"] = list(classes)
     scorer = CostSensitiveDecision(matrix, labels=list(classes), learn_offsets=False)
     default = np.asarray(classes, dtype=object)[np.argmax(proba_test, axis=1)]
     record["test_expected_cost"] = scorer.expected_cost(y_test, y_pred=decided)

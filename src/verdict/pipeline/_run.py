@@ -25,6 +25,9 @@ from verdict.metrics import Evaluation
 RUN_FILE = "run.json"
 PREDICTIONS_FILE = "test_predictions.parquet"
 MODEL_FILE = "model.skops"
+REFERENCE_FILE = "reference.parquet"  # a sample of training rows: monitoring's baseline
+HOLDOUT_FILE = "test_rows.parquet"  # the held-out rows' features and label, for export checks
+REFERENCE_ROWS = 10_000
 DEFAULT_ROOT = Path(".verdict") / "runs"
 
 
@@ -95,8 +98,9 @@ def write_run(
     info: dict[str, Any],
     model: Pipeline,
     predictions: pd.DataFrame,
+    frames: dict[str, pd.DataFrame] | None = None,
 ) -> None:
-    """Write run.json, the test predictions and the skops model into ``path``."""
+    """Write run.json, the test predictions, the skops model and ``frames`` (file -> table)."""
     import skops.io  # imported here: only writing a run needs it
 
     try:
@@ -110,6 +114,27 @@ def write_run(
     (path / RUN_FILE).write_text(text + "\n", encoding="utf-8")
     predictions.to_parquet(path / PREDICTIONS_FILE, index=False)
     skops.io.dump(model, path / MODEL_FILE)
+    for name, frame in (frames or {}).items():
+        frame.to_parquet(path / name, index=False)
+
+
+def run_frames(
+    train_frame: pd.DataFrame, X_test: pd.DataFrame, y_test: np.ndarray, target: str, seed: int
+) -> dict[str, pd.DataFrame]:
+    """The reference sample of training rows and the held-out rows, by file name.
+
+    The reference is what drift is measured against; at most ``REFERENCE_ROWS`` rows, drawn
+    with the run's seed so the same run always yields the same sample.
+    """
+    reference = train_frame
+    if len(reference) > REFERENCE_ROWS:
+        reference = reference.sample(REFERENCE_ROWS, random_state=seed)
+    holdout = X_test.reset_index(drop=True).copy()
+    holdout[target] = y_test
+    return {
+        REFERENCE_FILE: reference.reset_index(drop=True),
+        HOLDOUT_FILE: holdout,
+    }
 
 
 def predictions_frame(

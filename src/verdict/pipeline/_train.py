@@ -34,7 +34,7 @@ from verdict.pipeline._explain import importance, shap_importance
 from verdict.pipeline._inputs import Split, check_params, load_table, primary_metric, split
 from verdict.pipeline._lineage import fingerprint, lineage
 from verdict.pipeline._progress import Silent, display
-from verdict.pipeline._run import Run, predictions_frame, run_directory, write_run
+from verdict.pipeline._run import Run, predictions_frame, run_directory, run_frames, write_run
 from verdict.pipeline._scoring import metric_scorer
 from verdict.pipeline._search import search
 
@@ -172,7 +172,9 @@ def train(
         }
         info = json.loads(json.dumps(plain(info), allow_nan=False))  # exactly as on disk
         show.stage(f"Writing the run to {run_dir}")
-        write_run(run_dir, info, done.model, done.predictions)
+        parts = prep.parts
+        frames = run_frames(parts.train_frame, parts.X_test, parts.y_test, target, seed)
+        write_run(run_dir, info, done.model, done.predictions, frames)
     return Run(run_dir, done.model, prep.schema, done.evaluation, info)
 
 

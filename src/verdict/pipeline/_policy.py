@@ -1,0 +1,140 @@
+"""The decision policy: how a model's probabilities become the class a user acts on.
+
+Training chooses it (argmax, or with costs a threshold or a cost-sensitive rule fitted on
+out-of-fold probabilities); the registry stores it beside the model, and batch scoring and the
+service apply it, so the class served is the class that was evaluated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from verdict._results import plain
+from verdict.errors import InvalidInputError
+
+KINDS = ("argmax", "threshold", "cost")
+
+
+@dataclass(frozen=True, eq=False)
+class DecisionPolicy:
+    """A rule from a probability matrix (columns in ``classes`` order) to class labels.
+
+    Attributes
+    ----------
+    kind : {'argmax', 'threshold', 'cost'}
+        ``argmax``: the most probable class. ``threshold`` (two classes): ``positive_class``
+        when its probability is at least ``threshold``. ``cost``: the class of least expected
+        cost under ``cost_matrix`` (entry [i][j]: cost of predicting j when the truth is i),
+        plus the learned per-class ``offsets``.
+    classes : tuple
+        The labels, in the order of the probability columns.
+    """
+
+    kind: str
+    classes: tuple[Any, ...]
+    threshold: float | None = None
+    positive_class: Any = None
+    cost_matrix: tuple[tuple[float, ...], ...] | None = None
+    offsets: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise InvalidInputError(
+                f"Unknown decision policy kind {self.kind!r}. To fix: use one of {list(KINDS)}."
+            )
+        if self.kind == "threshold" and (
+            len(self.classes) != 2 or self.threshold is None or self.positive_class is None
+        ):
+            raise InvalidInputError(
+                "A threshold policy needs two classes, a threshold and the positive class. "
+                "To fix: record all three (train with costs={'fp': x, 'fn': y} does)."
+            )
+        k = len(self.classes)
+        if self.kind == "cost" and (
+            self.cost_matrix is None or np.shape(self.cost_matrix) != (k, k)
+        ):
+            raise InvalidInputError(
+                f"A cost policy needs a {k} x {k} cost matrix. To fix: record the matrix the "
+                f"model was trained with."
+            )
+
+    @classmethod
+    def argmax(cls, classes: Sequence[Any]) -> DecisionPolicy:
+        """The default policy: the most probable class."""
+        return cls("argmax", tuple(plain(list(classes))))
+
+    @classmethod
+    def from_decision(cls, decision: Mapping[str, Any] | None, classes: Sequence[Any]) -> Any:
+        """The policy recorded in run.json's ``decision`` (None: argmax)."""
+        labels = tuple(plain(list(classes)))
+        if decision is None:
+            return cls.argmax(labels)
+        if decision.get("kind") == "threshold":
+            return cls(
+                "threshold",
+                labels,
+                threshold=float(decision["threshold"]),
+                positive_class=decision.get("positive_class", labels[-1]),
+            )
+        matrix = decision.get("cost_matrix")
+        offsets = decision.get("offsets")
+        return cls(
+            "cost",
+            labels,
+            cost_matrix=None if matrix is None else tuple(tuple(map(float, r)) for r in matrix),
+            offsets=None if offsets is None else tuple(map(float, offsets)),
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DecisionPolicy:
+        """Inverse of :meth:`to_dict`."""
+        matrix = data.get("cost_matrix")
+        offsets = data.get("offsets")
+        return cls(
+            data["kind"],
+            tuple(data["classes"]),
+            threshold=data.get("threshold"),
+            positive_class=data.get("positive_class"),
+            cost_matrix=None if matrix is None else tuple(tuple(map(float, r)) for r in matrix),
+            offsets=None if offsets is None else tuple(map(float, offsets)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types."""
+        return plain(
+            {
+                "kind": self.kind,
+                "classes": list(self.classes),
+                "threshold": self.threshold,
+                "positive_class": self.positive_class,
+                "cost_matrix": None if self.cost_matrix is None else list(self.cost_matrix),
+                "offsets": None if self.offsets is None else list(self.offsets),
+            }
+        )
+
+    def decide_index(self, proba: np.ndarray) -> np.ndarray:
+        """The chosen column of each row of ``proba`` (shape (n, len(classes)))."""
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim != 2 or proba.shape[1] != len(self.classes):
+            raise InvalidInputError(
+                f"The decision policy needs probabilities of shape (n, {len(self.classes)}); got "
+                f"{proba.shape}. To fix: pass predict_proba's output in the policy's class order."
+            )
+        if self.kind == "argmax":
+            return np.argmax(proba, axis=1)
+        if self.kind == "threshold":
+            positive = self.classes.index(self.positive_class)
+            hit = proba[:, positive] >= float(self.threshold)  # type: ignore[arg-type]
+            return np.where(hit, positive, 1 - positive)
+        risk = proba @ np.asarray(self.cost_matrix, dtype=np.float64)
+        if self.offsets is not None:
+            risk = risk + np.asarray(self.offsets, dtype=np.float64)
+        return np.argmin(risk, axis=1)
+
+    def decide(self, proba: np.ndarray) -> np.ndarray:
+        """The chosen label of each row of ``proba``."""
+        return np.asarray(self.classes, dtype=object)[self.decide_index(proba)]

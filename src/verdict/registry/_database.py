@@ -1,0 +1,84 @@
+"""The metadata database: an engine that serialises writers, migrated to the newest schema.
+
+SQLite (the embedded default) takes write transactions with ``BEGIN IMMEDIATE`` and WAL, so two
+processes registering at once queue for the lock instead of failing half-way; PostgreSQL takes
+an advisory lock while migrating. Either way an old registry is upgraded by Alembic on open.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from verdict.errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_LOCK = 0x7665726469  # "verdi": the advisory lock id held while migrating
+
+
+def open_engine(url: str) -> Engine:
+    """An engine for ``url``, the database migrated to the newest revision."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"The registry URL {url!r} is not a SQLAlchemy URL. To fix: use e.g. "
+            f"'sqlite:///.verdict/registry.db' or 'postgresql+psycopg://user@host/db'."
+        ) from exc
+    sqlite = parsed.get_backend_name() == "sqlite"
+    if sqlite and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(parsed, **({"connect_args": {"timeout": 60}} if sqlite else {}))
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigurationError(
+            f"No database driver for the registry URL {url!r} ({exc}). To fix: install it, "
+            f"e.g. pip install 'verdict[postgres]' for PostgreSQL."
+        ) from exc
+    if sqlite:
+        _serialise_sqlite_writers(engine)
+    try:
+        migrate(engine)
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise ConfigurationError(
+            f"Cannot open the registry database {parsed.render_as_string(hide_password=True)}: "
+            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}. To fix: check the URL, that "
+            f"the server is running and that you may write there."
+        ) from exc
+    return engine
+
+
+def _serialise_sqlite_writers(engine: Engine) -> None:
+    """pysqlite's own BEGIN is deferred, which deadlocks two upgrading writers; take it early."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision, one process at a time."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
