@@ -8,6 +8,9 @@ from verdict import __version__
 from verdict.cli._advise import advise
 from verdict.cli._demo import demo
 from verdict.cli._evaluate import evaluate
+from verdict.cli._export import export
+from verdict.cli._models import models_app
+from verdict.cli._predict import predict
 from verdict.cli._report import report
 from verdict.cli._train import train
 
@@ -45,6 +48,9 @@ app.command("advise")(advise)
 app.command("demo")(demo)
 app.command("report")(report)
 app.command("train")(train)
+app.add_typer(models_app, name="models")
+app.command("predict")(predict)
+app.command("export")(export)
 
 
 def main() -> None:

@@ -5,6 +5,9 @@
    budget with cross-validation, evaluate the winner once on held-out rows with intervals,
    compare it with the runner-up and a majority baseline, explain it, and write the report.
 3. ``verdict evaluate --ci`` on the run's held-out predictions, as a user would on their own.
+4. ``--register penguins --alias production``: the model goes into the registry (SQLite and a
+   content-addressed artifact store under ``.verdict/``), then ``verdict models show`` and a
+   batch ``verdict predict penguins@production``.
 """
 
 from __future__ import annotations
@@ -19,10 +22,13 @@ from rich.rule import Rule
 
 from verdict.cli._advise import advise
 from verdict.cli._evaluate import evaluate
+from verdict.cli._models import show
 from verdict.cli._output import console
+from verdict.cli._predict import predict
 from verdict.cli._train import train
 
 TARGET = "species"
+MODEL_NAME = "penguins"
 
 
 def demo(
@@ -44,20 +50,35 @@ def demo(
     run_dir = _fresh_run_dir(out / "run")
     console.print(
         f"\n[bold]2. Train, select, evaluate, explain, report[/]  verdict train {table_path} "
-        f"--target {TARGET} --time-budget {time_budget:g} --seed {seed} --out {run_dir}"
+        f"--target {TARGET} --time-budget {time_budget:g} --seed {seed} --out {run_dir} "
+        f"--register {MODEL_NAME} --alias production"
     )
-    train(table_path, target=TARGET, time_budget=time_budget, seed=seed, out=run_dir)
+    train(
+        table_path, target=TARGET, time_budget=time_budget, seed=seed, out=run_dir,
+        register=MODEL_NAME, alias="production",
+    )  # fmt: skip
     predictions = _predictions_csv(run_dir)
     console.print(
         f"\n[bold]3. Evaluate held-out predictions with intervals[/]  verdict evaluate "
         f"{predictions} --true y_true --pred y_pred --proba-prefix proba_ --ci --seed {seed}"
     )
     evaluate(predictions, true="y_true", pred="y_pred", proba_prefix="proba_", ci=True, seed=seed)
+    ref = f"{MODEL_NAME}@production"
+    console.print(f"\n[bold]4. The registry: what is in production[/]  verdict models show {ref}")
+    show(ref)
+    scored = out / "scored.csv"
+    console.print(
+        f"\n[bold]5. Batch scoring, checked against the schema[/]  verdict predict {ref} "
+        f"{table_path} -o {scored}"
+    )
+    predict(ref, table_path, out=scored, quiet=True)
+    console.print(pd.read_csv(scored).head(3).to_string(index=False), highlight=False)
     console.print(Rule("next"))
     console.print(
         f"Report: {run_dir / 'report.html'}  (model card: {run_dir / 'model_card.md'})\n"
         f"Try: verdict train YOUR.csv --target COLUMN   |   verdict report {run_dir}   |   "
-        f"verdict evaluate {predictions} --true y_true --pred y_pred --json"
+        f"verdict evaluate {predictions} --true y_true --pred y_pred --json\n"
+        f"     verdict models list {MODEL_NAME}   |   verdict export {ref} --format onnx"
     )
 
 

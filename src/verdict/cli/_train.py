@@ -49,18 +49,54 @@ def train(
         int | None, typer.Option("--n-jobs", help="Parallel fits (-1: all cores).")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    register: Annotated[
+        str | None,
+        typer.Option("--register", help="Register the model in the registry under this name."),
+    ] = None,
+    alias: Annotated[
+        str | None,
+        typer.Option("--alias", help="With --register: point this alias (e.g. production) at it."),
+    ] = None,
 ) -> None:
     """Train, select and evaluate a classifier on DATA; write the run and its report."""
     from verdict.pipeline import train as train_run  # the heavy imports only when training
 
     with domain_errors():
+        if alias is not None and register is None:
+            raise InvalidInputError(
+                "--alias needs --register NAME (the alias belongs to a registered model). "
+                "To fix: add --register NAME, or drop --alias."
+            )
+        _check_names(register, alias)
         run = train_run(
             data, target, metric=metric, costs=_costs(costs), models=_models(models),
             time_budget=time_budget, test_size=test_size, cv=cv, seed=seed, out=out,
             dask=dask, quiet=quiet, n_jobs=n_jobs,
         )  # fmt: skip
         report = _write_report(run.run_dir)
+        registered = None if register is None else _register(run, register, alias)
     _summary(run.info, run.run_dir, report)
+    if registered is not None:
+        aliases = f" ({', '.join(registered.aliases)})" if registered.aliases else ""
+        console.print(f"[bold]registered:[/] {registered.ref}{aliases}", highlight=False)
+
+
+def _check_names(register: str | None, alias: str | None) -> None:
+    """Refuse a bad name before minutes of training, not after."""
+    if register is None:
+        return
+    from verdict.registry._refs import check_alias, check_name
+
+    check_name(register)
+    if alias is not None:
+        check_alias(alias)
+
+
+def _register(run: Any, name: str, alias: str | None) -> Any:
+    from verdict.registry import Registry
+
+    with Registry() as registry:
+        return registry.register(run, name, alias=alias)
 
 
 def _models(text: str | None) -> list[str] | None:

@@ -1,0 +1,197 @@
+"""``verdict models``: list, show, promote, roll back and delete registered model versions."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from verdict.cli._output import console, domain_errors
+
+models_app = typer.Typer(
+    name="models",
+    help="The model registry: list, show, promote, rollback, delete.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+
+
+def _registry() -> Any:
+    from verdict.registry import Registry  # heavy imports only when a command runs
+
+    return Registry()
+
+
+@models_app.command("list")
+def list_models(
+    name: Annotated[str | None, typer.Argument(help="Show this model's versions.")] = None,
+    as_json: _JSON = False,
+) -> None:
+    """Every registered model, or every version of NAME."""
+    with domain_errors(), _registry() as registry:
+        if name is None:
+            rows = [m.to_dict() for m in registry.models()]
+            if as_json:
+                return typer.echo(json.dumps(rows, indent=2))
+            return console.print(_models_table(rows))
+        versions = registry.versions(name)
+        if as_json:
+            return typer.echo(json.dumps([_brief(v) for v in versions], indent=2))
+        console.print(_versions_table(name, versions))
+
+
+@models_app.command("show")
+def show(
+    ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@vN or NAME@latest.")],
+    as_json: _JSON = False,
+) -> None:
+    """One version: metrics with intervals, lineage, artifacts and the model's history."""
+    with domain_errors(), _registry() as registry:
+        version = registry.get(ref)
+        events = registry.events(version.name)
+    if as_json:
+        data = {**version.to_dict(), "events": [e.to_dict() for e in events]}
+        return typer.echo(json.dumps(data, indent=2))
+    _print_version(version, events)
+
+
+@models_app.command("promote")
+def promote(
+    ref: Annotated[str, typer.Argument(help="The version to promote: NAME@vN or NAME@ALIAS.")],
+    alias: Annotated[str, typer.Option("--alias", help="The alias to move.")] = "production",
+    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+) -> None:
+    """Point ALIAS (default production) at the version REF names."""
+    with domain_errors(), _registry() as registry:
+        version = registry.promote(ref, alias, reason=reason)
+    console.print(f"{version.name}@{alias} -> v{version.version}", highlight=False)
+
+
+@models_app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    alias: Annotated[str, typer.Option("--alias", help="The alias to move back.")] = "production",
+) -> None:
+    """Move ALIAS back to the version it pointed at before."""
+    with domain_errors(), _registry() as registry:
+        version = registry.rollback(name, alias)
+    console.print(f"{name}@{alias} -> v{version.version} (rolled back)", highlight=False)
+
+
+@models_app.command("delete")
+def delete(
+    ref: Annotated[str, typer.Argument(help="The version to delete: NAME@vN.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Delete one version (refused while an alias points at it)."""
+    from verdict.errors import InvalidInputError
+    from verdict.registry import parse_ref
+
+    with domain_errors():
+        parsed = parse_ref(ref)
+        if parsed.version is None:
+            raise InvalidInputError(
+                f"delete takes an explicit version, e.g. {parsed.name}@v3; got {ref!r}. To fix: "
+                f"name the version (see `verdict models list {parsed.name}`)."
+            )
+        if not yes:
+            typer.confirm(f"Delete {parsed}? Its artifacts go too", abort=True)
+        with _registry() as registry:
+            registry.delete(parsed.name, parsed.version)
+    console.print(f"deleted {parsed}", highlight=False)
+
+
+def _brief(version: Any) -> dict[str, Any]:
+    primary = version.metric()
+    return {
+        "ref": version.ref,
+        "created": version.created,
+        "family": version.family,
+        "primary_metric": version.primary_metric,
+        "estimate": primary and primary["estimate"],
+        "low": primary and primary["low"],
+        "high": primary and primary["high"],
+        "aliases": list(version.aliases),
+    }
+
+
+def _models_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="registered models")
+    for column in ("name", "versions", "latest", "aliases", "created"):
+        table.add_column(column)
+    for row in rows:
+        aliases = ", ".join(f"{a} -> v{v}" for a, v in sorted(row["aliases"].items()))
+        latest = "" if row["latest"] is None else f"v{row['latest']}"
+        table.add_row(row["name"], str(row["n_versions"]), latest, aliases, row["created"][:19])
+    if not rows:
+        table.caption = "none yet: verdict train DATA --target COL --register NAME"
+    return table
+
+
+def _versions_table(name: str, versions: list[Any]) -> Table:
+    table = Table(title=f"{name}: versions")
+    for column in ("version", "family", "metric", "test estimate [95% CI]", "aliases", "created"):
+        table.add_column(column)
+    for version in versions:
+        brief = _brief(version)
+        shown = "n/a"
+        if brief["estimate"] is not None:
+            shown = f"{brief['estimate']:.4f} [{brief['low']:.4f}, {brief['high']:.4f}]"
+        table.add_row(
+            f"v{version.version}", version.family, version.primary_metric, shown,
+            ", ".join(version.aliases), version.created[:19],
+        )  # fmt: skip
+    return table
+
+
+def _print_version(version: Any, events: list[Any]) -> None:
+    summary = version.summary
+    console.print(f"[bold]{version.ref}[/] ({version.family}), registered {version.created}")
+    console.print(f"aliases: {', '.join(version.aliases) or 'none'}", highlight=False)
+    console.print(f"classes: {summary['classes']}", highlight=False)
+    policy = summary["policy"]
+    console.print(f"decision policy: {policy['kind']}", highlight=False)
+    table = Table(title="held-out test metrics (95% intervals)")
+    for column in ("metric", "estimate", "low", "high"):
+        table.add_column(column)
+    for key in (version.primary_metric, "accuracy", "balanced_accuracy", "log_loss"):
+        found = version.metric(key)
+        if found is not None and table.row_count < 4:
+            table.add_row(key, *(f"{found[k]:.4f}" for k in ("estimate", "low", "high")))
+    console.print(table)
+    lineage = summary["lineage"]
+    data = summary["data"]
+    console.print(
+        f"lineage: data {data.get('source')} ({data.get('n_rows')} rows, fingerprint "
+        f"{version.fingerprint[:12]}), seed {lineage.get('seed')}, python "
+        f"{lineage.get('python')}, scikit-learn {lineage.get('packages', {}).get('scikit-learn')}",
+        highlight=False,
+    )
+    console.print(f"source run: {version.source}", highlight=False)
+    for artifact, entry in sorted(version.artifacts.items()):
+        console.print(
+            f"  {artifact:<26} {entry['bytes']:>10,} bytes  sha256 {entry['sha256'][:16]}",
+            highlight=False,
+        )
+    console.print("[bold]history[/]")
+    for event in events:
+        console.print(f"  {event.created[:19]}  {_describe(event)}", highlight=False)
+
+
+def _describe(event: Any) -> str:
+    if event.kind == "registered":
+        return f"registered v{event.version}"
+    if event.kind in ("alias", "rollback"):
+        before = "" if event.previous is None else f" (was v{event.previous})"
+        verb = "rolled back" if event.kind == "rollback" else "moved"
+        return f"{event.alias} {verb} to v{event.version}{before}"
+    if event.kind == "deleted":
+        return f"deleted v{event.version}"
+    if event.kind == "alias_removed":
+        return f"alias {event.alias} removed (was v{event.previous})"
+    detail = event.payload.get("summary") or json.dumps(event.payload)[:120]
+    return f"{event.kind}: {detail}"
