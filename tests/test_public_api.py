@@ -15,6 +15,8 @@ PACKAGES = [
     "verdict.data",
     "verdict.pipeline",
     "verdict.report",
+    "verdict.registry",
+    "verdict.serving",
     "verdict.cli",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -88,6 +89,7 @@ def test_an_alias_moves_atomically_under_concurrent_readers(registry_url, tmp_pa
             moves += 1
         out, err = reader.communicate(timeout=60)
         assert reader.returncode == 0, err
+        assert set(json.loads(out)) <= {1, 2}  # the reader only ever saw whole versions
         assert moves > 10
         moved = [e for e in registry.events("penguins") if e.kind == "alias"]
         assert len(moved) == moves + 1  # each move recorded once, none lost

@@ -18,6 +18,7 @@ from verdict.data._findings import DataQualityWarning, DataReport, Finding
 from verdict.data._infer import infer_schema
 from verdict.data._io import read_table
 from verdict.data._profile import ClassBalance, Profile, profile_table
+from verdict.data._rows import RowCheck, RowProblem, check_rows
 from verdict.data._schema import ColumnKind, ColumnSchema, Schema
 from verdict.data._summaries import (
     CategoricalSummary,
@@ -39,7 +40,10 @@ __all__ = [
     "Finding",
     "NumericSummary",
     "Profile",
+    "RowCheck",
+    "RowProblem",
     "Schema",
+    "check_rows",
     "check_table",
     "infer_schema",
     "profile_table",

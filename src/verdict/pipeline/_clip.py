@@ -14,9 +14,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from verdict.data._levels import TRUE_WORDS, level_words
 from verdict.errors import InvalidParameterError
-
-_TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "1.0"})
 
 
 class OutlierClipper(TransformerMixin, BaseEstimator):
@@ -101,7 +100,7 @@ class BooleanEncoder(TransformerMixin, BaseEstimator):
         frame = _frame(X)
         self.n_features_in_ = frame.shape[1]
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.values_ = [set(_words(frame[c]).dropna().tolist()) for c in frame.columns]
+        self.values_ = [set(level_words(frame[c]).dropna().tolist()) for c in frame.columns]
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -110,9 +109,9 @@ class BooleanEncoder(TransformerMixin, BaseEstimator):
         frame = _frame(X)
         out = np.full(frame.shape, np.nan)
         for j, column in enumerate(frame.columns):
-            words = _words(frame[column])
+            words = level_words(frame[column])
             known = words.isin(self.values_[j]).to_numpy()
-            out[known, j] = words[known].isin(_TRUE_WORDS).to_numpy(dtype=float)
+            out[known, j] = words[known].isin(TRUE_WORDS).to_numpy(dtype=float)
         return out
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
@@ -139,30 +138,12 @@ class CategoryText(TransformerMixin, BaseEstimator):
         """An object array of strings."""
         check_is_fitted(self, "n_features_in_")
         frame = _frame(X)
-        columns = [_words(frame[c]).fillna("missing") for c in frame]
+        columns = [level_words(frame[c]).fillna("missing") for c in frame]
         return np.column_stack([c.to_numpy(dtype=object) for c in columns])
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The input names, unchanged."""
         return _names_in(self, input_features)
-
-
-def _words(values: pd.Series) -> pd.Series:
-    """Each value's canonical spelling, missing values (None, NaN, NA) kept missing.
-
-    Through ``object`` first, so that a categorical dtype does not refuse the new spellings.
-    """
-    return values.astype(object).map(_word, na_action="ignore")
-
-
-def _word(value: Any) -> str:
-    """One canonical spelling: integral floats lose their '.0', strings are stripped."""
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    text = str(value).strip()
-    return text.lower() if text.lower() in _TRUE_WORDS | {"false", "no", "n", "f"} else text
 
 
 def _frame(X: Any) -> pd.DataFrame:

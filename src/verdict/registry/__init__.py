@@ -16,6 +16,7 @@ one registry across a team.
 """
 
 from verdict.registry._loaded import LoadedModel
+from verdict.registry._onnx import OnnxExport, export_onnx, onnx_predict
 from verdict.registry._records import ModelSummary, ModelVersion, RegistryEvent
 from verdict.registry._refs import ModelRef
 from verdict.registry._registry import Registry, parse_ref
@@ -30,8 +31,11 @@ __all__ = [
     "ModelRef",
     "ModelSummary",
     "ModelVersion",
+    "OnnxExport",
     "Registry",
     "RegistryEvent",
     "RegistrySettings",
+    "export_onnx",
+    "onnx_predict",
     "parse_ref",
 ]

@@ -12,23 +12,37 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from verdict.data import Schema
-from verdict.errors import InvalidInputError, NotFoundError, RegistryError
+from verdict.errors import NotFoundError, RegistryError
 from verdict.pipeline import DecisionPolicy, Run
 from verdict.registry._database import open_engine
 from verdict.registry._history import alias_stack
 from verdict.registry._intake import MODEL, read_run
 from verdict.registry._loaded import LoadedModel
+from verdict.registry._queries import (
+    alias_events,
+    alias_row,
+    aliases,
+    event_record,
+    model_row,
+    model_summary,
+    move_alias,
+    new_event,
+    next_number,
+    resolve,
+    version_numbers,
+    version_record,
+    version_row,
+)
 from verdict.registry._records import ModelSummary, ModelVersion, RegistryEvent
-from verdict.registry._refs import DEFAULT_ALIAS, LATEST, ModelRef, check_alias, check_name
+from verdict.registry._refs import DEFAULT_ALIAS, ModelRef, check_alias, check_name
 from verdict.registry._refs import parse_ref as _parse
 from verdict.registry._settings import RegistrySettings
 from verdict.registry._store import ArtifactStore
@@ -70,6 +84,7 @@ class Registry:
         self.url = url or settings.metadata_url()
         self.store = ArtifactStore(artifacts or settings.store_url())
         self._engine: Engine = open_engine(self.url)
+        self.where = f"the registry ({self._engine.url.render_as_string(hide_password=True)})"
 
     def close(self) -> None:
         """Release the database connections."""
@@ -131,8 +146,8 @@ class Registry:
         }
         with self._write() as session:
             self._restore_missing(digests, intake.artifacts)
-            model = self._model_row(session, name, create=True, description=description)
-            number = self._next_number(session, model)
+            model = model_row(session, name, create=True, description=description)
+            number = next_number(session, model)
             now = utcnow()
             session.add(
                 VersionRow(
@@ -142,9 +157,9 @@ class Registry:
                     artifacts=artifacts,
                 )
             )  # fmt: skip
-            session.add(_event(model.id, "registered", version=number, payload={}))
+            session.add(new_event(model.id, "registered", version=number, payload={}))
             if alias is not None:
-                self._move_alias(session, model, alias, number, {"reason": "registered"})
+                move_alias(session, model, alias, number, {"reason": "registered"})
         return self.get(f"{name}@v{number}")
 
     def _restore_missing(self, digests: Mapping[str, str], data: Mapping[str, bytes]) -> None:
@@ -159,9 +174,9 @@ class Registry:
         """Point ``alias`` at ``version`` of ``name`` (creating the alias if new)."""
         check_alias(alias)
         with self._write() as session:
-            model = self._model_row(session, name)
-            self._version_row(session, model, version)
-            self._move_alias(session, model, alias, version, {"reason": reason})
+            model = model_row(session, name, where=self.where)
+            version_row(session, model, version)
+            move_alias(session, model, alias, version, {"reason": reason})
         return self.get(f"{name}@v{version}")
 
     def promote(
@@ -178,10 +193,10 @@ class Registry:
         """
         check_alias(alias)
         with self._write() as session:
-            model = self._model_row(session, name)
-            current = self._alias_row(session, model, alias)
-            events = self._alias_events(session, model, alias)
-            existing = set(self._version_numbers(session, model))
+            model = model_row(session, name, where=self.where)
+            current = alias_row(session, model, alias)
+            events = alias_events(session, model, alias)
+            existing = set(version_numbers(session, model))
             earlier = [v for v in alias_stack(events)[:-1] if v in existing]
             if not earlier:
                 raise RegistryError(
@@ -190,17 +205,17 @@ class Registry:
                     f"To fix: promote a version explicitly with `verdict models promote`."
                 )
             payload = {"reason": "rollback", "rollback": True}
-            self._move_alias(session, model, alias, earlier[-1], payload, kind="rollback")
+            move_alias(session, model, alias, earlier[-1], payload, kind="rollback")
         return self.get(f"{name}@v{earlier[-1]}")
 
     def remove_alias(self, name: str, alias: str) -> None:
         """Delete ``alias`` from ``name``."""
         with self._write() as session:
-            model = self._model_row(session, name)
-            row = self._alias_row(session, model, alias)
+            model = model_row(session, name, where=self.where)
+            row = alias_row(session, model, alias)
             session.delete(row)
             session.add(
-                _event(model.id, "alias_removed", alias=alias, previous=row.version, payload={})
+                new_event(model.id, "alias_removed", alias=alias, previous=row.version, payload={})
             )
 
     def delete(self, name: str, version: int) -> None:
@@ -209,8 +224,8 @@ class Registry:
         Artifacts no other version uses are removed from the store.
         """
         with self._write() as session:
-            model = self._model_row(session, name)
-            row = self._version_row(session, model, version)
+            model = model_row(session, name, where=self.where)
+            row = version_row(session, model, version)
             pointing = sorted(
                 a.alias
                 for a in session.scalars(select(AliasRow).where(AliasRow.model_id == model.id))
@@ -224,7 +239,7 @@ class Registry:
                 )
             digests = {a["sha256"] for a in row.artifacts.values()}
             session.delete(row)
-            session.add(_event(model.id, "deleted", version=version, payload={}))
+            session.add(new_event(model.id, "deleted", version=version, payload={}))
         self._collect(digests)
 
     def _collect(self, digests: set[str]) -> None:
@@ -248,11 +263,11 @@ class Registry:
     ) -> RegistryEvent:
         """Store a decision or observation about a model (e.g. a promotion's evidence)."""
         with self._write() as session:
-            model = self._model_row(session, name)
-            row = _event(model.id, kind, version=version, payload=dict(payload))
+            model = model_row(session, name, where=self.where)
+            row = new_event(model.id, kind, version=version, payload=dict(payload))
             session.add(row)
             session.flush()
-            return _event_record(name, row)
+            return event_record(name, row)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -266,37 +281,37 @@ class Registry:
         """Every registered model, by name."""
         with self._read() as session:
             rows = session.scalars(select(ModelRow).order_by(ModelRow.name)).all()
-            return [self._summary(session, row) for row in rows]
+            return [model_summary(session, row) for row in rows]
 
     def versions(self, name: str) -> list[ModelVersion]:
         """Every version of ``name``, oldest first."""
         with self._read() as session:
-            model = self._model_row(session, name)
+            model = model_row(session, name, where=self.where)
             rows = session.scalars(
                 select(VersionRow)
                 .where(VersionRow.model_id == model.id)
                 .order_by(VersionRow.version)
             ).all()
-            aliases = self._aliases(session, model)
-            return [_version_record(name, row, aliases) for row in rows]
+            pointing = aliases(session, model)
+            return [version_record(name, row, pointing) for row in rows]
 
     def get(self, ref: str) -> ModelVersion:
         """The metadata of the version ``ref`` names (``NAME@ALIAS``, ``NAME@vN``, ...)."""
         parsed = _parse(ref)
         with self._read() as session:
-            model = self._model_row(session, parsed.name)
-            number = self._resolve(session, model, parsed)
-            row = self._version_row(session, model, number)
-            return _version_record(model.name, row, self._aliases(session, model))
+            model = model_row(session, parsed.name, where=self.where)
+            number = resolve(session, model, parsed)
+            row = version_row(session, model, number)
+            return version_record(model.name, row, aliases(session, model))
 
     def events(self, name: str) -> list[RegistryEvent]:
         """What happened to ``name``, oldest first."""
         with self._read() as session:
-            model = self._model_row(session, name)
+            model = model_row(session, name, where=self.where)
             rows = session.scalars(
                 select(EventRow).where(EventRow.model_id == model.id).order_by(EventRow.id)
             ).all()
-            return [_event_record(name, row) for row in rows]
+            return [event_record(name, row) for row in rows]
 
     def artifact(self, ref: str | ModelVersion, artifact: str) -> bytes:
         """The verified bytes of one artifact of a version (``model.skops``, ``report.html``...)."""
@@ -331,166 +346,7 @@ class Registry:
             info={**summary, "ref": version.ref, "family": version.family},
         )
 
-    # -- rows ------------------------------------------------------------------------------
-
-    def _model_row(
-        self, session: Session, name: str, *, create: bool = False, description: str | None = None
-    ) -> ModelRow:
-        row = session.scalar(select(ModelRow).where(ModelRow.name == name))
-        if row is not None:
-            return row
-        if not create:
-            known = session.scalars(select(ModelRow.name).order_by(ModelRow.name)).all()
-            raise NotFoundError(
-                f"No model named {name!r} in the registry ({self.url}); registered: "
-                f"{list(known) or 'none'}. To fix: check the name, or register one with "
-                f"`verdict train ... --register {name}`."
-            )
-        row = ModelRow(name=name, created=utcnow(), description=description)
-        session.add(row)
-        session.flush()
-        return row
-
-    def _version_row(self, session: Session, model: ModelRow, version: int) -> VersionRow:
-        row = session.scalar(
-            select(VersionRow).where(VersionRow.model_id == model.id, VersionRow.version == version)
-        )
-        if row is None:
-            existing = self._version_numbers(session, model)
-            raise NotFoundError(
-                f"{model.name} has no version {version}; it has "
-                f"{[f'v{v}' for v in existing] or 'none'}. To fix: pick one of those."
-            )
-        return row
-
-    def _next_number(self, session: Session, model: ModelRow) -> int:
-        """One more than any version ever registered: a deleted number is never reused."""
-        numbers = [
-            session.scalar(select(func.max(column)).where(where))
-            for column, where in (
-                (VersionRow.version, VersionRow.model_id == model.id),
-                (
-                    EventRow.version,
-                    (EventRow.model_id == model.id) & (EventRow.kind == "registered"),
-                ),
-            )
-        ]
-        return max(n or 0 for n in numbers) + 1
-
-    def _version_numbers(self, session: Session, model: ModelRow) -> list[int]:
-        return list(
-            session.scalars(
-                select(VersionRow.version)
-                .where(VersionRow.model_id == model.id)
-                .order_by(VersionRow.version)
-            )
-        )
-
-    def _alias_row(self, session: Session, model: ModelRow, alias: str) -> AliasRow:
-        row = session.get(AliasRow, (model.id, alias))
-        if row is None:
-            known = sorted(self._aliases(session, model))
-            raise NotFoundError(
-                f"{model.name} has no alias {alias!r}; its aliases: {known or 'none'}. To fix: "
-                f"use one of those, a version (NAME@vN), or promote a version to {alias!r}."
-            )
-        return row
-
-    def _aliases(self, session: Session, model: ModelRow) -> dict[str, int]:
-        rows = session.scalars(select(AliasRow).where(AliasRow.model_id == model.id))
-        return {row.alias: row.version for row in rows}
-
-    def _alias_events(self, session: Session, model: ModelRow, alias: str) -> list[EventRow]:
-        return list(
-            session.scalars(
-                select(EventRow)
-                .where(EventRow.model_id == model.id, EventRow.alias == alias)
-                .order_by(EventRow.id)
-            )
-        )
-
-    def _resolve(self, session: Session, model: ModelRow, ref: ModelRef) -> int:
-        if ref.version is not None:
-            return ref.version
-        if ref.alias == LATEST and LATEST not in self._aliases(session, model):
-            numbers = self._version_numbers(session, model)
-            if not numbers:
-                raise NotFoundError(f"{model.name} has no versions. To fix: register one.")
-            return numbers[-1]
-        return self._alias_row(session, model, str(ref.alias)).version
-
-    def _move_alias(
-        self,
-        session: Session,
-        model: ModelRow,
-        alias: str,
-        version: int,
-        payload: dict[str, Any],
-        *,
-        kind: str = "alias",
-    ) -> None:
-        row = session.get(AliasRow, (model.id, alias))
-        previous = None if row is None else row.version
-        if row is None:
-            session.add(AliasRow(model_id=model.id, alias=alias, version=version, updated=utcnow()))
-        else:
-            row.version, row.updated = version, utcnow()
-        session.add(
-            _event(model.id, kind, alias=alias, version=version, previous=previous, payload=payload)
-        )
-
-    def _summary(self, session: Session, row: ModelRow) -> ModelSummary:
-        numbers = self._version_numbers(session, row)
-        return ModelSummary(
-            name=row.name,
-            created=_iso(row.created),
-            description=row.description,
-            n_versions=len(numbers),
-            latest=numbers[-1] if numbers else None,
-            aliases=self._aliases(session, row),
-        )
-
 
 def parse_ref(ref: str) -> ModelRef:
     """Parse ``NAME[@ALIAS|@vN|@latest]`` (a bare name means ``@production``)."""
     return _parse(ref)
-
-
-def _event(model_id: int, kind: str, **fields: Any) -> EventRow:
-    return EventRow(model_id=model_id, created=utcnow(), kind=kind, **fields)
-
-
-def _iso(moment: Any) -> str:
-    if moment is None:
-        return ""
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
-
-
-def _version_record(name: str, row: VersionRow, aliases: Mapping[str, int]) -> ModelVersion:
-    if not isinstance(row.summary, dict):
-        raise InvalidInputError(f"{name}@v{row.version} has a corrupt summary in the registry.")
-    return ModelVersion(
-        name=name,
-        version=row.version,
-        created=_iso(row.created),
-        family=row.family,
-        primary_metric=row.primary_metric,
-        fingerprint=row.fingerprint,
-        source=row.source,
-        description=row.description,
-        aliases=tuple(sorted(a for a, v in aliases.items() if v == row.version)),
-        summary=row.summary,
-        artifacts=row.artifacts,
-    )
-
-
-def _event_record(name: str, row: EventRow) -> RegistryEvent:
-    return RegistryEvent(
-        name=name,
-        created=_iso(row.created),
-        kind=row.kind,
-        alias=row.alias,
-        version=row.version,
-        previous=row.previous,
-        payload=row.payload,
-    )

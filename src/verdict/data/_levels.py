@@ -1,0 +1,36 @@
+"""How a categorical or boolean level is spelled, wherever levels are compared.
+
+Training (``CategoryText``, ``BooleanEncoder``), the row checks of batch scoring and the
+service, and the ONNX export all compare levels through this one function, so that 3, 3.0 and
+'3' are one level everywhere and 'Yes' and 'yes' are the same truth value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1", "1.0"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0", "0.0"})
+_LOWERED = TRUE_WORDS | {"false", "no", "n", "f"}  # the words that are lower-cased
+
+
+def level_spelling(value: Any) -> str:
+    """One canonical spelling: booleans 'true'/'false', integral floats lose their '.0',
+    strings are stripped and the true/false words lower-cased."""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text.lower() if text.lower() in _LOWERED else text
+
+
+def level_words(values: pd.Series) -> pd.Series:
+    """Each value's canonical spelling, missing values (None, NaN, NA) kept missing.
+
+    Through ``object`` first, so that a categorical dtype does not refuse the new spellings.
+    """
+    return values.astype(object).map(level_spelling, na_action="ignore")
