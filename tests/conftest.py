@@ -82,3 +82,11 @@ def check_same(
 @pytest.fixture
 def same() -> Callable[..., Any]:
     return check_same
+
+
+@pytest.fixture(autouse=True)
+def _isolated_verdict_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own VERDICT_HOME, so nothing writes a registry into the checkout."""
+    monkeypatch.setenv("VERDICT_HOME", str(tmp_path_factory.mktemp("verdict-home")))
+    for name in ("VERDICT_REGISTRY_URL", "VERDICT_ARTIFACT_STORE", "VERDICT_STATE_URL"):
+        monkeypatch.delenv(name, raising=False)
