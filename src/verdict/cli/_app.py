@@ -9,9 +9,11 @@ from verdict.cli._advise import advise
 from verdict.cli._demo import demo
 from verdict.cli._evaluate import evaluate
 from verdict.cli._export import export
+from verdict.cli._keys import keys_app
 from verdict.cli._models import models_app
 from verdict.cli._predict import predict
 from verdict.cli._report import report
+from verdict.cli._serve import serve
 from verdict.cli._train import train
 
 app = typer.Typer(
@@ -49,8 +51,10 @@ app.command("demo")(demo)
 app.command("report")(report)
 app.command("train")(train)
 app.add_typer(models_app, name="models")
+app.add_typer(keys_app, name="keys")
 app.command("predict")(predict)
 app.command("export")(export)
+app.command("serve")(serve)
 
 
 def main() -> None:

@@ -1,0 +1,185 @@
+"""``verdict serve``: the prediction service on uvicorn (one JSON log line per request).
+
+With ``--workers 1`` the app is built in this process; with more, each uvicorn worker builds
+its own from ``VERDICT_*`` variables (the flags given here are exported first) through the
+import-string factory ``verdict.serving._app:app_from_env``, and Prometheus metrics are merged
+across workers (multiprocess mode, in a temporary folder unless ``PROMETHEUS_MULTIPROC_DIR`` is
+set). ``--port 0`` picks a free port; the address is printed on stdout either way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from verdict.cli._output import domain_errors
+
+FACTORY = "verdict.serving._app:app_from_env"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: the access log's own fields, or time, level, logger, message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        message = record.getMessage()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        base = {"ts": f"{stamp}.{int(record.msecs):03d}Z", "level": record.levelname.lower()}
+        if message.startswith("{") and record.name == "verdict.serving.access":
+            return json.dumps(base)[:-1] + ", " + message[1:]
+        line: dict[str, Any] = {**base, "logger": record.name, "message": message}
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line)
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """uvicorn's ``log_config``: JSON lines on stderr for verdict and uvicorn; no access log
+    from uvicorn (the service writes its own, with the request id)."""
+    handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
+    level = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": f"{__name__}.JsonFormatter"}},
+        "handlers": {"json": handler},
+        "loggers": {
+            "verdict": {"handlers": ["json"], "level": level, "propagate": False},
+            "uvicorn": {"handlers": ["json"], "level": level, "propagate": False},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+    }
+
+
+def serve(
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="NAME@ALIAS or NAME@vN to serve; repeatable. "
+            "Default: the production alias of every registered model.",
+        ),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one (printed).")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    batching: Annotated[
+        str | None, typer.Option(help="Micro-batching: off, on or auto (default auto).")
+    ] = None,
+    batch_budget_ms: Annotated[
+        float | None, typer.Option(help="Longest wait for company in a micro-batch (ms).")
+    ] = None,
+    batch_max_rows: Annotated[int | None, typer.Option(help="Rows per pipeline call.")] = None,
+    auth: Annotated[
+        bool | None, typer.Option("--auth/--no-auth", help="Require API keys (default on).")
+    ] = None,
+    graceful_timeout: Annotated[
+        int, typer.Option(help="Seconds to finish in-flight requests on shutdown.")
+    ] = 30,
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+) -> None:
+    """Serve registered models over HTTP: Open Inference Protocol v2, /v1 predict and feedback,
+    /metrics. Every endpoint but liveness needs an API key (`verdict keys create NAME`)."""
+    import uvicorn
+
+    overrides: dict[str, Any] = {
+        "models": model or None, "batching": batching, "batch_budget_ms": batch_budget_ms,
+        "batch_max_rows": batch_max_rows, "auth": auth,
+    }  # fmt: skip
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    with domain_errors():
+        settings = _settings(overrides)
+        _check_models(settings)
+    config = uvicorn.Config(
+        FACTORY if workers > 1 else _build_app(settings),
+        factory=workers > 1,
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",
+        log_config=log_config(log_level),
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
+    if workers > 1:
+        _export(settings, overrides)
+    sock = config.bind_socket()
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"verdict serving on http://{shown}:{bound_port} ({workers} worker(s))", flush=True)
+    _run(config, sock, workers)
+
+
+def _settings(overrides: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    from verdict.errors import ConfigurationError
+    from verdict.serving._settings import ServiceSettings
+
+    try:
+        return ServiceSettings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(
+            f"The service settings are invalid: {problems}. To fix: correct the flags or the "
+            "VERDICT_* variables named."
+        ) from None
+
+
+def _check_models(settings: Any) -> None:
+    """Fail here, with one clear line, if a model to serve does not exist."""
+    from verdict.errors import ConfigurationError
+    from verdict.registry import Registry
+
+    with Registry(home=settings.home) as registry:
+        for ref in settings.models:
+            registry.get(ref)
+        if not settings.models and not any("production" in m.aliases for m in registry.models()):
+            raise ConfigurationError(
+                f"There is no model to serve: no model in {registry.where} has a 'production' "
+                "alias. To fix: pass --model NAME@ALIAS, or register one with an alias."
+            )
+
+
+def _build_app(settings: Any) -> Any:
+    from verdict.registry import Registry
+    from verdict.serving._app import create_app
+
+    return create_app(settings, Registry(home=settings.home))
+
+
+def _export(settings: Any, overrides: dict[str, Any]) -> None:
+    """Hand the flags to the worker processes (they read VERDICT_* variables)."""
+    for key, value in overrides.items():
+        os.environ[f"VERDICT_{key.upper()}"] = json.dumps(value) if key == "models" else str(value)
+    os.environ["VERDICT_HOME"] = str(Path(settings.home).resolve())
+
+
+def _run(config: Any, sock: Any, workers: int) -> None:
+    import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            sys.exit(3)
+        return
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="verdict-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)

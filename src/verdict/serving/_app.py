@@ -1,0 +1,205 @@
+"""The prediction service: ``create_app(settings, registry)`` builds it; nothing at import time.
+
+The app's lifespan opens the state database (API keys, prediction log, feedback), starts the
+prediction log's writer, loads every served model (off the event loop) with its micro-batcher,
+and starts the alias watcher (hot reload). On shutdown (uvicorn first stops accepting and
+finishes the requests in flight) it stops the watcher, waits for the batchers to answer what
+they hold, and closes the prediction log, which writes everything still queued.
+
+Routes: the Open Inference Protocol v2 (``/v2/...``), verdict's v1 (``/v1/models/{name}/predict``,
+``/v1/feedback``) and ``/metrics`` (Prometheus). Every route but ``/v2/health/live`` needs an
+API key when ``settings.auth`` (the default).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import os
+from collections.abc import AsyncIterator, Collection, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from sqlalchemy import Engine
+
+from verdict import __version__
+from verdict.registry import LoadedModel, Registry
+from verdict.serving import _v1, _v2
+from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
+from verdict.serving._keys import KeyStore
+from verdict.serving._middleware import OPEN_PATHS, RequestMiddleware
+from verdict.serving._predlog import PredictionLog
+from verdict.serving._served import ServedModels
+from verdict.serving._settings import ServiceSettings
+from verdict.serving._state import open_state
+from verdict.serving._telemetry import Telemetry
+
+logger = logging.getLogger("verdict.serving")
+_METRICS_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Metrics."}
+}
+
+
+def create_app(
+    settings: ServiceSettings,
+    registry: Registry,
+    *,
+    state_engine: Engine | None = None,
+    required: Mapping[str, Collection[str]] | None = None,
+) -> FastAPI:
+    """Build the prediction service.
+
+    Parameters
+    ----------
+    settings : ServiceSettings
+        What to serve and how (models, limits, batching, auth, CORS ...).
+    registry : Registry
+        Where the served models are resolved, loaded and watched for alias moves; the caller
+        closes it.
+    state_engine : sqlalchemy.Engine, optional
+        The state database (``open_state``); by default ``settings.state_database()`` is
+        opened at startup and disposed of at shutdown.
+    required : mapping of str to collection of str, optional
+        Model name -> features where a missing value (null or NaN) is refused with 422
+        (elsewhere missing values are imputed as in training).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        Serve it with uvicorn; models load when its lifespan starts.
+    """
+    telemetry = Telemetry()
+    app = FastAPI(
+        title="verdict prediction service",
+        version=__version__,
+        lifespan=_lifespan(settings, registry, telemetry, state_engine, required),
+        responses={500: ERROR_RESPONSES[500]},
+    )
+    app.state.settings, app.state.telemetry = settings, telemetry
+    app.state.accepting, app.state.keys = False, None
+    install_error_handlers(app)
+    app.include_router(_v2.router)
+    app.include_router(_v1.router)
+    app.add_api_route(
+        "/metrics", _metrics, methods=["GET"], response_class=Response,
+        responses=_METRICS_RESPONSE, tags=["monitoring"],
+    )  # fmt: skip
+    app.add_middleware(
+        RequestMiddleware, max_body_bytes=settings.max_body_bytes, telemetry=telemetry,
+        auth=settings.auth,
+    )  # fmt: skip
+    if settings.cors_origins:  # outermost, so that errors carry CORS headers too
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.openapi = lambda: _openapi(app, settings.auth)  # type: ignore[method-assign]
+    return app
+
+
+async def _metrics(request: Request) -> Response:
+    """Prometheus metrics (text exposition format)."""
+    telemetry: Telemetry = request.app.state.telemetry
+    predlog = getattr(request.app.state, "predlog", None)
+    if predlog is not None:
+        telemetry.log_state(predlog.pending, predlog.dropped)
+    return Response(telemetry.render(), media_type=telemetry.content_type)
+
+
+def _lifespan(
+    settings: ServiceSettings,
+    registry: Registry,
+    telemetry: Telemetry,
+    state_engine: Engine | None,
+    required: Mapping[str, Collection[str]] | None,
+) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = state_engine or await asyncio.to_thread(open_state, settings.state_database())
+        predlog = PredictionLog(engine, flush_seconds=settings.log_flush_seconds)
+        executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="verdict-score")
+        watcher = None
+        try:
+            keys = KeyStore(engine) if settings.auth else None
+            if keys is not None:
+                _warn_without_keys(keys)
+            predlog.start()
+
+            def on_load(loaded: LoadedModel) -> None:
+                predlog.set_sensitive(loaded.name, loaded.schema.sensitive)
+
+            served = ServedModels(
+                registry, settings, telemetry, executor, required=required, on_load=on_load
+            )
+            await served.start()
+            app.state.keys, app.state.predlog, app.state.served = keys, predlog, served
+            watcher = asyncio.create_task(served.watch(), name="verdict-alias-watcher")
+            app.state.accepting = True
+            gc.collect()
+            gc.freeze()  # what is loaded now lives as long as the app: keep it out of GC passes
+            logger.info("serving %s", ", ".join(f"{m.served} ({m.ref})" for m in served.all()))
+            yield
+            app.state.accepting = False
+            await served.drain()
+        finally:
+            app.state.accepting = False
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+            await asyncio.to_thread(predlog.close)
+            executor.shutdown(wait=True)
+            if state_engine is None:
+                engine.dispose()
+            if telemetry.multiprocess:  # this worker's gauges leave the merged view
+                from prometheus_client import multiprocess
+
+                multiprocess.mark_process_dead(os.getpid())
+
+    return lifespan
+
+
+def app_from_env() -> FastAPI:
+    """The app built from ``VERDICT_*`` variables: uvicorn's factory for worker processes
+    (``verdict serve --workers N`` exports its flags as variables first)."""
+    settings = ServiceSettings()
+    return create_app(settings, Registry(home=settings.home))
+
+
+def _threads() -> int:
+    """Pipeline threads: scoring is mostly CPU under the GIL, so a few are enough."""
+    return max(2, min(8, os.cpu_count() or 2))
+
+
+def _warn_without_keys(keys: KeyStore) -> None:
+    if keys.count_active() == 0:
+        logger.warning(
+            "API keys are required but none is active, so every request but liveness will get "
+            "401. To fix: create one with `verdict keys create NAME` (or serve with auth off "
+            "on a trusted network: VERDICT_AUTH=false)."
+        )
+
+
+def _openapi(app: FastAPI, auth: bool) -> dict[str, Any]:
+    """The OpenAPI document, with the API key schemes when auth is on."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        if auth:
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            schema["security"] = [{"bearer": []}, {"apiKey": []}]
+            for path in OPEN_PATHS:
+                for operation in schema["paths"].get(path, {}).values():
+                    operation["security"] = []
+        app.openapi_schema = schema
+    return app.openapi_schema

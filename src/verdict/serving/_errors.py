@@ -1,0 +1,180 @@
+"""Every error the service answers, in one JSON shape per API, and never a traceback.
+
+Handlers turn :class:`ServiceError` (raised on purpose by the routes), FastAPI's request
+validation errors and Starlette's HTTP errors into ``ErrorResponse`` (v1, keys, metrics) or
+``V2ErrorResponse`` (``/v2``, the Open Inference Protocol's ``{"error": "..."}``). Unexpected
+exceptions are caught by the request middleware (``_limits``), logged with the request id and
+answered 500 by :func:`internal_error`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from verdict.serving._schemas import ErrorDetail, ErrorResponse, V2ErrorResponse
+
+_KIND_BY_STATUS = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid",
+    500: "internal",
+    503: "unavailable",
+}
+_HTTP_FIXES = {
+    400: "send a JSON body encoded in UTF-8, with Content-Type: application/json",
+    404: "check the path against the service's OpenAPI document at /openapi.json",
+    405: "use the method the OpenAPI document at /openapi.json gives for this path",
+}
+
+
+class ServiceError(Exception):
+    """An error the service answers on purpose.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status.
+    message : str
+        What was wrong, ending with "To fix: ...".
+    kind : str, optional
+        A stable machine-readable kind; by default derived from the status.
+    details : sequence of ErrorDetail, optional
+        Field-level problems (422).
+    headers : dict, optional
+        Extra response headers (``WWW-Authenticate`` on 401).
+    """
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        kind: str | None = None,
+        details: Sequence[ErrorDetail] = (),
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.kind = kind or _KIND_BY_STATUS.get(status, "error")
+        self.details = list(details)
+        self.headers = headers
+
+
+def is_v2(path: str) -> bool:
+    """Whether ``path`` belongs to the Open Inference Protocol API."""
+    return path == "/v2" or path.startswith("/v2/")
+
+
+def error_response(
+    path: str,
+    request_id: str,
+    error: ServiceError,
+) -> JSONResponse:
+    """The JSON response for ``error`` in the shape of the API ``path`` belongs to."""
+    body: Any
+    if is_v2(path):
+        body = V2ErrorResponse(
+            error=error.message, kind=error.kind, details=error.details, request_id=request_id
+        )
+    else:
+        body = ErrorResponse(
+            error={
+                "kind": error.kind,
+                "message": error.message,
+                "details": error.details,
+                "request_id": request_id,
+            }
+        )
+    headers = {**(error.headers or {}), "X-Request-ID": request_id}
+    return JSONResponse(body.model_dump(mode="json"), status_code=error.status, headers=headers)
+
+
+def internal_error(path: str, request_id: str) -> JSONResponse:
+    """The 500 answer: the request id to quote, nothing about the code."""
+    error = ServiceError(
+        500,
+        f"The service failed to answer this request (request id {request_id}). To fix: retry; "
+        "if it persists, give the request id to the service's operator, whose log has the cause.",
+    )
+    return error_response(path, request_id, error)
+
+
+def request_id_of(request: Request) -> str:
+    """The id the request middleware gave this request."""
+    return getattr(request.state, "request_id", "") or "unknown"
+
+
+def _validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
+    details = []
+    for err in errors:
+        loc = [p if isinstance(p, int) else str(p) for p in err.get("loc", ())]
+        kind = str(err.get("type", "invalid"))
+        kind = {"missing": "missing_field", "json_invalid": "invalid_json"}.get(kind, kind)
+        details.append(ErrorDetail(loc=loc, kind=kind, message=str(err.get("msg", ""))))
+    return details
+
+
+async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ServiceError)
+    telemetry = getattr(request.app.state, "telemetry", None)
+    if telemetry is not None:
+        telemetry.error(exc.kind)
+    return error_response(request.url.path, request_id_of(request), exc)
+
+
+async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = _validation_details(exc.errors())
+    shown = "; ".join(f"{'.'.join(map(str, d.loc))}: {d.message}" for d in details[:5])
+    error = ServiceError(
+        422,
+        f"The request body does not match the expected schema: {shown}. To fix: send the "
+        "fields the OpenAPI document at /openapi.json describes for this path.",
+        details=details,
+    )
+    return await _on_service_error(request, error)
+
+
+async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    status = exc.status_code
+    fix = _HTTP_FIXES.get(status, "correct the request and retry")
+    detail = exc.detail if isinstance(exc.detail, str) else "the request was refused"
+    error = ServiceError(status, f"{detail}. To fix: {fix}.", headers=exc.headers)
+    return await _on_service_error(request, error)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers of this module on ``app``."""
+    app.add_exception_handler(ServiceError, _on_service_error)
+    app.add_exception_handler(RequestValidationError, _on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text}
+    for status, text in [
+        (400, "The body is not JSON (or not UTF-8)."),
+        (401, "No API key, or an unknown one."),
+        (403, "The API key was revoked."),
+        (404, "No such model, or not that version, is served."),
+        (413, "The body or the number of rows is over the limit."),
+        (422, "A field is wrong: the details name each one."),
+        (500, "An internal error; the log has the cause under the request id."),
+    ]
+}
+V2_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {**spec, "model": V2ErrorResponse} for status, spec in ERROR_RESPONSES.items()
+}

@@ -1,0 +1,164 @@
+"""The envelope of every request: its id, the API key, the body limit, metrics, one JSON log
+line, and a 500 without a traceback when something unexpected fails.
+
+The API key (``Authorization: Bearer <key>`` or ``X-API-Key: <key>``) is checked here, on every
+path but liveness (``/v2/health/live``), before the body is read: a request without a key gets
+401, with an unknown key 401, with a revoked key 403, whatever its body or path.
+
+A plain ASGI middleware (no ``BaseHTTPMiddleware``: it costs a task per request). The request
+id is the client's ``X-Request-ID`` when it is 1-128 characters of letters, digits and
+``._:-``, else a fresh ``uuid4().hex``; it is stored in ``request.state.request_id`` and
+returned in the ``X-Request-ID`` header.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from verdict.serving._errors import ServiceError, error_response, internal_error
+from verdict.serving._keys import KeyStore
+from verdict.serving._limits import read_body, replay
+from verdict.serving._telemetry import Telemetry
+
+access_log = logging.getLogger("verdict.serving.access")
+error_log = logging.getLogger("verdict.serving.errors")
+_GOOD_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+OPEN_PATHS = frozenset({"/v2/health/live"})
+
+
+def request_id(headers: list[tuple[bytes, bytes]]) -> str:
+    """The client's X-Request-ID if usable, else a new one."""
+    for key, value in headers:
+        if key == b"x-request-id":
+            text = value.decode("latin-1")
+            if _GOOD_ID.match(text):
+                return text
+            break
+    return uuid.uuid4().hex
+
+
+def token_of(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The API key sent as a bearer token or in X-API-Key, or None."""
+    token = None
+    for key, value in headers:
+        if key == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                return credentials.strip()
+        elif key == b"x-api-key":
+            token = value.decode("latin-1").strip() or None
+    return token
+
+
+def authenticate(keys: KeyStore | None, headers: list[tuple[bytes, bytes]]) -> ServiceError | None:
+    """None if the request carries a valid key, else the 401, 403 (or 503) error to answer."""
+    if keys is None:  # the lifespan has not run (or failed): nothing can be checked
+        return ServiceError(
+            503, "The service is not started. To fix: wait for it to start, then retry."
+        )
+    check = keys.check(token_of(headers))
+    if check.status == "valid":
+        return None
+    if check.status == "revoked":
+        return ServiceError(
+            403,
+            f"The API key {check.key_id} was revoked. To fix: ask the service's operator for a "
+            "new key (`verdict keys create NAME`).",
+            kind="forbidden",
+        )
+    said = "No API key was sent" if check.status == "missing" else "The API key is not valid"
+    return ServiceError(
+        401,
+        f"{said}. To fix: send a key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>' "
+        "(the operator creates them with `verdict keys create NAME`).",
+        kind="unauthorized",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+class RequestMiddleware:
+    """Request id, API key, body limit, telemetry, access log and the last error handler.
+
+    With ``auth``, keys are checked against ``app.state.keys`` (set by the lifespan).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, telemetry: Telemetry, auth: bool
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.telemetry = telemetry
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        rid = request_id(scope["headers"])
+        scope.setdefault("state", {})["request_id"] = rid
+        status = {"code": 500, "sent": False}
+        header = (b"x-request-id", rid.encode("latin-1"))
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"], status["sent"] = message["status"], True
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        self.telemetry.in_flight.inc()
+        try:
+            await self._answer(scope, receive, send_with_id, send, rid, status)
+        finally:
+            self.telemetry.in_flight.dec()
+            self._record(scope, rid, status["code"], time.perf_counter() - started)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, send_with_id: Send, send: Send, rid: str, status: dict
+    ) -> None:
+        path = scope["path"]
+        try:
+            if self.auth and path not in OPEN_PATHS:
+                refused = authenticate(scope["app"].state.keys, scope["headers"])
+                if refused is not None:
+                    raise refused
+            body = await read_body(scope["method"], scope["headers"], receive, self.max_body_bytes)
+            if body is not None:
+                receive = replay(body, receive)
+            await self.app(scope, receive, send_with_id)
+        except ServiceError as exc:  # raised here (401, 403, 413), before any route ran
+            self.telemetry.error(exc.kind)
+            status["code"] = exc.status
+            await error_response(path, rid, exc)(scope, receive, send)
+        except Exception:
+            error_log.exception("internal error answering request %s (%s)", rid, path)
+            self.telemetry.error("internal")
+            if status["sent"]:
+                raise  # the response has begun: nothing valid can be sent any more
+            status["code"] = 500
+            await internal_error(path, rid)(scope, receive, send)
+
+    def _record(self, scope: Scope, rid: str, code: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        self.telemetry.request(template, scope["method"], code, seconds)
+        if access_log.isEnabledFor(logging.INFO):
+            line: dict[str, Any] = {
+                "request_id": rid,
+                "method": scope["method"],
+                "path": scope["path"],
+                "route": template,
+                "status": code,
+                "ms": round(seconds * 1000, 3),
+            }
+            model = scope.get("path_params", {}).get("name")
+            if model is not None:
+                line["model"] = model
+            access_log.info(json.dumps(line, separators=(",", ":")))

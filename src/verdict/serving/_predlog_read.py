@@ -1,0 +1,229 @@
+"""Reading the prediction log back as frames, and storing feedback: what monitoring consumes.
+
+A window is ``since <= created < until`` in UTC. ``predictions`` has one row per logged row;
+``labelled`` joins each prediction to its latest true label and appends the labelled rows that
+were sent with their features instead of a request id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Select, Text, and_, insert, or_, select, type_coerce
+
+from verdict.errors import InvalidInputError
+from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, Hasher, Sensitive
+from verdict.serving._state import feedback, prediction_classes, predictions, reading, utc
+
+_CHUNK = 400  # request ids per IN (...) lookup, under every backend's parameter limit
+_P = predictions.c
+_F = feedback.c
+_JSON = ("label", "proba", "inputs", "true_label", "features")
+
+
+def predictions_frame(
+    engine: Engine, model: str, since: Any, until: Any, version: int | None
+) -> pd.DataFrame:
+    """The logged rows of ``model`` in the window (and version), oldest first."""
+    raw = engine.dialect.name == "sqlite"
+    query = select(*_served_columns(raw)).where(_P.model == _model(model))
+    query = _window(query, _P.created, since, until)
+    if version is not None:
+        query = query.where(_P.version == int(version))
+    with reading(engine).connect() as connection:
+        columns = _columns(connection.execute(query.order_by(_P.id)).all(), raw)
+        classes = _classes(connection, model)
+    return _frame(_served(columns), _probas(columns, classes), columns["inputs"])
+
+
+def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.DataFrame:
+    """Predictions with their latest true label (``true_label``), then rows sent with features.
+
+    The column ``source`` says which: ``'prediction'`` or ``'features'``. Feature rows have no
+    request id, version or served label; their ``created`` is when the feedback arrived.
+    """
+    model, raw = _model(model), engine.dialect.name == "sqlite"
+    joined = and_(_F.request_id == _P.request_id, _F.row == _P.row)
+    query = select(*_served_columns(raw), _json(_F.label, raw).label("true_label"))
+    query = query.select_from(predictions.join(feedback, joined))
+    query = query.where(_P.model == model, or_(_F.model.is_(None), _F.model == model))
+    query = _window(query, _P.created, since, until).order_by(_F.id)
+    sent = select(_F.created, _F.row, _json(_F.label, raw).label("true_label"),
+                  _json(_F.features, raw).label("features"))  # fmt: skip
+    sent = sent.where(_F.request_id.is_(None), _F.model == model)
+    sent = _window(sent, _F.created, since, until).order_by(_F.id)
+    with reading(engine).connect() as connection:
+        latest = {(r.request_id, r.row): r for r in connection.execute(query)}  # last label wins
+        rows = sorted(latest.values(), key=lambda r: (r.created, r.request_id, r.row))
+        columns = _columns(rows, raw)
+        classes = _classes(connection, model)
+        given = _columns(connection.execute(sent).all(), raw)
+    served = _frame(
+        {**_served(columns), "true_label": columns["true_label"], "source": "prediction"},
+        _probas(columns, classes),
+        columns["inputs"],
+    )
+    sent_frame = _frame(
+        {"request_id": None, "row": np.asarray(given["row"], dtype=np.int64),
+         "created": _times(given["created"]), "model": model, "version": np.nan,
+         "label": None, "true_label": given["true_label"], "source": "features"},
+        {},
+        given["features"],
+    )  # fmt: skip
+    if sent_frame.empty:
+        return served
+    order = list(dict.fromkeys([*served.columns, *sent_frame.columns]))
+    if served.empty:
+        return sent_frame.reindex(columns=order)
+    return pd.concat([served, sent_frame], ignore_index=True)[order]
+
+
+def store_feedback(
+    engine: Engine, items: Sequence[FeedbackItem], hasher: Hasher, sensitive: Sensitive
+) -> FeedbackResult:
+    """Insert every item in one transaction; report those whose prediction is not logged."""
+    now = datetime.now(UTC)
+    rows, unknown, attached, with_features = [], [], 0, 0
+    with engine.begin() as connection:
+        found = _models_of(connection, {(i.request_id, i.row) for i in items if i.request_id})
+        for item in items:
+            model = item.model
+            if item.request_id is None:
+                with_features += 1
+            elif (served := found.get((item.request_id, item.row))) and model in (None, served):
+                attached, model = attached + 1, served
+            else:
+                unknown.append({"request_id": item.request_id, "row": item.row})
+            features = item.features
+            if features is not None:
+                features = hasher.row(features, sensitive.get(model or "", frozenset()))
+            rows.append({"created": now, "request_id": item.request_id, "row": item.row,
+                         "model": model, "label": item.label, "features": features})  # fmt: skip
+        if rows:
+            connection.execute(insert(feedback), rows)
+    return FeedbackResult(attached=attached, with_features=with_features, unknown=unknown)
+
+
+def _models_of(connection: Connection, keys: set[tuple[Any, int]]) -> dict[tuple[str, int], str]:
+    """The model of each logged (request id, row) among ``keys``."""
+    found: dict[tuple[str, int], str] = {}
+    ids = sorted({k[0] for k in keys})
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        query = select(_P.request_id, _P.row, _P.model).where(_P.request_id.in_(chunk))
+        for r in connection.execute(query):
+            if (r.request_id, r.row) in keys:
+                found[(r.request_id, r.row)] = r.model
+    return found
+
+
+def _model(model: Any) -> str:
+    if not isinstance(model, str) or not model:
+        raise InvalidInputError(
+            f"model must be a non-empty model name; got {model!r}. To fix: pass e.g. 'penguins'."
+        )
+    return model
+
+
+def _window(query: Select, column: Any, since: Any, until: Any) -> Select:
+    """``query`` limited to ``since <= column < until`` (either bound may be None)."""
+    for name, bound in (("since", since), ("until", until)):
+        if bound is not None and not isinstance(bound, datetime):
+            raise InvalidInputError(
+                f"{name} must be a datetime or None; got {type(bound).__name__}. To fix: pass "
+                f"e.g. datetime.now(UTC) - timedelta(hours=1)."
+            )
+    if since is not None:
+        query = query.where(column >= utc(since))
+    if until is not None:
+        query = query.where(column < utc(until))
+    return query
+
+
+def _classes(connection: Connection, model: str) -> dict[int, list[Any]]:
+    query = select(prediction_classes.c.version, prediction_classes.c.classes)
+    rows = connection.execute(query.where(prediction_classes.c.model == model))
+    return {r.version: list(r.classes) for r in rows}
+
+
+def _json(column: Any, raw: bool) -> Any:
+    """On SQLite the stored text, decoded in bulk by ``_columns`` (many times faster)."""
+    return type_coerce(column, Text) if raw else column
+
+
+def _served_columns(raw: bool) -> list[Any]:
+    return [_P.request_id, _P.row, _P.created, _P.model, _P.version,
+            *(_json(c, raw).label(c.name) for c in (_P.label, _P.proba, _P.inputs))]  # fmt: skip
+
+
+def _columns(rows: Sequence[Any], raw: bool) -> dict[str, list[Any]]:
+    """The fetched rows as lists by column, JSON columns decoded."""
+    names = list(rows[0]._fields) if rows else []
+    columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
+    for name in names:
+        if raw and name in _JSON:
+            texts = ["null" if v is None else v for v in columns[name]]
+            columns[name] = json.loads(f"[{','.join(texts)}]")
+    return _EmptyColumns(columns) if not rows else columns
+
+
+class _EmptyColumns(dict):
+    """Columns of no rows: every name is an empty list."""
+
+    def __missing__(self, key: str) -> list[Any]:
+        return []
+
+
+def _served(columns: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """The base columns of logged predictions."""
+    return {
+        "request_id": columns["request_id"],
+        "row": np.asarray(columns["row"], dtype=np.int64),
+        "created": _times(columns["created"]),
+        "model": columns["model"],
+        "version": np.asarray(columns["version"], dtype=np.int64),
+        "label": columns["label"],
+    }
+
+
+def _frame(
+    base: Mapping[str, Any], probas: Mapping[str, np.ndarray], inputs: list[dict | None]
+) -> pd.DataFrame:
+    """The base columns, ``proba_<class>`` per class, then the input columns (renamed
+    ``input_<name>`` where a name clashes with one before it)."""
+    index = pd.RangeIndex(len(inputs))
+    frame = pd.DataFrame(dict(base), index=index)
+    extra = pd.DataFrame.from_records([x or {} for x in inputs], index=index)
+    taken = set(frame.columns) | set(probas)
+    extra.columns = [f"input_{c}" if c in taken else c for c in extra.columns]
+    return pd.concat([frame, pd.DataFrame(dict(probas), index=index), extra], axis=1)
+
+
+def _probas(columns: Mapping[str, list[Any]], classes: Mapping[int, list[Any]]) -> dict:
+    """One float column per class over every version present (NaN where a version lacks it)."""
+    versions, probas = columns["version"], columns["proba"]
+    by_version: dict[int, list[int]] = {}
+    for i, version in enumerate(versions):
+        by_version.setdefault(version, []).append(i)
+    out: dict[str, np.ndarray] = {}
+    for version, positions in sorted(by_version.items()):
+        lists = [probas[i] or [] for i in positions]
+        width = max(map(len, lists))
+        matrix = np.full((len(lists), width), np.nan)
+        for k, proba in enumerate(lists):  # ragged or None-holding lists are tolerated
+            matrix[k, : len(proba)] = [np.nan if p is None else p for p in proba]
+        names = list(classes.get(version) or [])
+        names += range(len(names), width)  # a version without stored classes: positions
+        for j in range(width):
+            column = out.setdefault(f"proba_{names[j]}", np.full(len(versions), np.nan))
+            column[positions] = matrix[:, j]
+    return out
+
+
+def _times(values: Iterable[Any]) -> pd.DatetimeIndex:
+    return pd.DatetimeIndex([utc(v) for v in values], dtype="datetime64[us, UTC]")

@@ -1,0 +1,201 @@
+"""The records of the prediction log and feedback, and how they become table rows.
+
+Sensitive columns are stored as ``sha256(salt || value)`` in hex, the salt random per state
+database (``state_meta``). The clear value is never written. Equal values give equal hashes, so
+groups stay linkable for fairness metrics (error rates per group) while the values stay
+unreadable to anyone without the salt; with the salt, a column of few distinct values (sex, a
+year of birth) can be recovered by trying each candidate, so guard the database like the data.
+Missing values (None, NaN) stay missing rather than hashed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from verdict._results import Result, plain
+from verdict.errors import InvalidInputError
+from verdict.serving._state import utc
+
+Sensitive = Mapping[str, frozenset[str]]  # model name -> columns stored hashed
+
+
+@dataclass(frozen=True)
+class PredictionEntry:
+    """One scored row, as the service answered it.
+
+    Attributes
+    ----------
+    request_id : str
+        The id returned to the client (and sent back with feedback).
+    row : int
+        The row's position within its request, from 0.
+    model : str
+        The model name.
+    version : int
+        The version that scored the row.
+    created : datetime
+        When it was answered; timezone-aware (a naive one is taken as UTC).
+    inputs : dict or None
+        The row's features as received; None when inputs are not logged.
+    label : Any
+        The class served.
+    proba : list of float
+        The class probabilities, in ``classes`` order.
+    classes : list
+        The model version's classes (stored once per version, not per row).
+    """
+
+    request_id: str
+    row: int
+    model: str
+    version: int
+    created: datetime
+    inputs: dict[str, Any] | None
+    label: Any
+    proba: list[float]
+    classes: list[Any] = field(default_factory=list, repr=False)
+
+
+@dataclass(frozen=True)
+class FeedbackItem:
+    """A true label: for an earlier prediction (``request_id``, ``row``) or with its features.
+
+    Attributes
+    ----------
+    label : Any
+        The true class.
+    request_id : str or None
+        The id of the request that was answered; None for a row sent with its features.
+    row : int, default 0
+        The row within that request.
+    features : dict or None
+        The row's features, when there is no request id (sensitive columns are hashed).
+    model : str or None
+        The model; required with features, optional with a request id (where it must match).
+    """
+
+    label: Any
+    request_id: str | None = None
+    row: int = 0
+    features: dict[str, Any] | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedbackResult(Result):
+    """What became of a feedback call.
+
+    Attributes
+    ----------
+    attached : int
+        Labels that found their logged prediction.
+    with_features : int
+        Labelled rows stored with their features (no prediction to attach to).
+    unknown : list of dict
+        ``{'request_id', 'row'}`` of the labels whose prediction is not in the log. They are
+        stored all the same, and :meth:`PredictionLog.labelled` joins them when a matching
+        prediction appears later (one written late by another replica).
+    """
+
+    attached: int
+    with_features: int
+    unknown: list[dict[str, Any]]
+
+
+class Hasher:
+    """Salted sha256 of the values of sensitive columns."""
+
+    def __init__(self, salt: bytes) -> None:
+        self._salt = salt
+
+    def value(self, value: Any) -> str | None:
+        """The hex digest of ``value``'s canonical text; None stays None, NaN becomes None."""
+        text = canonical(value)
+        if text is None:
+            return None
+        return hashlib.sha256(self._salt + text.encode("utf-8", "surrogatepass")).hexdigest()
+
+    def row(self, values: Mapping[str, Any], columns: frozenset[str]) -> dict[str, Any]:
+        """``values`` with the named columns replaced by their hash."""
+        if not columns or columns.isdisjoint(values):
+            return dict(values)
+        return {k: self.value(v) if k in columns else v for k, v in values.items()}
+
+
+def canonical(value: Any) -> str | None:
+    """One text per value, so ``30``, ``30.0`` and ``numpy.int64(30)`` hash alike."""
+    if type(value) is str:
+        return value
+    value = plain(value)
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, datetime):
+        return utc(value).isoformat()
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def prediction_row(entry: PredictionEntry, hasher: Hasher, sensitive: Sensitive) -> dict[str, Any]:
+    """The ``predictions`` row of one entry, its sensitive inputs hashed."""
+    inputs = entry.inputs
+    if inputs is not None:
+        inputs = hasher.row(inputs, sensitive.get(entry.model, frozenset()))
+    return {
+        "request_id": str(entry.request_id),
+        "row": int(entry.row),
+        "model": str(entry.model),
+        "version": int(entry.version),
+        "created": utc(entry.created),
+        "label": entry.label,
+        "proba": entry.proba,
+        "inputs": inputs,
+    }
+
+
+def check_feedback(items: Sequence[FeedbackItem]) -> list[FeedbackItem]:
+    """``items`` as a list, or an InvalidInputError naming the first bad item."""
+    if isinstance(items, (str, bytes)) or not isinstance(items, Sequence):
+        raise InvalidInputError(
+            f"feedback must be a sequence of FeedbackItem; got {type(items).__name__}. "
+            f"To fix: pass a list, e.g. [FeedbackItem(label='a', request_id='...')]."
+        )
+    for i, item in enumerate(items):
+        problem = _feedback_problem(item)
+        if problem:
+            raise InvalidInputError(f"feedback item {i}: {problem}")
+    return list(items)
+
+
+def _feedback_problem(item: Any) -> str | None:
+    """What is wrong with one item, ending with the fix, or None."""
+    if not isinstance(item, FeedbackItem):
+        return f"expected a FeedbackItem, got {type(item).__name__}. To fix: build FeedbackItems."
+    if canonical(item.label) is None:
+        return "the label is missing. To fix: send the true class as 'label'."
+    if item.request_id is None and item.features is None:
+        return (
+            "it has neither a request id nor features. To fix: send the 'request_id' (and "
+            "'row') of the answered prediction, or the row's 'features' with the 'model'."
+        )
+    if item.request_id is not None and not (isinstance(item.request_id, str) and item.request_id):
+        return f"request_id {item.request_id!r} is not a non-empty string. To fix: send the id."
+    if isinstance(item.row, bool) or not isinstance(item.row, int) or item.row < 0:
+        return f"row {item.row!r} is not an integer >= 0. To fix: send the row's position."
+    if item.features is not None and not isinstance(item.features, Mapping):
+        return "'features' is not a mapping of column to value. To fix: send an object."
+    if item.request_id is None and not item.model:
+        return "features were sent without the model. To fix: name the 'model' they were for."
+    return None

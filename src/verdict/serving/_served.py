@@ -1,0 +1,203 @@
+"""The models a service answers for, and their hot reload when an alias moves.
+
+Each served reference (``penguins@production``) is answered by one loaded version at a time,
+with its own :class:`MicroBatcher`. Every ``reload_seconds`` a background task asks the
+registry where each reference points now; when it points at another version, that version is
+loaded off the event loop (in a thread) and swapped in by replacing one dictionary reference.
+A request looks its model up once, so one already in flight finishes on the version it started
+with; the next gets the new one. Responses name the version that answered. A failed check or
+load (registry unreachable, artifact refused) is logged and the current version keeps serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from verdict.errors import ConfigurationError
+from verdict.registry import LoadedModel, Registry, parse_ref
+from verdict.serving._batcher import MicroBatcher
+from verdict.serving._settings import ServiceSettings
+from verdict.serving._telemetry import Telemetry
+from verdict.serving._work import Rows, Scored, rows_of, score_batch
+
+logger = logging.getLogger("verdict.serving.reload")
+
+
+@dataclass(frozen=True, eq=False)
+class ServedModel:
+    """One served reference and the version answering for it now.
+
+    Attributes
+    ----------
+    served : str
+        The reference as configured, e.g. ``'penguins@production'``.
+    loaded : LoadedModel
+        The version answering.
+    batcher : MicroBatcher
+        Where its requests are scored.
+    required : frozenset of str
+        Features where a missing value is refused (422).
+    """
+
+    served: str
+    loaded: LoadedModel
+    batcher: MicroBatcher[Rows, Scored]
+    required: frozenset[str]
+
+    @property
+    def name(self) -> str:
+        return self.loaded.name
+
+    @property
+    def version(self) -> int:
+        return self.loaded.version
+
+    @property
+    def ref(self) -> str:
+        return self.loaded.ref
+
+    async def score(self, rows: Rows) -> Scored:
+        """Check and score a request's rows (micro-batched with concurrent requests)."""
+        return await self.batcher.submit(rows)
+
+
+class ServedModels:
+    """The set of served models, by model name; loaded at startup, reloaded when aliases move.
+
+    Parameters
+    ----------
+    registry : Registry
+        Where versions are resolved and loaded from.
+    settings : ServiceSettings
+        ``models`` (empty: the ``production`` alias of every registered model), batching and
+        ``reload_seconds``.
+    telemetry : Telemetry
+    executor : concurrent.futures.Executor
+        The threads pipelines run in.
+    required : mapping of str to collection of str, optional
+        Model name -> features where a missing value is refused.
+    on_load : callable, optional
+        ``on_load(loaded)`` whenever a version starts answering (e.g. to register its
+        sensitive columns with the prediction log).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        settings: ServiceSettings,
+        telemetry: Telemetry,
+        executor: Executor,
+        *,
+        required: Mapping[str, Collection[str]] | None = None,
+        on_load: Any = None,
+    ) -> None:
+        self.registry, self.settings, self.telemetry = registry, settings, telemetry
+        self.executor = executor
+        self.required = {k: frozenset(v) for k, v in (required or {}).items()}
+        self.on_load = on_load
+        self._models: dict[str, ServedModel] = {}
+        self._retired: list[ServedModel] = []
+        self.ready = False
+
+    def get(self, name: str) -> ServedModel | None:
+        """The model served under ``name``, or None."""
+        return self._models.get(name)
+
+    def all(self) -> list[ServedModel]:
+        """Every served model, by name."""
+        return [self._models[k] for k in sorted(self._models)]
+
+    async def start(self) -> None:
+        """Resolve and load every served reference (off the event loop)."""
+        refs = self.settings.models or await asyncio.to_thread(self._default_refs)
+        names: dict[str, str] = {}
+        for ref in refs:
+            name = parse_ref(ref).name
+            if name in names:
+                raise ConfigurationError(
+                    f"Two served references name the model {name!r}: {names[name]!r} and "
+                    f"{ref!r}; a model name answers for one version at a time. To fix: serve "
+                    f"one of them (run a second service for the other)."
+                )
+            names[name] = ref
+        for ref in refs:
+            loaded = await asyncio.to_thread(self.registry.load, ref)
+            self._install(ref, loaded, previous=None)
+        self.ready = True
+
+    def _default_refs(self) -> list[str]:
+        refs = [f"{m.name}@production" for m in self.registry.models() if "production" in m.aliases]
+        if not refs:
+            raise ConfigurationError(
+                f"There is no model to serve: no model in {self.registry.where} has a "
+                f"'production' alias. To fix: register one with `verdict train --register NAME "
+                f"--alias production`, or name models to serve with --model NAME@ALIAS."
+            )
+        return refs
+
+    def _install(self, served: str, loaded: LoadedModel, previous: ServedModel | None) -> None:
+        """Make ``loaded`` answer for ``served``: one reference swap."""
+        model = ServedModel(served, loaded, self._batcher(loaded), self._required(loaded))
+        if self.on_load is not None:
+            self.on_load(loaded)
+        self._models = {**self._models, loaded.name: model}
+        self.telemetry.serving(loaded.name, loaded.version, loaded.ref, served)
+        if previous is not None:
+            self.telemetry.retired(previous.name, previous.version, previous.ref, served)
+            self._retired = [m for m in self._retired if not m.batcher.idle]
+            self._retired.append(previous)
+
+    def _batcher(self, loaded: LoadedModel) -> MicroBatcher[Rows, Scored]:
+        s = self.settings
+        return MicroBatcher(
+            partial(score_batch, loaded, self._required(loaded)),
+            self.executor,
+            size=rows_of,
+            mode=s.batching,
+            max_rows=s.batch_max_rows,
+            budget_ms=s.batch_budget_ms,
+            on_batch=partial(self.telemetry.batch, loaded.name),
+        )
+
+    def _required(self, loaded: LoadedModel) -> frozenset[str]:
+        wanted = self.required.get(loaded.name, frozenset())
+        return frozenset(wanted & set(loaded.schema.features))
+
+    async def check_once(self) -> list[str]:
+        """Reload every reference whose alias moved; returns the new versions' refs."""
+        moved = []
+        for current in self.all():
+            try:
+                version = await asyncio.to_thread(self.registry.get, current.served)
+                if version.version == current.version:
+                    continue
+                loaded = await asyncio.to_thread(self.registry.load, version)
+            except Exception:
+                logger.exception(
+                    "could not reload %s; %s keeps serving", current.served, current.ref
+                )
+                continue
+            self._install(current.served, loaded, previous=current)
+            logger.info("%s now answered by %s (was %s)", current.served, loaded.ref, current.ref)
+            moved.append(loaded.ref)
+        return moved
+
+    async def watch(self) -> None:
+        """Check for moved aliases every ``reload_seconds`` until cancelled."""
+        period = self.settings.reload_seconds
+        if period <= 0:
+            return
+        while True:
+            await asyncio.sleep(period)
+            await self.check_once()
+
+    async def drain(self) -> None:
+        """Wait until every batcher, current or retired, has answered what it was given."""
+        for model in [*self._models.values(), *self._retired]:
+            await model.batcher.drain()

@@ -1,0 +1,70 @@
+"""The prediction service's settings: arguments first, then VERDICT_* variables, then defaults.
+
+Secure by default: API keys are required, CORS is off, request bodies and rows per request are
+bounded, and the service listens on 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".verdict")
+
+
+class ServiceSettings(BaseSettings):
+    """What ``verdict serve`` and ``create_app`` need.
+
+    Attributes
+    ----------
+    models : list of str
+        Model references to serve (``NAME@ALIAS`` / ``NAME@vN``); empty: the ``production``
+        alias of every registered model. ``VERDICT_MODELS`` takes a JSON list or commas.
+    home : Path
+        Folder of the local defaults (``VERDICT_HOME``).
+    state_url : str or None
+        SQLAlchemy URL of the service's own state: API keys, the prediction log and feedback
+        (``VERDICT_STATE_URL``); None: ``sqlite:///<home>/service.db`` (WAL).
+    auth : bool
+        Require an API key on every endpoint but liveness (``VERDICT_AUTH``).
+    max_body_bytes, max_rows : int
+        Larger requests get 413.
+    batching : {'off', 'on', 'auto'}
+        Micro-batching of concurrent requests; ``auto`` waits for company only when other
+        requests are in flight.
+    batch_max_rows : int
+        Rows scored in one pipeline call at most.
+    batch_budget_ms : float
+        The longest a request waits for others to join its batch; never exceeded.
+    log_flush_seconds : float
+        The prediction log is written at least this often (what a crash can lose at most).
+    log_inputs : bool
+        Store each row's inputs in the prediction log (sensitive columns hashed).
+    reload_seconds : float
+        How often aliases are checked for a move (hot reload); 0 disables.
+    cors_origins : list of str
+        Origins allowed by CORS; empty (default) sends no CORS headers.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
+
+    models: list[str] = Field(default_factory=list)
+    home: Path = DEFAULT_HOME
+    state_url: str | None = None
+    auth: bool = True
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, gt=0)
+    max_rows: int = Field(default=10_000, gt=0)
+    batching: Literal["off", "on", "auto"] = "auto"
+    batch_max_rows: int = Field(default=2048, gt=0)
+    batch_budget_ms: float = Field(default=2.0, ge=0)
+    log_flush_seconds: float = Field(default=0.2, gt=0)
+    log_inputs: bool = True
+    reload_seconds: float = Field(default=1.0, ge=0)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    def state_database(self) -> str:
+        """The SQLAlchemy URL of the service state actually used."""
+        return self.state_url or f"sqlite:///{self.home / 'service.db'}"

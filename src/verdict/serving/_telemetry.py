@@ -1,0 +1,150 @@
+"""Prometheus metrics of one app, in its own ``CollectorRegistry`` (never the global one, so
+several apps in one process, as in the tests, keep separate counts).
+
+Metrics (all prefixed ``verdict_``): ``requests_total{route,method,status}``,
+``request_seconds{route}`` (histogram), ``rows_total{model}``,
+``predictions_total{model,version,label}``, ``errors_total{kind}``,
+``unknown_categories_total{model,column}``, ``model_info{model,version,ref,served}`` (1 for the
+version answering), ``batch_rows{model}`` and ``batch_wait_seconds{model}`` (micro-batching),
+``in_flight``, ``prediction_log_pending`` and ``prediction_log_dropped_total``.
+
+With several uvicorn workers (``verdict serve --workers N``) each worker is a process with its
+own counters; the ``serve`` command then sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers
+start, and ``/metrics`` on any worker reports the sum over all workers (prometheus_client's
+multiprocess mode; gauges use ``livesum``/``livemax``, so a worker that exits drops out).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+LATENCY_BUCKETS = (
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+)  # fmt: skip
+ROW_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384)
+WAIT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1)
+
+
+def multiprocess_dir() -> str | None:
+    """The multiprocess folder when prometheus_client runs in multiprocess mode, else None."""
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class Telemetry:
+    """The app's metrics, and their text exposition for ``/metrics``."""
+
+    content_type = CONTENT_TYPE_LATEST
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.multiprocess = multiprocess_dir() is not None
+        reg = self.registry
+        self.requests = Counter(
+            "verdict_requests", "HTTP requests answered.", ["route", "method", "status"],
+            registry=reg,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "verdict_request_seconds", "Time to answer a request.", ["route"],
+            buckets=LATENCY_BUCKETS, registry=reg,
+        )  # fmt: skip
+        self.rows = Counter("verdict_rows", "Rows scored.", ["model"], registry=reg)
+        self.predictions = Counter(
+            "verdict_predictions", "Rows scored, by the class served.",
+            ["model", "version", "label"], registry=reg,
+        )  # fmt: skip
+        self.errors = Counter("verdict_errors", "Errors answered, by kind.", ["kind"], registry=reg)
+        self.unknown = Counter(
+            "verdict_unknown_categories", "Values not seen in training (accepted).",
+            ["model", "column"], registry=reg,
+        )  # fmt: skip
+        self.model_info = Gauge(
+            "verdict_model_info", "1 for each model version answering requests.",
+            ["model", "version", "ref", "served"], registry=reg, multiprocess_mode="livemax",
+        )  # fmt: skip
+        self.batch_rows = Histogram(
+            "verdict_batch_rows", "Rows per pipeline call (micro-batch).", ["model"],
+            buckets=ROW_BUCKETS, registry=reg,
+        )  # fmt: skip
+        self.batch_wait = Histogram(
+            "verdict_batch_wait_seconds", "Time a micro-batch's first request waited to start.",
+            ["model"], buckets=WAIT_BUCKETS, registry=reg,
+        )  # fmt: skip
+        self.in_flight = Gauge(
+            "verdict_in_flight", "Requests being answered.", registry=reg,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.log_pending = Gauge(
+            "verdict_prediction_log_pending", "Prediction log entries not yet written.",
+            registry=reg, multiprocess_mode="livesum",
+        )  # fmt: skip
+        self.log_dropped = Gauge(
+            "verdict_prediction_log_dropped_total",
+            "Prediction log entries dropped because the writer's queue was full.",
+            registry=reg, multiprocess_mode="livesum",
+        )  # fmt: skip
+
+    def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        """Count one answered request."""
+        self.requests.labels(route, method, str(status)).inc()
+        self.latency.labels(route).observe(seconds)
+
+    def error(self, kind: str) -> None:
+        """Count one error answered."""
+        self.errors.labels(kind).inc()
+
+    def scored(
+        self, model: str, version: int, labels: list[Any], unknown: Mapping[str, int]
+    ) -> None:
+        """Count the rows of one request, their classes and their unknown categories."""
+        self.rows.labels(model).inc(len(labels))
+        counts: dict[str, int] = {}
+        for label in labels:
+            key = str(label)
+            counts[key] = counts.get(key, 0) + 1
+        v = str(version)
+        for label, n in counts.items():
+            self.predictions.labels(model, v, label).inc(n)
+        for column, n in unknown.items():
+            self.unknown.labels(model, column).inc(n)
+
+    def batch(self, model: str, rows: int, waited: float) -> None:
+        """Record one pipeline call of ``rows`` rows whose first request waited ``waited`` s."""
+        self.batch_rows.labels(model).observe(rows)
+        self.batch_wait.labels(model).observe(waited)
+
+    def serving(self, model: str, version: int, ref: str, served: str) -> None:
+        """Mark ``ref`` as the version answering for ``served`` (the configured reference)."""
+        self.model_info.labels(model, str(version), ref, served).set(1)
+
+    def retired(self, model: str, version: int, ref: str, served: str) -> None:
+        """Mark a version as no longer answering (after a hot reload)."""
+        if self.multiprocess:  # files cannot forget a series; 0 says "not answering here"
+            self.model_info.labels(model, str(version), ref, served).set(0)
+        else:
+            self.model_info.remove(model, str(version), ref, served)
+
+    def log_state(self, pending: int, dropped: int) -> None:
+        """Record the prediction log writer's backlog and losses."""
+        self.log_pending.set(pending)
+        self.log_dropped.set(dropped)
+
+    def render(self) -> bytes:
+        """The text exposition of every metric (all workers' in multiprocess mode)."""
+        if not self.multiprocess:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)

@@ -1,0 +1,159 @@
+"""Open Inference Protocol tensors to rows and back.
+
+Two input layouts are accepted (the model metadata lists the first):
+
+- one tensor per feature, named as the feature, shape ``[n]`` or ``[n, 1]``; any datatype
+  whose values fit the feature (``FP32``/``FP64``/``INT64`` for numbers, ``BYTES`` for text,
+  ``BOOL`` for booleans). Inputs that are not features are ignored, as v1 ignores extra keys;
+- one tensor (any name that is not a feature) of shape ``[n, k]`` holding the ``k`` features
+  in the order of the metadata's inputs: ``FP32``/``FP64`` when every feature is numeric,
+  else ``BYTES`` (numbers may be sent as numbers or as text).
+
+``data`` is row-major, flat or nested. Outputs: ``label`` (shape ``[n]``; ``BYTES`` for text
+labels, ``INT64``, ``BOOL`` or ``FP64`` otherwise) and ``probabilities`` (``FP64``, shape
+``[n, classes]``, row-major, columns in the order of the model's classes).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from verdict.data import ColumnKind, Schema
+from verdict.data._rows import RowProblem
+from verdict.registry import LoadedModel
+from verdict.serving._answers import invalid_rows
+from verdict.serving._errors import ServiceError
+from verdict.serving._schemas import ErrorDetail, RequestInput
+from verdict.serving._work import Rows
+
+LABEL, PROBABILITIES = "label", "probabilities"
+
+
+def datatype_of_dtype(dtype: str, kind: ColumnKind) -> str:
+    """The v2 datatype advertised for a feature (what the training column held)."""
+    if kind is ColumnKind.BOOLEAN or dtype == "bool":
+        return "BOOL"
+    if kind in (ColumnKind.NUMERIC, ColumnKind.CATEGORICAL):
+        if dtype.lower().startswith(("int", "uint")):
+            return "INT64"
+        if dtype.lower().startswith("float"):
+            return "FP64"
+    return "BYTES"
+
+
+def input_metadata(schema: Schema) -> list[dict[str, Any]]:
+    """One tensor per feature, in the order the matrix layout uses."""
+    return [
+        {"name": c.name, "datatype": datatype_of_dtype(c.dtype, c.kind), "shape": [-1]}
+        for c in (schema.column(name) for name in schema.features)
+    ]
+
+
+def label_datatype(classes: tuple[Any, ...]) -> str:
+    """The v2 datatype of the label output."""
+    if all(isinstance(c, bool) for c in classes):
+        return "BOOL"
+    if all(isinstance(c, int) and not isinstance(c, bool) for c in classes):
+        return "INT64"
+    if all(isinstance(c, int | float) and not isinstance(c, bool) for c in classes):
+        return "FP64"
+    return "BYTES"
+
+
+def output_metadata(loaded: LoadedModel) -> list[dict[str, Any]]:
+    """The two outputs: the label and the probabilities."""
+    return [
+        {"name": LABEL, "datatype": label_datatype(loaded.classes), "shape": [-1]},
+        {"name": PROBABILITIES, "datatype": "FP64", "shape": [-1, len(loaded.classes)]},
+    ]
+
+
+def _error(message: str, loc: list[str | int], kind: str = "invalid_tensor") -> ServiceError:
+    detail = ErrorDetail(loc=loc, kind=kind, message=message)
+    return ServiceError(422, f"{message}. To fix: see GET /v2/models/NAME for the inputs.",
+                        kind=kind, details=[detail])  # fmt: skip
+
+
+def flat(data: list[Any]) -> list[Any]:
+    """Row-major ``data`` with nested lists flattened."""
+    if not any(isinstance(v, list) for v in data):
+        return data
+    out: list[Any] = []
+    for v in data:
+        out.extend(flat(v) if isinstance(v, list) else [v])
+    return out
+
+
+def _values(tensor: RequestInput, index: int) -> list[Any]:
+    """The tensor's data, flat, checked against its shape."""
+    values = flat(tensor.data)
+    expected = math.prod(tensor.shape)
+    if any(d < 0 for d in tensor.shape) or expected != len(values):
+        raise _error(
+            f"input {tensor.name!r} has shape {tensor.shape} ({expected} values) but "
+            f"{len(values)} values in data",
+            ["body", "inputs", index, "shape"],
+        )
+    return values
+
+
+def tensors_to_rows(inputs: list[RequestInput], schema: Schema) -> tuple[Rows, str]:
+    """The request's rows, and the layout used (``'features'`` or ``'matrix'``)."""
+    features = schema.features
+    if len(inputs) == 1 and inputs[0].name not in features:
+        return _matrix(inputs[0], features), "matrix"
+    return _per_feature(inputs, features), "features"
+
+
+def _matrix(tensor: RequestInput, features: tuple[str, ...]) -> Rows:
+    values = _values(tensor, 0)
+    k = len(features)
+    if len(tensor.shape) != 2 or tensor.shape[1] != k:
+        raise _error(
+            f"input {tensor.name!r} is not a feature, so it must be a matrix of shape [n, {k}] "
+            f"holding the features {list(features)} in that order; its shape is {tensor.shape}",
+            ["body", "inputs", 0, "shape"],
+        )
+    n = tensor.shape[0]
+    columns = {f: values[j::k] for j, f in enumerate(features)}
+    return Rows(columns, n)
+
+
+def _per_feature(inputs: list[RequestInput], features: tuple[str, ...]) -> Rows:
+    by_name = {t.name: (i, t) for i, t in enumerate(inputs)}
+    missing = [f for f in features if f not in by_name]
+    if missing:
+        problems = [RowProblem(None, f, "missing_feature", "no input tensor") for f in missing]
+        raise invalid_rows(problems, lambda p: ["body", "inputs", p.column])
+    columns, n = {}, None
+    for f in features:
+        index, tensor = by_name[f]
+        if len(tensor.shape) == 2 and tensor.shape[1] != 1:
+            raise _error(
+                f"input {f!r} has shape {tensor.shape}; a feature's tensor has shape [n] or [n, 1]",
+                ["body", "inputs", index, "shape"],
+            )
+        columns[f] = _values(tensor, index)
+        if n is None:
+            n = len(columns[f])
+        elif len(columns[f]) != n:
+            raise _error(
+                f"input {f!r} has {len(columns[f])} rows where the other inputs have {n}",
+                ["body", "inputs", index, "shape"],
+            )
+    return Rows(columns, n or 0)
+
+
+def problem_place(inputs: list[RequestInput], layout: str, features: tuple[str, ...]) -> Any:
+    """Where a row problem sits in the request body (for the 422's ``loc``)."""
+    index = {t.name: i for i, t in enumerate(inputs)}
+    k = len(features)
+    position = {f: j for j, f in enumerate(features)}
+
+    def place(p: RowProblem) -> list[str | int]:
+        if layout == "matrix":
+            return ["body", "inputs", 0, "data", (p.row or 0) * k + position[p.column]]
+        return ["body", "inputs", index[p.column], "data", p.row or 0]
+
+    return place

@@ -1,0 +1,195 @@
+"""The Open Inference Protocol v2 REST API (KServe / Triton): health, metadata and inference.
+
+``/v2/health/live`` needs no API key; every other route does. Errors follow the protocol:
+``{"error": "<message>"}`` (with ``kind``, ``details`` and ``request_id`` alongside). Readiness
+answers 503 with ``{"ready": false}`` while the service starts or shuts down. A version in the
+path must be the version answering now (``404`` otherwise, naming it). The inference response's
+``id`` is the request's ``id``, or the service's request id (``X-Request-ID``) when it has none;
+feedback refers to predictions by the ``X-Request-ID``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from verdict import __version__
+from verdict.serving._answers import invalid_rows, record
+from verdict.serving._deps import (
+    ModelDep,
+    PredLogDep,
+    RequestId,
+    SettingsDep,
+    TelemetryDep,
+    VersionDep,
+)
+from verdict.serving._errors import V2_ERROR_RESPONSES, ServiceError
+from verdict.serving._limits import check_rows_limit
+from verdict.serving._schemas import (
+    ErrorDetail,
+    InferenceRequest,
+    InferenceResponse,
+    ModelMetadata,
+    ModelReady,
+    ServerLive,
+    ServerMetadata,
+    ServerReady,
+)
+from verdict.serving._served import ServedModel
+from verdict.serving._tensors import (
+    LABEL,
+    PROBABILITIES,
+    input_metadata,
+    label_datatype,
+    output_metadata,
+    problem_place,
+    tensors_to_rows,
+)
+
+router = APIRouter(prefix="/v2", tags=["v2"], responses=V2_ERROR_RESPONSES)
+_NOT_READY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ServerReady, "description": "Not ready (starting or shutting down)."}
+}
+
+
+@router.get("/health/live", response_model=ServerLive)
+async def live() -> dict[str, bool]:
+    """Liveness: the process answers (no API key needed)."""
+    return {"live": True}
+
+
+@router.get("/health/ready", response_model=ServerReady, responses=_NOT_READY)
+async def ready(request: Request) -> Any:
+    """Readiness: every served model is loaded and the service is not shutting down."""
+    if not request.app.state.accepting:
+        return JSONResponse({"ready": False}, status_code=503)
+    return {"ready": True}
+
+
+@router.get("", response_model=ServerMetadata)
+async def server_metadata() -> dict[str, Any]:
+    """The server's name, version and protocol extensions (none)."""
+    return {"name": "verdict", "version": __version__, "extensions": []}
+
+
+def _metadata(model: ServedModel) -> dict[str, Any]:
+    return {
+        "name": model.name,
+        "versions": [str(model.version)],
+        "platform": "verdict_sklearn",
+        "inputs": input_metadata(model.loaded.schema),
+        "outputs": output_metadata(model.loaded),
+    }
+
+
+@router.get("/models/{name}", response_model=ModelMetadata)
+async def model_metadata(model: ModelDep) -> dict[str, Any]:
+    """The model's inputs (one tensor per feature) and outputs (label, probabilities)."""
+    return _metadata(model)
+
+
+@router.get("/models/{name}/versions/{version}", response_model=ModelMetadata)
+async def version_metadata(model: VersionDep) -> dict[str, Any]:
+    """As ``/v2/models/{name}``, for the version answering now."""
+    return _metadata(model)
+
+
+@router.get("/models/{name}/ready", response_model=ModelReady)
+async def model_ready(model: ModelDep) -> dict[str, Any]:
+    """Whether the model is ready to infer (it is, once served)."""
+    return {"name": model.name, "ready": True}
+
+
+@router.get("/models/{name}/versions/{version}/ready", response_model=ModelReady)
+async def version_ready(model: VersionDep) -> dict[str, Any]:
+    """As ``/v2/models/{name}/ready``, for the version answering now."""
+    return {"name": model.name, "ready": True}
+
+
+_INFER = {"response_model": InferenceResponse, "response_model_exclude_none": True}
+
+
+@router.post("/models/{name}/infer", **_INFER)
+async def infer(
+    body: InferenceRequest,
+    model: ModelDep,
+    settings: SettingsDep,
+    predlog: PredLogDep,
+    telemetry: TelemetryDep,
+    request_id: RequestId,
+) -> dict[str, Any]:
+    """Score named tensors; outputs ``label`` and ``probabilities``."""
+    return await _infer(body, model, settings, predlog, telemetry, request_id)
+
+
+@router.post("/models/{name}/versions/{version}/infer", **_INFER)
+async def infer_version(
+    body: InferenceRequest,
+    model: VersionDep,
+    settings: SettingsDep,
+    predlog: PredLogDep,
+    telemetry: TelemetryDep,
+    request_id: RequestId,
+) -> dict[str, Any]:
+    """As ``/v2/models/{name}/infer``, for the version answering now."""
+    return await _infer(body, model, settings, predlog, telemetry, request_id)
+
+
+async def _infer(
+    body: InferenceRequest,
+    model: ServedModel,
+    settings: Any,
+    predlog: Any,
+    telemetry: Any,
+    request_id: str,
+) -> dict[str, Any]:
+    wanted = _wanted_outputs(body)
+    schema = model.loaded.schema
+    rows, layout = tensors_to_rows(body.inputs, schema)
+    check_rows_limit(rows.n, settings.max_rows)
+    scored = await model.score(rows)
+    if scored.problems:
+        raise invalid_rows(scored.problems, problem_place(body.inputs, layout, schema.features))
+    proba = scored.proba.tolist()
+    inputs = None
+    if settings.log_inputs:
+        names, columns = list(rows.columns), rows.columns.values()
+        inputs = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    record(model, scored, proba, request_id, inputs, predlog, telemetry)
+    k = len(model.loaded.classes)
+    outputs = {
+        LABEL: {"name": LABEL, "datatype": label_datatype(model.loaded.classes),
+                "shape": [rows.n], "data": scored.labels},
+        PROBABILITIES: {"name": PROBABILITIES, "datatype": "FP64", "shape": [rows.n, k],
+                        "data": [p for row in proba for p in row]},
+    }  # fmt: skip
+    return {
+        "model_name": model.name,
+        "model_version": str(model.version),
+        "id": body.id if body.id is not None else request_id,
+        "outputs": [outputs[name] for name in wanted],
+    }
+
+
+def _wanted_outputs(body: InferenceRequest) -> list[str]:
+    """The outputs asked for (both when none are named); 422 for an unknown name."""
+    if not body.outputs:
+        return [LABEL, PROBABILITIES]
+    names = [o.name for o in body.outputs]
+    unknown = [(i, n) for i, n in enumerate(names) if n not in (LABEL, PROBABILITIES)]
+    if unknown:
+        details = [
+            ErrorDetail(loc=["body", "outputs", i, "name"], kind="unknown_output",
+                        message=f"no output named {n[:64]!r}")
+            for i, n in unknown
+        ]  # fmt: skip
+        raise ServiceError(
+            422,
+            f"Unknown outputs {[n[:64] for _, n in unknown]}. To fix: ask for "
+            f"'{LABEL}' and/or '{PROBABILITIES}'.",
+            kind="unknown_output",
+            details=details,
+        )
+    return list(dict.fromkeys(names))

@@ -1,0 +1,142 @@
+"""One pipeline call for many requests: the rows of a micro-batch checked and scored together.
+
+Each request arrives as :class:`Rows` (its features as columns). :func:`score_batch` builds one
+DataFrame for the whole batch, checks it with ``check_rows`` (the checks batch scoring uses),
+scores it with one ``predict_proba`` and hands each request back its own slice as
+:class:`Scored`: labels, probabilities, the problems of its rows (numbered within the request)
+and its unknown-category counts. Every step is row-wise, so a request's result does not depend
+on the company it was scored in.
+
+Missing values (null, NaN) are imputed as in training, except in ``required`` features where
+they are a ``missing_value`` problem. Infinite numbers (``Infinity``, ``1e999``) in a numeric
+feature are a ``not_finite`` problem: JSON has no infinity, so one reaching the service is a
+client bug rather than a value to impute.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from verdict.data import ColumnKind
+from verdict.data._rows import RowProblem, check_rows
+from verdict.registry import LoadedModel
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """A request's rows: every feature as a column of ``n`` values (JSON scalars)."""
+
+    columns: dict[str, list[Any]]
+    n: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """A request's result: labels and probabilities per row, or the problems of its rows."""
+
+    labels: list[Any]
+    proba: np.ndarray
+    problems: tuple[RowProblem, ...]
+    unknown: dict[str, int]
+
+
+def rows_of(rows: Rows) -> int:
+    """The number of rows of a request (the batcher's ``size``)."""
+    return rows.n
+
+
+def score_batch(
+    loaded: LoadedModel, required: Collection[str], batch: Sequence[Rows]
+) -> list[Scored]:
+    """Check and score the rows of every request of ``batch`` in one pipeline call."""
+    features = loaded.schema.features
+    if len(batch) == 1:
+        columns = batch[0].columns
+    else:
+        columns = {f: [v for rows in batch for v in rows.columns[f]] for f in features}
+    frame = pd.DataFrame(columns, columns=list(features))
+    check = check_rows(frame, loaded.schema, required=required)
+    problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
+    n = len(frame)
+    if n:
+        proba = loaded.predict_proba(check.frame)
+        labels = _plain(loaded.policy.decide(proba))
+    else:
+        proba, labels = np.empty((0, len(loaded.classes))), []
+    return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba)
+
+
+def _split(
+    loaded: LoadedModel,
+    batch: Sequence[Rows],
+    frame: pd.DataFrame,
+    unknown: dict[str, int],
+    problems: list[RowProblem],
+    labels: list[Any],
+    proba: np.ndarray,
+) -> list[Scored]:
+    """Each request's slice of the batch's results, its problems renumbered from 0."""
+    if len(batch) == 1:
+        return [Scored(labels, proba, tuple(problems), unknown)]
+    out, start = [], 0
+    for rows in batch:
+        stop = start + rows.n
+        mine = tuple(
+            RowProblem(p.row - start, p.column, p.kind, p.message)
+            for p in problems
+            if p.row is not None and start <= p.row < stop
+        )
+        counts = _unknown_in(loaded, frame.iloc[start:stop], unknown) if unknown else {}
+        out.append(Scored(labels[start:stop], proba[start:stop], mine, counts))
+        start = stop
+    return out
+
+
+def _unknown_in(loaded: LoadedModel, part: pd.DataFrame, unknown: dict[str, int]) -> dict[str, int]:
+    """Unknown-category counts of one request (only the columns the batch had any in)."""
+    return check_rows(part[list(unknown)], loaded.schema).unknown_categories
+
+
+def _infinite(frame: pd.DataFrame, loaded: LoadedModel) -> tuple[RowProblem, ...]:
+    """A ``not_finite`` problem per infinite number in a numeric feature."""
+    found = []
+    for col in loaded.schema.columns:
+        if col.kind is not ColumnKind.NUMERIC or col.name not in frame:
+            continue
+        values = frame[col.name]
+        if values.dtype == object:
+            numbers = _numbers(values)
+        elif values.dtype.kind in "fiu":
+            numbers = values.to_numpy(dtype=float)
+        else:
+            continue
+        for i in np.flatnonzero(np.isinf(numbers)):
+            message = f"expected a finite number, got {numbers[i]}"
+            found.append(RowProblem(int(i), col.name, "not_finite", message))
+    return tuple(found)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """The values as floats (NaN where not a number), lists and dicts included."""
+    try:
+        numbers = pd.to_numeric(values, errors="coerce")
+    except (TypeError, ValueError):  # nested values: check_rows reports them as wrong_type
+        numbers = pd.to_numeric(
+            values.map(lambda v: v if np.isscalar(v) else None), errors="coerce"
+        )
+    return np.asarray(numbers, dtype=float)
+
+
+def _order(features: Sequence[str]) -> Any:
+    position = {name: i for i, name in enumerate(features)}
+    return lambda p: (p.row is not None, p.row or 0, position.get(p.column, 0))
+
+
+def _plain(values: np.ndarray) -> list[Any]:
+    """Labels as JSON-ready Python values."""
+    return values.tolist() if isinstance(values, np.ndarray) else [v for v in values]

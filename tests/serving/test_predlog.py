@@ -1,0 +1,303 @@
+"""The prediction log: batched and durable, hashed where sensitive, joined with feedback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from sqlalchemy import Engine
+
+from verdict.errors import InvalidInputError
+from verdict.serving._predlog import FeedbackItem, PredictionEntry, PredictionLog
+from verdict.serving._state import open_state
+
+CLASSES = ["adelie", "gentoo"]
+
+
+@pytest.fixture
+def url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'state' / 'service.db'}"
+
+
+@pytest.fixture
+def engine(url: str) -> Engine:
+    engine = open_state(url)
+    yield engine
+    engine.dispose()
+
+
+def entries(request_id: str, n: int = 3, *, model: str = "penguins", version: int = 1,
+            when: datetime | None = None, **inputs: object) -> list[PredictionEntry]:  # fmt: skip
+    when = when or datetime.now(UTC)
+    return [
+        PredictionEntry(request_id, row, model, version, when, {"mass": 4000 + row, **inputs},
+                        CLASSES[row % 2], [0.8, 0.2] if row % 2 == 0 else [0.3, 0.7], CLASSES)
+        for row in range(n)
+    ]  # fmt: skip
+
+
+def raw_bytes(engine: Engine) -> bytes:
+    engine.dispose()
+    path = Path(engine.url.database)
+    return b"".join(p.read_bytes() for p in sorted(path.parent.glob(path.name + "*")))
+
+
+def test_record_from_many_threads_then_read_back(engine: Engine) -> None:
+    log = PredictionLog(engine, flush_seconds=0.05)
+    log.start()
+
+    def worker(t: int) -> None:
+        for i in range(100):
+            log.record(entries(f"t{t}-{i}", 5))
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert log.flush(timeout=30)
+    assert log.pending == 0 and log.dropped == 0
+    frame = log.predictions("penguins")
+    assert len(frame) == 8 * 100 * 5
+    assert not frame.duplicated(["request_id", "row"]).any()
+    assert list(frame.columns[:8]) == ["request_id", "row", "created", "model", "version",
+                                       "label", "proba_adelie", "proba_gentoo"]  # fmt: skip
+    assert str(frame["created"].dt.tz) == "UTC"
+    first = frame[(frame.request_id == "t0-0") & (frame.row == 1)].iloc[0]
+    assert first.label == "gentoo" and first.proba_gentoo == 0.7 and first.mass == 4001
+    log.close()
+
+
+def test_close_writes_everything_and_is_idempotent(engine: Engine) -> None:
+    log = PredictionLog(engine, flush_seconds=60)  # only close() will write
+    log.start()
+    for i in range(50):
+        log.record(entries(f"r{i}"))
+    log.close()
+    log.close()
+    assert log.pending == 0
+    assert len(PredictionLog(engine).predictions("penguins")) == 150
+    log.record(entries("after"))  # after close: dropped and counted, never raised
+    assert log.dropped == 3
+
+
+def test_flush_without_a_writer_thread_writes_in_the_caller(engine: Engine) -> None:
+    log = PredictionLog(engine)
+    log.record(entries("r"))
+    assert log.pending == 3
+    log.flush()
+    assert log.pending == 0 and len(log.predictions("penguins")) == 3
+
+
+def test_full_queue_drops_and_counts(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    log = PredictionLog(engine, max_queue=10)
+    with caplog.at_level(logging.WARNING, "verdict.serving.predlog"):
+        log.record(entries("a", 6))
+        log.record(entries("b", 6))  # 12 > 10: dropped whole
+        log.record(entries("c", 4))
+    assert log.dropped == 6 and log.pending == 10
+    assert "dropped 6 rows" in caplog.text
+    log.close()
+    assert set(log.predictions("penguins").request_id) == {"a", "c"}
+
+
+def test_window_version_and_classes_per_version(engine: Engine) -> None:
+    log = PredictionLog(engine)
+    t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    log.record(entries("old", 2, when=t0))
+    log.record(entries("naive", 2, when=datetime(2026, 1, 1, 13)))  # naive: taken as UTC
+    v2 = [PredictionEntry("new", 0, "penguins", 2, t0 + timedelta(hours=2), None, "chinstrap",
+                          [0.1, 0.2, 0.7], [*CLASSES, "chinstrap"])]  # fmt: skip
+    log.record(v2)
+    log.close()
+    window = log.predictions(
+        "penguins", since=t0 + timedelta(minutes=30), until=t0 + timedelta(hours=3)
+    )
+    assert list(window.request_id) == ["naive", "naive", "new"]
+    assert window.created.iloc[0] == pd.Timestamp("2026-01-01 13:00", tz="UTC")
+    assert window.proba_chinstrap.isna().sum() == 2 and window.proba_chinstrap.iloc[2] == 0.7
+    assert list(log.predictions("penguins", version=2).request_id) == ["new"]
+    assert log.predictions("other").empty
+    with pytest.raises(InvalidInputError, match="since must be a datetime"):
+        log.predictions("penguins", since="yesterday")  # type: ignore[arg-type]
+
+
+def test_sensitive_columns_are_hashed_never_in_clear(engine: Engine) -> None:
+    log = PredictionLog(engine, sensitive={"penguins": ["island"]})
+    log.set_sensitive("penguins", ["island", "ring"])
+    log.record(entries("r", 2, island="Zanzibar-Secret-Isle", ring="RingCode-77731"))
+    log.record(entries("s", 1, island="Zanzibar-Secret-Isle", ring=None))
+    log.flush()
+    features = {"island": "Torgersen-Hidden-Place", "mass": 3000}
+    log.add_feedback([FeedbackItem("adelie", features=features, model="penguins")])
+    frame = log.predictions("penguins")
+    hashes = set(frame.island)
+    assert len(hashes) == 1 and len(hashes.pop()) == 64  # equal values stay linkable
+    assert frame.ring.isna().sum() == 1  # missing stays missing
+    labelled = log.labelled("penguins")
+    assert labelled.island.iloc[-1] not in ("Torgersen-Hidden-Place", None)
+    log.close()
+    raw = raw_bytes(engine)
+    for clear in (b"Zanzibar-Secret-Isle", b"RingCode-77731", b"Torgersen-Hidden-Place"):
+        assert clear not in raw
+    assert b"4000" in raw  # the non-sensitive inputs are there, in clear
+
+
+def test_feedback_by_request_id_and_with_features(engine: Engine) -> None:
+    log = PredictionLog(engine, flush_seconds=5)
+    log.start()
+    log.record(entries("req-1", 3))  # not yet written: add_feedback flushes first
+    result = log.add_feedback([
+        FeedbackItem("gentoo", request_id="req-1", row=0),
+        FeedbackItem("adelie", request_id="req-1", row=0),  # a correction: the latest wins
+        FeedbackItem("gentoo", request_id="req-1", row=2, model="other"),  # wrong model
+        FeedbackItem("gentoo", request_id="nope", row=1),
+        FeedbackItem("adelie", features={"mass": 3100, "bill": 39.1}, model="penguins"),
+    ])  # fmt: skip
+    assert result.attached == 2 and result.with_features == 1
+    assert result.unknown == [{"request_id": "req-1", "row": 2}, {"request_id": "nope", "row": 1}]
+    labelled = log.labelled("penguins")
+    assert list(labelled.source) == ["prediction", "features"]
+    first = labelled.iloc[0]
+    assert (first.request_id, first.row, first.label, first.true_label) == (
+        "req-1",
+        0,
+        "adelie",
+        "adelie",
+    )
+    assert labelled.iloc[1].true_label == "adelie" and labelled.iloc[1].bill == 39.1
+    assert pd.isna(labelled.iloc[1].label)
+    # a label stored before its prediction is written (another replica) is joined when it is
+    log.record(entries("nope", 2))
+    log.flush()
+    late = log.labelled("penguins")
+    assert ("nope", 1, "gentoo") in set(
+        zip(late.request_id, late.row, late.true_label, strict=True)
+    )
+    log.close()
+
+
+@pytest.mark.parametrize(
+    ("item", "needle"),
+    [(FeedbackItem(None, request_id="r"), "label is missing"),
+     (FeedbackItem("a"), "neither a request id nor features"),
+     (FeedbackItem("a", request_id="r", row=-1), "row -1"),
+     (FeedbackItem("a", features={"x": 1}), "without the model"),
+     ("not an item", "expected a FeedbackItem")],
+)  # fmt: skip
+def test_bad_feedback_names_the_item(engine: Engine, item: object, needle: str) -> None:
+    log = PredictionLog(engine)
+    with pytest.raises(InvalidInputError, match="feedback item 1") as caught:
+        log.add_feedback([FeedbackItem("a", request_id="ok"), item])  # type: ignore[list-item]
+    assert needle in str(caught.value) and "To fix" in str(caught.value)
+    assert log.labelled("penguins").empty  # nothing stored from a refused call
+
+
+def test_writer_survives_failed_batches(engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    log = PredictionLog(engine, flush_seconds=0.02)
+    real, failures = log._write, {"left": 1}
+
+    def flaky(connection, batch):
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise RuntimeError("disk on fire")
+        return real(connection, batch)
+
+    log._write = flaky  # type: ignore[method-assign]
+    log.start()
+    with caplog.at_level(logging.ERROR, "verdict.serving.predlog"):
+        log.record(entries("retried"))
+        assert log.flush(timeout=10)
+        assert log.lost == 0  # one failure, then the retry succeeded
+        failures["left"] = 2
+        log.record(entries("lost"))
+        assert log.flush(timeout=10)
+        assert log.lost == 3 and log.dropped == 3
+        log.record(entries("later"))
+        assert log.flush(timeout=10)
+    assert "disk on fire" in caplog.text and "lost 3 rows" in caplog.text
+    assert set(log.predictions("penguins").request_id) == {"retried", "later"}
+    log.close()
+
+
+def test_record_does_not_block_the_caller(engine: Engine) -> None:
+    log = PredictionLog(engine)
+    log.start()
+    when = datetime.now(UTC)
+    lists = [entries(f"r{i}", 100, when=when) for i in range(1000)]  # 100k rows
+    costs = []
+    for batch in lists:
+        started = time.perf_counter()
+        log.record(batch)
+        costs.append(time.perf_counter() - started)
+    mean = sum(costs) / len(costs)
+    print(f"\nrecord(100 entries): mean {mean * 1e6:.1f} us, max {max(costs) * 1e6:.0f} us")
+    assert mean < 1e-3  # in practice a few microseconds
+    started = time.perf_counter()
+    assert log.flush(timeout=60)
+    print(f"100k rows committed {time.perf_counter() - started:.2f} s after the last record()")
+    assert log.dropped == 0
+    log.close()
+    with sqlite3.connect(engine.url.database) as db:
+        assert db.execute("SELECT count(*) FROM predictions").fetchone()[0] == 100_000
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import UTC, datetime
+    from verdict.serving._predlog import PredictionEntry, PredictionLog
+    from verdict.serving._state import open_state
+
+    log = PredictionLog(open_state(sys.argv[1]), flush_seconds=float(sys.argv[2]))
+    log.start()
+    print("ready", flush=True)
+    batch = 0
+    while True:
+        now = datetime.now(UTC)
+        log.record([PredictionEntry(f"b{batch}", row, "m", 1, now, {"x": row}, "a", [1.0], ["a"])
+                    for row in range(20)])
+        print(batch, time.time(), flush=True)
+        batch += 1
+        time.sleep(0.002)
+    """
+)
+
+
+def test_kill_9_loses_at_most_the_last_flush_interval(url: str, engine: Engine) -> None:
+    flush, margin = 0.2, 0.4
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, url, str(flush)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(1.5)
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        killed = time.time()
+        out, _ = child.communicate(timeout=30)
+    recorded = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            recorded[f"b{parts[0]}"] = float(parts[1])
+    with sqlite3.connect(engine.url.database) as db:
+        counts = dict(db.execute("SELECT request_id, count(*) FROM predictions GROUP BY 1"))
+    assert len(recorded) > 100 and counts
+    assert set(counts.values()) == {20}  # batches are all-or-nothing
+    missing = {b: t for b, t in recorded.items() if b not in counts}
+    lost_window = killed - min(missing.values()) if missing else 0.0
+    print(f"\nkill -9: {len(counts)}/{len(recorded)} batches kept; the oldest lost one was "
+          f"recorded {lost_window:.3f} s before the kill (flush interval {flush} s)")  # fmt: skip
+    assert lost_window <= flush + margin, sorted(missing.items())[:5]
