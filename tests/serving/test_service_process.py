@@ -222,7 +222,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(home, tmp_pa
              "status_code_conformance,content_type_conformance",
              "--max-examples", "25", "--seed", "1", "--phases", "examples,coverage,fuzzing",
              "--report", "junit", "--report-dir", str(tmp_path)],
-            capture_output=True, text=True, timeout=420,
+            capture_output=True, text=True, timeout=420, cwd=tmp_path,
         )  # fmt: skip
         assert svc.process.poll() is None, "".join(svc.stderr)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]

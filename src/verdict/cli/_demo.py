@@ -8,10 +8,13 @@
 4. ``--register penguins --alias production``: the model goes into the registry (SQLite and a
    content-addressed artifact store under ``.verdict/``), then ``verdict models show`` and a
    batch ``verdict predict penguins@production``.
+5. ``verdict serve``: the registered model behind the prediction service; a request without an
+   API key is refused, a few with one are answered, their true labels fed back.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +24,7 @@ import typer
 from rich.rule import Rule
 
 from verdict.cli._advise import advise
+from verdict.cli._demo_serve import serve_and_ask
 from verdict.cli._evaluate import evaluate
 from verdict.cli._models import show
 from verdict.cli._output import console
@@ -73,12 +77,21 @@ def demo(
     )
     predict(ref, table_path, out=scored, quiet=True)
     console.print(pd.read_csv(scored).head(3).to_string(index=False), highlight=False)
+    console.print(
+        f"\n[bold]6. Serve it: API keys, predictions, feedback[/]  verdict keys create demo; "
+        f"verdict serve --model {ref}"
+    )
+    sample = pd.read_csv(table_path).dropna().sample(3, random_state=seed)
+    truth = sample.pop(TARGET).tolist()
+    rows = json.loads(sample.to_json(orient="records"))
+    serve_and_ask(ref, rows, truth)
     console.print(Rule("next"))
     console.print(
         f"Report: {run_dir / 'report.html'}  (model card: {run_dir / 'model_card.md'})\n"
         f"Try: verdict train YOUR.csv --target COLUMN   |   verdict report {run_dir}   |   "
         f"verdict evaluate {predictions} --true y_true --pred y_pred --json\n"
-        f"     verdict models list {MODEL_NAME}   |   verdict export {ref} --format onnx"
+        f"     verdict models list {MODEL_NAME}   |   verdict export {ref} --format onnx   |   "
+        f"verdict serve --model {ref}"
     )
 
 

@@ -32,5 +32,19 @@ def level_words(values: pd.Series) -> pd.Series:
     """Each value's canonical spelling, missing values (None, NaN, NA) kept missing.
 
     Through ``object`` first, so that a categorical dtype does not refuse the new spellings.
+    Each distinct value is spelled once (a column holds few levels and many rows); the cache
+    is keyed by type too, since ``True == 1`` but they are spelled differently.
     """
-    return values.astype(object).map(level_spelling, na_action="ignore")
+    array = values.to_numpy(dtype=object, na_value=None)
+    cache: dict[tuple[type, Any], str] = {}
+    spelled = np.empty(len(array), dtype=object)
+    for i, value in enumerate(array):
+        if value is None or value != value:  # None, NaN, NaT
+            spelled[i] = None
+            continue
+        key = (type(value), value)
+        found = cache.get(key)
+        if found is None:
+            found = cache[key] = level_spelling(value)
+        spelled[i] = found
+    return pd.Series(spelled, index=values.index, name=values.name, dtype=object)
