@@ -17,6 +17,7 @@ PACKAGES = [
     "verdict.report",
     "verdict.registry",
     "verdict.serving",
+    "verdict.monitoring",
     "verdict.cli",
 ]
 

@@ -14,12 +14,13 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import Engine
 
 from verdict.errors import InvalidInputError
-from verdict.serving._predlog import FeedbackItem, PredictionEntry, PredictionLog
+from verdict.serving._predlog import FeedbackItem, PredictionBatch, PredictionLog
 from verdict.serving._state import open_state
 
 CLASSES = ["adelie", "gentoo"]
@@ -38,13 +39,14 @@ def engine(url: str) -> Engine:
 
 
 def entries(request_id: str, n: int = 3, *, model: str = "penguins", version: int = 1,
-            when: datetime | None = None, **inputs: object) -> list[PredictionEntry]:  # fmt: skip
+            when: datetime | None = None, **inputs: object) -> list[PredictionBatch]:  # fmt: skip
+    """One request of ``n`` rows, as the service records it: one batch, by column."""
     when = when or datetime.now(UTC)
-    return [
-        PredictionEntry(request_id, row, model, version, when, {"mass": 4000 + row, **inputs},
-                        CLASSES[row % 2], [0.8, 0.2] if row % 2 == 0 else [0.3, 0.7], CLASSES)
-        for row in range(n)
-    ]  # fmt: skip
+    columns = {"mass": [4000 + row for row in range(n)], **{k: [v] * n for k, v in inputs.items()}}
+    labels = [CLASSES[row % 2] for row in range(n)]
+    proba = np.array([[0.8, 0.2] if row % 2 == 0 else [0.3, 0.7] for row in range(n)])
+    return [PredictionBatch(request_id, model, version, when, columns, labels,
+                            proba.reshape(n, 2), CLASSES)]  # fmt: skip
 
 
 def raw_bytes(engine: Engine) -> bytes:
@@ -117,8 +119,8 @@ def test_window_version_and_classes_per_version(engine: Engine) -> None:
     t0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
     log.record(entries("old", 2, when=t0))
     log.record(entries("naive", 2, when=datetime(2026, 1, 1, 13)))  # naive: taken as UTC
-    v2 = [PredictionEntry("new", 0, "penguins", 2, t0 + timedelta(hours=2), None, "chinstrap",
-                          [0.1, 0.2, 0.7], [*CLASSES, "chinstrap"])]  # fmt: skip
+    v2 = [PredictionBatch("new", "penguins", 2, t0 + timedelta(hours=2), None, ["chinstrap"],
+                          np.array([[0.1, 0.2, 0.7]]), [*CLASSES, "chinstrap"])]  # fmt: skip
     log.record(v2)
     log.close()
     window = log.predictions(
@@ -250,14 +252,15 @@ def test_record_does_not_block_the_caller(engine: Engine) -> None:
     assert log.dropped == 0
     log.close()
     with sqlite3.connect(engine.url.database) as db:
-        assert db.execute("SELECT count(*) FROM predictions").fetchone()[0] == 100_000
+        assert db.execute("SELECT sum(n_rows) FROM predictions").fetchone()[0] == 100_000
 
 
 CHILD = textwrap.dedent(
     """
     import sys, time
     from datetime import UTC, datetime
-    from verdict.serving._predlog import PredictionEntry, PredictionLog
+    import numpy as np
+    from verdict.serving._predlog import PredictionBatch, PredictionLog
     from verdict.serving._state import open_state
 
     log = PredictionLog(open_state(sys.argv[1]), flush_seconds=float(sys.argv[2]))
@@ -266,8 +269,8 @@ CHILD = textwrap.dedent(
     batch = 0
     while True:
         now = datetime.now(UTC)
-        log.record([PredictionEntry(f"b{batch}", row, "m", 1, now, {"x": row}, "a", [1.0], ["a"])
-                    for row in range(20)])
+        log.record([PredictionBatch(f"b{batch}", "m", 1, now, {"x": list(range(20))},
+                                    ["a"] * 20, np.ones((20, 1)), ["a"])])
         print(batch, time.time(), flush=True)
         batch += 1
         time.sleep(0.002)
@@ -293,7 +296,7 @@ def test_kill_9_loses_at_most_the_last_flush_interval(url: str, engine: Engine) 
         if len(parts) == 2:
             recorded[f"b{parts[0]}"] = float(parts[1])
     with sqlite3.connect(engine.url.database) as db:
-        counts = dict(db.execute("SELECT request_id, count(*) FROM predictions GROUP BY 1"))
+        counts = dict(db.execute("SELECT request_id, sum(n_rows) FROM predictions GROUP BY 1"))
     assert len(recorded) > 100 and counts
     assert set(counts.values()) == {20}  # batches are all-or-nothing
     missing = {b: t for b, t in recorded.items() if b not in counts}

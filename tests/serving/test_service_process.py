@@ -174,9 +174,11 @@ def test_hot_reload_under_load_fails_no_request(home):
     assert len(versions) > 50
     switch = versions.index("penguins@v2")
     assert set(versions[:switch]) == {"penguins@v1"}
-    # after the swap every answer comes from v2 (threads may finish one old request each)
-    late = versions[switch + len(threads) :].count("penguins@v1")
-    assert late == 0, versions[switch - 5 : switch + 20]
+    # after the swap the old version finishes what it holds (about one request per thread),
+    # then only the new one answers
+    after = versions[switch:]
+    assert after.count("penguins@v1") <= 2 * len(threads), versions[switch - 5 : switch + 30]
+    assert "penguins@v1" not in after[len(after) // 2 :], versions[switch - 5 : switch + 30]
 
 
 def test_graceful_shutdown_logs_every_answered_prediction(home):
@@ -215,8 +217,11 @@ def test_kill_9_loses_nothing_answered_before_the_last_flush(home):
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(home, tmp_path):
     with service(home, "--model", "penguins@production") as svc:
+        config = tmp_path / "schemathesis.toml"  # real names, so the model routes are reached
+        config.write_text('[parameters]\n"path.name" = "penguins"\n"path.version" = "1"\n')
         done = subprocess.run(
-            [str(Path(sys.executable).parent / "schemathesis"), "run",
+            [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(config),
+             "run",
              f"{svc.url}/openapi.json", "--header", f"Authorization: Bearer {svc.token}",
              "--checks", "not_a_server_error,response_schema_conformance,"
              "status_code_conformance,content_type_conformance",
@@ -226,3 +231,5 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(home, tmp_pa
         )  # fmt: skip
         assert svc.process.poll() is None, "".join(svc.stderr)
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
+    generated = re.search(r"(\d+) generated, (\d+) passed", done.stdout)
+    assert generated and int(generated.group(1)) > 300, done.stdout[-2000:]

@@ -58,7 +58,8 @@ def test_metrics_count_what_happened(home, tmp_path):
     assert value(found, "verdict_errors_total", kind="invalid_rows") == 1
     assert value(found, "verdict_errors_total", kind="unauthorized") == 1
     assert value(found, "verdict_unknown_categories_total", model="penguins", column="island") == 1
-    info = dict(model="penguins", version="1", ref="penguins@v1", served="penguins@production")
+    info = dict(model="penguins", version="1", ref="penguins@v1", served="penguins@production",
+                runtime="native")  # fmt: skip
     assert value(found, "verdict_model_info", **info) == 1
     assert value(found, "verdict_batch_rows_count", model="penguins") == 3
 

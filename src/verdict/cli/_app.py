@@ -11,8 +11,10 @@ from verdict.cli._evaluate import evaluate
 from verdict.cli._export import export
 from verdict.cli._keys import keys_app
 from verdict.cli._models import models_app
+from verdict.cli._monitor import monitor
 from verdict.cli._predict import predict
 from verdict.cli._report import report
+from verdict.cli._retrain import retrain
 from verdict.cli._serve import serve
 from verdict.cli._train import train
 
@@ -55,6 +57,8 @@ app.add_typer(keys_app, name="keys")
 app.command("predict")(predict)
 app.command("export")(export)
 app.command("serve")(serve)
+app.command("monitor")(monitor)
+app.command("retrain")(retrain)
 
 
 def main() -> None:

@@ -82,6 +82,10 @@ def serve(
     auth: Annotated[
         bool | None, typer.Option("--auth/--no-auth", help="Require API keys (default on).")
     ] = None,
+    runtime: Annotated[
+        str | None,
+        typer.Option(help="What scores rows: native (the pipeline) or onnx (its checked export)."),
+    ] = None,
     graceful_timeout: Annotated[
         int, typer.Option(help="Seconds to finish in-flight requests on shutdown.")
     ] = 30,
@@ -93,7 +97,7 @@ def serve(
 
     overrides: dict[str, Any] = {
         "models": model or None, "batching": batching, "batch_budget_ms": batch_budget_ms,
-        "batch_max_rows": batch_max_rows, "auth": auth,
+        "batch_max_rows": batch_max_rows, "auth": auth, "runtime": runtime,
     }  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
     with domain_errors():
@@ -136,9 +140,12 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
 
 def _check_models(settings: Any) -> None:
-    """Fail here, with one clear line, if a model to serve does not exist."""
+    """Fail here, with one clear line, if a model to serve or the state database is unusable."""
     from verdict.errors import ConfigurationError
     from verdict.registry import Registry
+    from verdict.serving._state import open_state
+
+    open_state(settings.state_database()).dispose()  # refuses an old or unreachable database
 
     with Registry(home=settings.home) as registry:
         for ref in settings.models:

@@ -313,6 +313,18 @@ class Registry:
             ).all()
             return [event_record(name, row) for row in rows]
 
+    def latest_event(self, name: str, kind: str) -> RegistryEvent | None:
+        """The newest event of ``kind`` for ``name`` (e.g. the last ``monitor`` pass), or None."""
+        with self._read() as session:
+            model = model_row(session, name, where=self.where)
+            row = session.scalars(
+                select(EventRow)
+                .where(EventRow.model_id == model.id, EventRow.kind == kind)
+                .order_by(EventRow.id.desc())
+                .limit(1)
+            ).first()
+            return None if row is None else event_record(name, row)
+
     def artifact(self, ref: str | ModelVersion, artifact: str) -> bytes:
         """The verified bytes of one artifact of a version (``model.skops``, ``report.html``...)."""
         version = ref if isinstance(ref, ModelVersion) else self.get(ref)

@@ -9,7 +9,28 @@ Dask cluster::
     score_file(model, "rows.parquet", "scored.parquet")
 """
 
+from verdict.serving._app import create_app
 from verdict.serving._batch import BatchSummary, score_file
+from verdict.serving._keys import ApiKey, CreatedKey, KeyStore
+from verdict.serving._predlog import PredictionLog
+from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, PredictionBatch
 from verdict.serving._scoring import score_frame, score_rows
+from verdict.serving._settings import ServiceSettings
+from verdict.serving._state import open_state
 
-__all__ = ["BatchSummary", "score_file", "score_frame", "score_rows"]
+__all__ = [
+    "ApiKey",
+    "BatchSummary",
+    "CreatedKey",
+    "FeedbackItem",
+    "FeedbackResult",
+    "KeyStore",
+    "PredictionBatch",
+    "PredictionLog",
+    "ServiceSettings",
+    "create_app",
+    "open_state",
+    "score_file",
+    "score_frame",
+    "score_rows",
+]

@@ -4,13 +4,15 @@ bookkeeping of a scored request (metrics and the prediction log), done without w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from itertools import chain
+from operator import methodcaller
 from typing import Any
 
 from verdict.data._rows import RowProblem
 from verdict.serving._errors import ServiceError
-from verdict.serving._predlog import PredictionEntry, PredictionLog
+from verdict.serving._predlog import PredictionBatch, PredictionLog
 from verdict.serving._schemas import ErrorDetail
 from verdict.serving._served import ServedModel
 from verdict.serving._telemetry import Telemetry
@@ -48,24 +50,30 @@ def invalid_rows(
 def record(
     model: ServedModel,
     scored: Scored,
-    proba: list[list[float]],
     request_id: str,
-    inputs: Sequence[dict[str, Any]] | None,
+    inputs: Mapping[str, list[Any]] | Sequence[Mapping[str, Any]] | None,
     predlog: PredictionLog,
     telemetry: Telemetry,
 ) -> None:
-    """Count the request's rows and queue them for the prediction log (never blocks).
+    """Count the request's rows and queue them for the prediction log as one batch (never
+    blocks).
 
-    ``proba`` is ``scored.proba.tolist()``, which the caller has made for its response.
+    ``inputs`` are the features as columns (feature -> one value per row, e.g.
+    ``Rows.columns``; cheapest), as records (one mapping per row) or None when not logged.
+    The probabilities are taken from ``scored`` (the log keeps the array itself).
     """
     loaded = model.loaded
     telemetry.scored(loaded.name, loaded.version, scored.labels, scored.unknown)
-    now = datetime.now(UTC)
-    classes = list(loaded.classes)
-    rows = inputs if inputs is not None else [None] * len(proba)
+    columns = _columns(inputs) if inputs is not None else None
     predlog.record(
-        [
-            PredictionEntry(request_id, i, loaded.name, loaded.version, now, row, label, p, classes)
-            for i, (row, label, p) in enumerate(zip(rows, scored.labels, proba, strict=True))
-        ]
-    )
+        [PredictionBatch(request_id, loaded.name, loaded.version, datetime.now(UTC), columns,
+                         scored.labels, scored.proba, list(loaded.classes))]
+    )  # fmt: skip
+
+
+def _columns(inputs: Mapping[str, list[Any]] | Sequence[Mapping[str, Any]]) -> dict[str, list]:
+    """The inputs as columns; records become one list per key (None where a row lacks it)."""
+    if isinstance(inputs, Mapping):
+        return dict(inputs)
+    names = dict.fromkeys(chain.from_iterable(inputs))
+    return {name: list(map(methodcaller("get", name), inputs)) for name in names}

@@ -30,10 +30,12 @@ from sqlalchemy import Engine
 from verdict import __version__
 from verdict.registry import LoadedModel, Registry
 from verdict.serving import _v1, _v2
+from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
 from verdict.serving._keys import KeyStore
 from verdict.serving._middleware import OPEN_PATHS, RequestMiddleware
 from verdict.serving._predlog import PredictionLog
+from verdict.serving._schemas import InferenceRequest, PredictRequest
 from verdict.serving._served import ServedModels
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._state import open_state
@@ -192,6 +194,9 @@ def _openapi(app: FastAPI, auth: bool) -> dict[str, Any]:
     """The OpenAPI document, with the API key schemes when auth is on."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, spec in request_schemas([PredictRequest, InferenceRequest]).items():
+            components.setdefault(name, spec)
         if auth:
             schema.setdefault("components", {})["securitySchemes"] = {
                 "bearer": {"type": "http", "scheme": "bearer"},

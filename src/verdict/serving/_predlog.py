@@ -1,12 +1,16 @@
 """The prediction log: every answered row written durably without holding up the response.
 
-``record`` only appends to an in-memory queue (a lock and a list append, microseconds) and never
-raises; a writer thread commits everything queued in one transaction every ``flush_seconds``,
-sooner when much is waiting. What a crash can lose is therefore bounded by the flush interval:
-with SQLite in WAL mode and ``synchronous=NORMAL`` a committed batch survives ``kill -9`` of the
-process (not necessarily a power cut). ``close`` writes what is left, so a graceful shutdown
-loses nothing. A batch that fails is logged and retried once; rows it still cannot write are
-counted in ``dropped`` (and ``lost``), as are rows refused because the queue is full.
+A request's rows are recorded as one :class:`PredictionBatch` (by column) and stored as one
+table row (see ``_predlog_rows``); :meth:`PredictionLog.predictions` explodes them back into
+one frame row per predicted row. ``record`` only appends to an in-memory queue (a lock and a
+list append, microseconds) and never raises; a writer thread commits everything queued in one
+transaction every ``flush_seconds``, sooner when much is waiting. What a crash can lose is
+therefore bounded by the flush interval: with SQLite in WAL mode and ``synchronous=NORMAL`` a
+committed batch survives ``kill -9`` of the process (not necessarily a power cut). ``close``
+writes what is left, so a graceful shutdown loses nothing. A batch that fails is logged and
+retried once; rows it still cannot write are counted in ``dropped`` (and ``lost``), as are rows
+refused because the queue is full. ``max_queue``, ``pending``, ``dropped`` and ``lost`` count
+rows, not batches.
 
 Sensitive inputs are hashed by the writer, never stored in clear (see ``_predlog_rows``).
 Feedback (true labels) is written synchronously; see :meth:`PredictionLog.add_feedback`.
@@ -30,14 +34,15 @@ from verdict.serving._predlog_rows import (
     FeedbackItem,
     FeedbackResult,
     Hasher,
-    PredictionEntry,
+    PredictionBatch,
     Sensitive,
+    batch_row,
+    batch_size,
     check_feedback,
-    prediction_row,
 )
 from verdict.serving._state import prediction_classes, predictions, salt
 
-__all__ = ["FeedbackItem", "FeedbackResult", "PredictionEntry", "PredictionLog"]
+__all__ = ["FeedbackItem", "FeedbackResult", "PredictionBatch", "PredictionLog"]
 
 logger = logging.getLogger("verdict.serving.predlog")
 
@@ -58,7 +63,8 @@ class PredictionLog:
     sensitive : mapping of str to collection of str, optional
         Model name -> input columns stored hashed.
     max_queue : int, default 100000
-        Rows waiting to be written at most; beyond it ``record`` drops and counts them.
+        Rows (not batches) waiting to be written at most; a batch that would go beyond it is
+        dropped whole by ``record`` and its rows counted in ``dropped``.
     """
 
     def __init__(
@@ -87,7 +93,7 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._done = threading.Condition(self._lock)
         self._wake = threading.Event()
-        self._queue: list[tuple[Sequence[PredictionEntry], Sensitive]] = []
+        self._queue: list[tuple[Sequence[PredictionBatch], Sensitive]] = []
         self._pending = self._dropped = self._lost = 0
         self._recorded = self._written = 0  # record() calls queued / handled by the writer
         self._last_warning = -_WARN_EVERY
@@ -135,27 +141,28 @@ class PredictionLog:
             )
         self._thread.start()
 
-    def record(self, entries: Sequence[PredictionEntry]) -> None:
-        """Queue ``entries`` for the next batch; returns at once and never raises.
+    def record(self, batches: Sequence[PredictionBatch]) -> None:
+        """Queue ``batches`` (one per request) for the next commit; returns at once, never raises.
 
-        If the queue already holds ``max_queue`` rows, or the log is closed, the entries are
-        dropped, counted in :attr:`dropped` and a warning is logged (at most every 10 s).
+        If the queue would hold more than ``max_queue`` rows, or the log is closed, the
+        batches are dropped, their rows counted in :attr:`dropped` and a warning is logged (at
+        most every 10 s). A batch whose columns disagree on its length is dropped and logged.
         """
         try:
-            n = len(entries)
+            batches, n = self._checked(batches)
             with self._lock:
                 if self._closed or self._pending + n > self._max_queue:
                     self._dropped += n
                     self._warn_dropped(n)
                     return
-                self._queue.append((entries, self._sensitive))
+                self._queue.append((batches, self._sensitive))
                 self._pending += n
                 self._recorded += 1
                 soon = self._pending >= _SOON_ROWS
             if soon:
                 self._wake.set()
         except Exception:  # the hot path must never fail a response
-            logger.exception("could not queue prediction log entries")
+            logger.exception("could not queue prediction log batches")
 
     def flush(self, timeout: float | None = None) -> bool:
         """Block until everything recorded before the call is committed (or given up on).
@@ -268,7 +275,7 @@ class PredictionLog:
             with self._lock:
                 batch, self._queue = self._queue, []
                 upto = self._recorded
-            rows = sum(len(entries) for entries, _ in batch)
+            rows = sum(len(b.labels) for batches, _ in batch for b in batches)
             try:
                 if rows:
                     self._write_with_retry(batch, rows)
@@ -278,7 +285,7 @@ class PredictionLog:
                     self._written = upto
                     self._done.notify_all()
 
-    def _write_with_retry(self, batch: list[tuple[Sequence[PredictionEntry], Sensitive]],
+    def _write_with_retry(self, batch: list[tuple[Sequence[PredictionBatch], Sensitive]],
                           rows: int) -> None:  # fmt: skip
         for attempt in (1, 2):
             try:
@@ -296,21 +303,38 @@ class PredictionLog:
         logger.error("prediction log lost %d rows (%d in all)", rows, self._lost)
 
     def _write(
-        self, connection: Connection, batch: list[tuple[Sequence[PredictionEntry], Sensitive]]
+        self, connection: Connection, batch: list[tuple[Sequence[PredictionBatch], Sensitive]]
     ) -> set[tuple[str, int]]:
         """Insert the batch and the classes of versions not seen before; return those."""
         hasher, known = self._hasher, self._known_classes
         values, new = [], {}
-        for entries, sensitive in batch:
-            for entry in entries:
-                values.append(prediction_row(entry, hasher, sensitive))
+        for batches, sensitive in batch:
+            for one in batches:
+                values.append(batch_row(one, hasher, sensitive))
                 key = (values[-1]["model"], values[-1]["version"])
-                if key not in known and key not in new and entry.classes:
-                    new[key] = list(entry.classes)
+                if key not in known and key not in new and one.classes:
+                    new[key] = list(one.classes)
         if new:
             _store_classes(connection, new)
-        connection.execute(insert(predictions), values)
+        if values:
+            connection.execute(insert(predictions), values)
         return set(new)
+
+    def _checked(self, batches: Sequence[PredictionBatch]) -> tuple[list[PredictionBatch], int]:
+        """The batches with rows, their number of rows; malformed ones dropped and logged."""
+        kept, n = [], 0
+        for one in batches:
+            try:
+                size = batch_size(one)
+            except ValueError:
+                logger.exception("prediction log refused a malformed batch")
+                with self._lock:
+                    self._dropped += len(one.labels)
+                continue
+            if size:
+                kept.append(one)
+                n += size
+        return kept, n
 
 
 def _store_classes(connection: Connection, new: dict[tuple[str, int], list[Any]]) -> None:

@@ -1,8 +1,9 @@
 """Reading the prediction log back as frames, and storing feedback: what monitoring consumes.
 
-A window is ``since <= created < until`` in UTC. ``predictions`` has one row per logged row;
-``labelled`` joins each prediction to its latest true label and appends the labelled rows that
-were sent with their features instead of a request id.
+A window is ``since <= created < until`` in UTC. ``predictions`` has one row per logged row
+(the stored batches exploded by ``_predlog_explode``); ``labelled`` joins each prediction to
+its latest true label and appends the labelled rows that were sent with their features
+instead of a request id. A label matches the row ``row`` of the batch of its request id.
 """
 
 from __future__ import annotations
@@ -17,28 +18,30 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, Select, Text, and_, insert, or_, select, type_coerce
 
 from verdict.errors import InvalidInputError
+from verdict.serving._predlog_explode import every_row, rows_frame
 from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, Hasher, Sensitive
 from verdict.serving._state import feedback, prediction_classes, predictions, reading, utc
 
 _CHUNK = 400  # request ids per IN (...) lookup, under every backend's parameter limit
 _P = predictions.c
 _F = feedback.c
-_JSON = ("label", "proba", "inputs", "true_label", "features")
+_JSON = ("true_label", "features")
+_BATCH = (_P.id, _P.request_id, _P.created, _P.model, _P.version, _P.n_rows, _P.labels,
+          _P.proba, _P.inputs)  # fmt: skip
 
 
 def predictions_frame(
     engine: Engine, model: str, since: Any, until: Any, version: int | None
 ) -> pd.DataFrame:
     """The logged rows of ``model`` in the window (and version), oldest first."""
-    raw = engine.dialect.name == "sqlite"
-    query = select(*_served_columns(raw)).where(_P.model == _model(model))
+    query = select(*_BATCH).where(_P.model == _model(model))
     query = _window(query, _P.created, since, until)
     if version is not None:
         query = query.where(_P.version == int(version))
     with reading(engine).connect() as connection:
-        columns = _columns(connection.execute(query.order_by(_P.id)).all(), raw)
+        batches = connection.execute(query.order_by(_P.id)).all()
         classes = _classes(connection, model)
-    return _frame(_served(columns), _probas(columns, classes), columns["inputs"])
+    return rows_frame(batches, every_row(batches), classes)
 
 
 def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.DataFrame:
@@ -48,31 +51,31 @@ def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.Dat
     request id, version or served label; their ``created`` is when the feedback arrived.
     """
     model, raw = _model(model), engine.dialect.name == "sqlite"
-    joined = and_(_F.request_id == _P.request_id, _F.row == _P.row)
-    query = select(*_served_columns(raw), _json(_F.label, raw).label("true_label"))
+    joined = and_(_F.request_id == _P.request_id, _F.row < _P.n_rows)
+    query = select(_P.id, _P.request_id, _P.created, _F.row,
+                   _json(_F.label, raw).label("true_label"))  # fmt: skip
     query = query.select_from(predictions.join(feedback, joined))
     query = query.where(_P.model == model, or_(_F.model.is_(None), _F.model == model))
-    query = _window(query, _P.created, since, until).order_by(_F.id)
+    query = _window(query, _P.created, since, until).order_by(_F.id, _P.id)
     sent = select(_F.created, _F.row, _json(_F.label, raw).label("true_label"),
                   _json(_F.features, raw).label("features"))  # fmt: skip
     sent = sent.where(_F.request_id.is_(None), _F.model == model)
     sent = _window(sent, _F.created, since, until).order_by(_F.id)
     with reading(engine).connect() as connection:
         latest = {(r.request_id, r.row): r for r in connection.execute(query)}  # last label wins
-        rows = sorted(latest.values(), key=lambda r: (r.created, r.request_id, r.row))
-        columns = _columns(rows, raw)
+        rows = sorted(latest.values(), key=lambda r: (utc(r.created), r.request_id, r.row))
+        batches = _batches(connection, sorted({r.id for r in rows}))
         classes = _classes(connection, model)
         given = _columns(connection.execute(sent).all(), raw)
-    served = _frame(
-        {**_served(columns), "true_label": columns["true_label"], "source": "prediction"},
-        _probas(columns, classes),
-        columns["inputs"],
-    )
+    position = {b.id: i for i, b in enumerate(batches)}
+    picks = (np.asarray([position[r.id] for r in rows], dtype=np.int64),
+             np.asarray([r.row for r in rows], dtype=np.int64))  # fmt: skip
+    true_label = _columns(rows, raw)["true_label"]
+    served = rows_frame(batches, picks, classes, true_label=true_label, source="prediction")
     sent_frame = _frame(
         {"request_id": None, "row": np.asarray(given["row"], dtype=np.int64),
          "created": _times(given["created"]), "model": model, "version": np.nan,
          "label": None, "true_label": given["true_label"], "source": "features"},
-        {},
         given["features"],
     )  # fmt: skip
     if sent_frame.empty:
@@ -81,6 +84,15 @@ def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.Dat
     if served.empty:
         return sent_frame.reindex(columns=order)
     return pd.concat([served, sent_frame], ignore_index=True)[order]
+
+
+def _batches(connection: Connection, ids: list[int]) -> list[Any]:
+    """The stored batches with these ids, in id order."""
+    found: list[Any] = []
+    for start in range(0, len(ids), _CHUNK):
+        query = select(*_BATCH).where(_P.id.in_(ids[start : start + _CHUNK]))
+        found += connection.execute(query.order_by(_P.id)).all()
+    return found
 
 
 def store_feedback(
@@ -115,10 +127,14 @@ def _models_of(connection: Connection, keys: set[tuple[Any, int]]) -> dict[tuple
     ids = sorted({k[0] for k in keys})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        query = select(_P.request_id, _P.row, _P.model).where(_P.request_id.in_(chunk))
+        query = select(_P.request_id, _P.n_rows, _P.model).where(_P.request_id.in_(chunk))
+        by_request: dict[str, list[Any]] = {}
         for r in connection.execute(query):
-            if (r.request_id, r.row) in keys:
-                found[(r.request_id, r.row)] = r.model
+            by_request.setdefault(r.request_id, []).append(r)
+        for request_id, row in keys:
+            for r in by_request.get(request_id, ()):
+                if 0 <= row < r.n_rows:
+                    found[(request_id, row)] = r.model
     return found
 
 
@@ -156,11 +172,6 @@ def _json(column: Any, raw: bool) -> Any:
     return type_coerce(column, Text) if raw else column
 
 
-def _served_columns(raw: bool) -> list[Any]:
-    return [_P.request_id, _P.row, _P.created, _P.model, _P.version,
-            *(_json(c, raw).label(c.name) for c in (_P.label, _P.proba, _P.inputs))]  # fmt: skip
-
-
 def _columns(rows: Sequence[Any], raw: bool) -> dict[str, list[Any]]:
     """The fetched rows as lists by column, JSON columns decoded."""
     names = list(rows[0]._fields) if rows else []
@@ -179,50 +190,14 @@ class _EmptyColumns(dict):
         return []
 
 
-def _served(columns: Mapping[str, list[Any]]) -> dict[str, Any]:
-    """The base columns of logged predictions."""
-    return {
-        "request_id": columns["request_id"],
-        "row": np.asarray(columns["row"], dtype=np.int64),
-        "created": _times(columns["created"]),
-        "model": columns["model"],
-        "version": np.asarray(columns["version"], dtype=np.int64),
-        "label": columns["label"],
-    }
-
-
-def _frame(
-    base: Mapping[str, Any], probas: Mapping[str, np.ndarray], inputs: list[dict | None]
-) -> pd.DataFrame:
-    """The base columns, ``proba_<class>`` per class, then the input columns (renamed
-    ``input_<name>`` where a name clashes with one before it)."""
+def _frame(base: Mapping[str, Any], inputs: list[dict | None]) -> pd.DataFrame:
+    """The base columns then the feature columns of rows sent with their features (renamed
+    ``input_<name>`` where a name clashes with a base column)."""
     index = pd.RangeIndex(len(inputs))
     frame = pd.DataFrame(dict(base), index=index)
     extra = pd.DataFrame.from_records([x or {} for x in inputs], index=index)
-    taken = set(frame.columns) | set(probas)
-    extra.columns = [f"input_{c}" if c in taken else c for c in extra.columns]
-    return pd.concat([frame, pd.DataFrame(dict(probas), index=index), extra], axis=1)
-
-
-def _probas(columns: Mapping[str, list[Any]], classes: Mapping[int, list[Any]]) -> dict:
-    """One float column per class over every version present (NaN where a version lacks it)."""
-    versions, probas = columns["version"], columns["proba"]
-    by_version: dict[int, list[int]] = {}
-    for i, version in enumerate(versions):
-        by_version.setdefault(version, []).append(i)
-    out: dict[str, np.ndarray] = {}
-    for version, positions in sorted(by_version.items()):
-        lists = [probas[i] or [] for i in positions]
-        width = max(map(len, lists))
-        matrix = np.full((len(lists), width), np.nan)
-        for k, proba in enumerate(lists):  # ragged or None-holding lists are tolerated
-            matrix[k, : len(proba)] = [np.nan if p is None else p for p in proba]
-        names = list(classes.get(version) or [])
-        names += range(len(names), width)  # a version without stored classes: positions
-        for j in range(width):
-            column = out.setdefault(f"proba_{names[j]}", np.full(len(versions), np.nan))
-            column[positions] = matrix[:, j]
-    return out
+    extra.columns = [f"input_{c}" if c in frame.columns else c for c in extra.columns]
+    return pd.concat([frame, extra], axis=1)
 
 
 def _times(values: Iterable[Any]) -> pd.DatetimeIndex:

@@ -1,5 +1,10 @@
 """The records of the prediction log and feedback, and how they become table rows.
 
+A request's rows are logged as one :class:`PredictionBatch` and stored as one ``predictions``
+row: its inputs as one JSON object of columns, its labels as one JSON list and its
+probabilities as raw float64 bytes, so the writer encodes a 1,000-row request with a handful of
+C calls instead of 1,000 of each.
+
 Sensitive columns are stored as ``sha256(salt || value)`` in hex, the salt random per state
 database (``state_meta``). The clear value is never written. Equal values give equal hashes, so
 groups stay linkable for fairness metrics (error rates per group) while the values stay
@@ -18,48 +23,62 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from verdict._results import Result, plain
 from verdict.errors import InvalidInputError
-from verdict.serving._state import utc
+from verdict.serving._state import compact, utc
 
 Sensitive = Mapping[str, frozenset[str]]  # model name -> columns stored hashed
 
 
-@dataclass(frozen=True)
-class PredictionEntry:
-    """One scored row, as the service answered it.
+@dataclass(frozen=True, slots=True)
+class PredictionBatch:
+    """The scored rows of one request, as the service answered them, by column.
 
     Attributes
     ----------
     request_id : str
-        The id returned to the client (and sent back with feedback).
-    row : int
-        The row's position within its request, from 0.
+        The id returned to the client (and sent back with feedback, with a row number).
     model : str
         The model name.
     version : int
-        The version that scored the row.
+        The version that scored the rows.
     created : datetime
-        When it was answered; timezone-aware (a naive one is taken as UTC).
-    inputs : dict or None
-        The row's features as received; None when inputs are not logged.
-    label : Any
-        The class served.
-    proba : list of float
-        The class probabilities, in ``classes`` order.
+        When they were answered; timezone-aware (a naive one is taken as UTC).
+    inputs : dict of str to list, or None
+        The features as received, feature -> one value per row; None when inputs are not
+        logged. Only read by the writer: the lists must not be changed after ``record``.
+    labels : list
+        The class served, per row (row ``i`` of the request is position ``i``).
+    proba : numpy.ndarray
+        The class probabilities, shape ``(n, k)`` in ``classes`` order.
     classes : list
-        The model version's classes (stored once per version, not per row).
+        The model version's classes (stored once per version, not per request).
     """
 
     request_id: str
-    row: int
     model: str
     version: int
     created: datetime
-    inputs: dict[str, Any] | None
-    label: Any
-    proba: list[float]
+    inputs: dict[str, list[Any]] | None
+    labels: list[Any]
+    proba: np.ndarray
     classes: list[Any] = field(default_factory=list, repr=False)
+
+
+def batch_size(batch: PredictionBatch) -> int:
+    """The number of rows of ``batch``; a ValueError if its columns disagree on it."""
+    n = len(batch.labels)
+    shape = np.shape(batch.proba)
+    lengths = {len(v) for v in batch.inputs.values()} if batch.inputs else set()
+    if len(shape) != 2 or shape[0] != n or lengths - {n}:
+        raise ValueError(
+            f"the prediction batch of request {batch.request_id!r} has {n} labels, probabilities "
+            f"of shape {shape} and input columns of lengths {sorted(lengths)}. To fix: pass "
+            f"(n, k) probabilities and n values per input column."
+        )
+    return n
 
 
 @dataclass(frozen=True)
@@ -121,6 +140,17 @@ class Hasher:
             return None
         return hashlib.sha256(self._salt + text.encode("utf-8", "surrogatepass")).hexdigest()
 
+    def column(self, values: Sequence[Any]) -> list[str | None]:
+        """The hash of each value, each distinct value hashed once (missing stays None)."""
+        try:
+            digests = {v: self.value(v) for v in dict.fromkeys(values)}
+        except TypeError:  # unhashable values (lists, dicts): one at a time
+            return [self.value(v) for v in values]
+        types = set(map(type, values))
+        if len(types) > 1 and types & {bool, np.bool_}:
+            return [self.value(v) for v in values]  # True == 1 as a key, not to canonical
+        return list(map(digests.__getitem__, values))
+
     def row(self, values: Mapping[str, Any], columns: frozenset[str]) -> dict[str, Any]:
         """``values`` with the named columns replaced by their hash."""
         if not columns or columns.isdisjoint(values):
@@ -148,20 +178,21 @@ def canonical(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def prediction_row(entry: PredictionEntry, hasher: Hasher, sensitive: Sensitive) -> dict[str, Any]:
-    """The ``predictions`` row of one entry, its sensitive inputs hashed."""
-    inputs = entry.inputs
+def batch_row(batch: PredictionBatch, hasher: Hasher, sensitive: Sensitive) -> dict[str, Any]:
+    """The ``predictions`` row of one batch: sensitive inputs hashed, every column encoded."""
+    inputs = batch.inputs
     if inputs is not None:
-        inputs = hasher.row(inputs, sensitive.get(entry.model, frozenset()))
+        hashed = sensitive.get(batch.model, frozenset())
+        inputs = {k: hasher.column(v) if k in hashed else v for k, v in inputs.items()}
     return {
-        "request_id": str(entry.request_id),
-        "row": int(entry.row),
-        "model": str(entry.model),
-        "version": int(entry.version),
-        "created": utc(entry.created),
-        "label": entry.label,
-        "proba": entry.proba,
-        "inputs": inputs,
+        "request_id": str(batch.request_id),
+        "model": str(batch.model),
+        "version": int(batch.version),
+        "created": utc(batch.created),
+        "n_rows": len(batch.labels),
+        "labels": compact(batch.labels),
+        "proba": np.ascontiguousarray(batch.proba, dtype="<f8").tobytes(),
+        "inputs": None if inputs is None else compact(inputs),
     }
 
 

@@ -182,6 +182,9 @@ class ModelMetadata(BaseModel):
     platform: str
     inputs: list[MetadataTensor]
     outputs: list[MetadataTensor]
+    parameters: dict[str, Any] | None = Field(
+        default=None, description='{"runtime": "native" | "onnx"}: what scores the rows.'
+    )
 
 
 class RequestInput(BaseModel):

@@ -16,12 +16,14 @@ import logging
 from collections.abc import Collection, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from verdict.errors import ConfigurationError
-from verdict.registry import LoadedModel, Registry, parse_ref
+from verdict.registry import LoadedModel, ModelVersion, Registry, parse_ref
 from verdict.serving._batcher import MicroBatcher
+from verdict.serving._runtime import Runtime, runtime_for
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._telemetry import Telemetry
 from verdict.serving._work import Rows, Scored, rows_of, score_batch
@@ -43,12 +45,15 @@ class ServedModel:
         Where its requests are scored.
     required : frozenset of str
         Features where a missing value is refused (422).
+    runtime : str
+        What scores its rows: ``'native'`` (the pipeline) or ``'onnx'`` (its ONNX export).
     """
 
     served: str
     loaded: LoadedModel
     batcher: MicroBatcher[Rows, Scored]
     required: frozenset[str]
+    runtime: str = "native"
 
     @property
     def name(self) -> str:
@@ -103,6 +108,7 @@ class ServedModels:
         self.on_load = on_load
         self._models: dict[str, ServedModel] = {}
         self._retired: list[ServedModel] = []
+        self._monitored: dict[str, str] = {}  # model -> time of the monitor event shown
         self.ready = False
 
     def get(self, name: str) -> ServedModel | None:
@@ -127,8 +133,9 @@ class ServedModels:
                 )
             names[name] = ref
         for ref in refs:
-            loaded = await asyncio.to_thread(self.registry.load, ref)
-            self._install(ref, loaded, previous=None)
+            loaded, runtime = await asyncio.to_thread(self._load, ref)
+            self._install(ref, loaded, runtime, previous=None)
+        await self.refresh_monitoring()
         self.ready = True
 
     def _default_refs(self) -> list[str]:
@@ -141,22 +148,32 @@ class ServedModels:
             )
         return refs
 
-    def _install(self, served: str, loaded: LoadedModel, previous: ServedModel | None) -> None:
+    def _load(self, ref: str | ModelVersion) -> tuple[LoadedModel, Runtime]:
+        """Load a version and make its runtime (an ONNX export is checked here: slow)."""
+        loaded = self.registry.load(ref)
+        return loaded, runtime_for(loaded, self.settings.runtime, self.registry)
+
+    def _install(
+        self, served: str, loaded: LoadedModel, runtime: Runtime, previous: ServedModel | None
+    ) -> None:
         """Make ``loaded`` answer for ``served``: one reference swap."""
-        model = ServedModel(served, loaded, self._batcher(loaded), self._required(loaded))
+        batcher = self._batcher(loaded, runtime)
+        model = ServedModel(served, loaded, batcher, self._required(loaded), runtime.name)
         if self.on_load is not None:
             self.on_load(loaded)
         self._models = {**self._models, loaded.name: model}
-        self.telemetry.serving(loaded.name, loaded.version, loaded.ref, served)
+        self.telemetry.serving(loaded.name, loaded.version, loaded.ref, served, runtime.name)
         if previous is not None:
-            self.telemetry.retired(previous.name, previous.version, previous.ref, served)
+            self.telemetry.retired(
+                previous.name, previous.version, previous.ref, served, previous.runtime
+            )
             self._retired = [m for m in self._retired if not m.batcher.idle]
             self._retired.append(previous)
 
-    def _batcher(self, loaded: LoadedModel) -> MicroBatcher[Rows, Scored]:
+    def _batcher(self, loaded: LoadedModel, runtime: Runtime) -> MicroBatcher[Rows, Scored]:
         s = self.settings
         return MicroBatcher(
-            partial(score_batch, loaded, self._required(loaded)),
+            partial(score_batch, loaded, self._required(loaded), predict=runtime.predict),
             self.executor,
             size=rows_of,
             mode=s.batching,
@@ -177,13 +194,13 @@ class ServedModels:
                 version = await asyncio.to_thread(self.registry.get, current.served)
                 if version.version == current.version:
                     continue
-                loaded = await asyncio.to_thread(self.registry.load, version)
+                loaded, runtime = await asyncio.to_thread(self._load, version)
             except Exception:
                 logger.exception(
                     "could not reload %s; %s keeps serving", current.served, current.ref
                 )
                 continue
-            self._install(current.served, loaded, previous=current)
+            self._install(current.served, loaded, runtime, previous=current)
             logger.info("%s now answered by %s (was %s)", current.served, loaded.ref, current.ref)
             moved.append(loaded.ref)
         return moved
@@ -196,6 +213,20 @@ class ServedModels:
         while True:
             await asyncio.sleep(period)
             await self.check_once()
+            await self.refresh_monitoring()
+
+    async def refresh_monitoring(self) -> None:
+        """Copy each model's newest ``verdict monitor`` figures into the Prometheus gauges."""
+        for model in self.all():
+            try:
+                event = await asyncio.to_thread(self.registry.latest_event, model.name, "monitor")
+            except Exception:
+                logger.exception("could not read the monitoring figures of %s", model.name)
+                continue
+            if event is not None and event.created != self._monitored.get(model.name):
+                self._monitored[model.name] = event.created
+                when = datetime.fromisoformat(event.created).timestamp()
+                self.telemetry.monitoring(model.name, event.payload, when)
 
     async def drain(self) -> None:
         """Wait until every batcher, current or retired, has answered what it was given."""

@@ -47,6 +47,11 @@ class ServiceSettings(BaseSettings):
         How often aliases are checked for a move (hot reload); 0 disables.
     cors_origins : list of str
         Origins allowed by CORS; empty (default) sends no CORS headers.
+    runtime : {'native', 'onnx'}
+        What scores rows: the registered scikit-learn pipeline itself (default), or its ONNX
+        export run by onnxruntime, used only after it matched the pipeline on the version's
+        held-out rows (labels equal, probabilities within 1e-5); a model that cannot be
+        exported is served natively, and the model's metadata says which runtime answers.
     """
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
@@ -64,6 +69,7 @@ class ServiceSettings(BaseSettings):
     log_inputs: bool = True
     reload_seconds: float = Field(default=1.0, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
+    runtime: Literal["native", "onnx"] = "native"
 
     def state_database(self) -> str:
         """The SQLAlchemy URL of the service state actually used."""

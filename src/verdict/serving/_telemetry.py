@@ -4,8 +4,9 @@ several apps in one process, as in the tests, keep separate counts).
 Metrics (all prefixed ``verdict_``): ``requests_total{route,method,status}``,
 ``request_seconds{route}`` (histogram), ``rows_total{model}``,
 ``predictions_total{model,version,label}``, ``errors_total{kind}``,
-``unknown_categories_total{model,column}``, ``model_info{model,version,ref,served}`` (1 for the
-version answering), ``batch_rows{model}`` and ``batch_wait_seconds{model}`` (micro-batching),
+``unknown_categories_total{model,column}``, ``model_info{model,version,ref,served,runtime}``
+(1 for the version answering; ``runtime``: native or onnx), ``batch_rows{model}`` and
+``batch_wait_seconds{model}`` (micro-batching),
 ``in_flight``, ``prediction_log_pending`` and ``prediction_log_dropped_total``.
 
 With several uvicorn workers (``verdict serve --workers N``) each worker is a process with its
@@ -70,7 +71,8 @@ class Telemetry:
         )  # fmt: skip
         self.model_info = Gauge(
             "verdict_model_info", "1 for each model version answering requests.",
-            ["model", "version", "ref", "served"], registry=reg, multiprocess_mode="livemax",
+            ["model", "version", "ref", "served", "runtime"], registry=reg,
+            multiprocess_mode="livemax",
         )  # fmt: skip
         self.batch_rows = Histogram(
             "verdict_batch_rows", "Rows per pipeline call (micro-batch).", ["model"],
@@ -93,6 +95,43 @@ class Telemetry:
             "Prediction log entries dropped because the writer's queue was full.",
             registry=reg, multiprocess_mode="livesum",
         )  # fmt: skip
+
+        self.drift_alarm = Gauge(
+            "verdict_drift_alarm", "1 when the newest monitored window raised a drift alarm.",
+            ["model", "version"], registry=reg, multiprocess_mode="liveall",
+        )  # fmt: skip
+        self.drift_p = Gauge(
+            "verdict_drift_adjusted_p_value", "Holm-adjusted drift p-value per column, newest "
+            "monitored window.", ["model", "column"], registry=reg, multiprocess_mode="liveall",
+        )  # fmt: skip
+        self.drift_psi = Gauge(
+            "verdict_drift_psi", "PSI per column, newest monitored window.", ["model", "column"],
+            registry=reg, multiprocess_mode="liveall",
+        )  # fmt: skip
+        self.performance = Gauge(
+            "verdict_monitored_performance", "Estimated (before labels) and live (on feedback) "
+            "performance of the newest monitored window, with its interval bounds.",
+            ["model", "kind", "metric", "bound"], registry=reg, multiprocess_mode="liveall",
+        )  # fmt: skip
+        self.monitored_at = Gauge(
+            "verdict_monitored_timestamp_seconds", "When the figures above were computed "
+            "(`verdict monitor`).", ["model"], registry=reg, multiprocess_mode="liveall",
+        )  # fmt: skip
+
+    def monitoring(self, model: str, payload: dict[str, Any], when: float) -> None:
+        """Expose the newest ``verdict monitor`` figures of ``model`` (a registry event)."""
+        self.drift_alarm.labels(model, str(payload.get("version", ""))).set(
+            float(bool(payload.get("drift_alarm")))
+        )
+        for column, figures in (payload.get("drift") or {}).items():
+            self.drift_p.labels(model, column).set(float(figures["adjusted_p_value"]))
+            self.drift_psi.labels(model, column).set(float(figures["psi"]))
+        for kind in ("estimated", "live"):
+            block = payload.get(kind) or {}
+            for bound in ("value", "low", "high"):
+                if block.get(bound) is not None:
+                    self.performance.labels(model, kind, block["metric"], bound).set(block[bound])
+        self.monitored_at.labels(model).set(when)
 
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one answered request."""
@@ -123,16 +162,21 @@ class Telemetry:
         self.batch_rows.labels(model).observe(rows)
         self.batch_wait.labels(model).observe(waited)
 
-    def serving(self, model: str, version: int, ref: str, served: str) -> None:
-        """Mark ``ref`` as the version answering for ``served`` (the configured reference)."""
-        self.model_info.labels(model, str(version), ref, served).set(1)
+    def serving(
+        self, model: str, version: int, ref: str, served: str, runtime: str = "native"
+    ) -> None:
+        """Mark ``ref`` as the version answering for ``served`` (the configured reference),
+        scored by ``runtime`` ('native' or 'onnx')."""
+        self.model_info.labels(model, str(version), ref, served, runtime).set(1)
 
-    def retired(self, model: str, version: int, ref: str, served: str) -> None:
+    def retired(
+        self, model: str, version: int, ref: str, served: str, runtime: str = "native"
+    ) -> None:
         """Mark a version as no longer answering (after a hot reload)."""
         if self.multiprocess:  # files cannot forget a series; 0 says "not answering here"
-            self.model_info.labels(model, str(version), ref, served).set(0)
+            self.model_info.labels(model, str(version), ref, served, runtime).set(0)
         else:
-            self.model_info.remove(model, str(version), ref, served)
+            self.model_info.remove(model, str(version), ref, served, runtime)
 
     def log_state(self, pending: int, dropped: int) -> None:
         """Record the prediction log writer's backlog and losses."""

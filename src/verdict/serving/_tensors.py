@@ -17,17 +17,70 @@ labels, ``INT64``, ``BOOL`` or ``FP64`` otherwise) and ``probabilities`` (``FP64
 from __future__ import annotations
 
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, get_args
 
 from verdict.data import ColumnKind, Schema
 from verdict.data._rows import RowProblem
 from verdict.registry import LoadedModel
 from verdict.serving._answers import invalid_rows
 from verdict.serving._errors import ServiceError
-from verdict.serving._schemas import ErrorDetail, RequestInput
+from verdict.serving._schemas import ErrorDetail, V2Datatype
 from verdict.serving._work import Rows
 
 LABEL, PROBABILITIES = "label", "probabilities"
+_DATATYPES = frozenset(get_args(V2Datatype))
+
+
+@dataclass(frozen=True, slots=True)
+class Tensor:
+    """One input tensor of a request (``RequestInput``'s fields that scoring reads)."""
+
+    name: str
+    shape: list[int]
+    data: list[Any]
+
+
+def tensors_of(inputs: list[dict[str, Any]]) -> list[Tensor]:
+    """The request's input tensors (validated JSON objects)."""
+    return [Tensor(t["name"], t["shape"], t["data"]) for t in inputs]
+
+
+def fits_request(body: Any) -> bool:
+    """Whether ``body`` is an inference request as JSON decodes it, in its plain form (any
+    other is left to ``InferenceRequest``'s validation, which coerces or refuses it)."""
+    if type(body) is not dict:
+        return False
+    rid, inputs, outputs = body.get("id"), body.get("inputs"), body.get("outputs")
+    if not (rid is None or (type(rid) is str and len(rid) <= 128)):
+        return False
+    if not _optional_dict(body.get("parameters")) or type(inputs) is not list or not inputs:
+        return False
+    if not all(_fits_input(t) for t in inputs):
+        return False
+    return outputs is None or (type(outputs) is list and all(_fits_output(o) for o in outputs))
+
+
+def _optional_dict(value: Any) -> bool:
+    return value is None or type(value) is dict
+
+
+def _fits_input(t: Any) -> bool:
+    if type(t) is not dict or type(t.get("name")) is not str or type(t.get("data")) is not list:
+        return False
+    shape = t.get("shape")
+    return (
+        type(shape) is list
+        and 1 <= len(shape) <= 2
+        and all(type(d) is int for d in shape)
+        and type(t.get("datatype")) is str
+        and t["datatype"] in _DATATYPES
+        and _optional_dict(t.get("parameters"))
+    )
+
+
+def _fits_output(o: Any) -> bool:
+    return type(o) is dict and type(o.get("name")) is str and _optional_dict(o.get("parameters"))
 
 
 def datatype_of_dtype(dtype: str, kind: ColumnKind) -> str:
@@ -77,7 +130,7 @@ def _error(message: str, loc: list[str | int], kind: str = "invalid_tensor") -> 
 
 def flat(data: list[Any]) -> list[Any]:
     """Row-major ``data`` with nested lists flattened."""
-    if not any(isinstance(v, list) for v in data):
+    if list not in set(map(type, data)):  # one C-level pass over a flat tensor
         return data
     out: list[Any] = []
     for v in data:
@@ -85,7 +138,7 @@ def flat(data: list[Any]) -> list[Any]:
     return out
 
 
-def _values(tensor: RequestInput, index: int) -> list[Any]:
+def _values(tensor: Tensor, index: int) -> list[Any]:
     """The tensor's data, flat, checked against its shape."""
     values = flat(tensor.data)
     expected = math.prod(tensor.shape)
@@ -98,7 +151,7 @@ def _values(tensor: RequestInput, index: int) -> list[Any]:
     return values
 
 
-def tensors_to_rows(inputs: list[RequestInput], schema: Schema) -> tuple[Rows, str]:
+def tensors_to_rows(inputs: list[Tensor], schema: Schema) -> tuple[Rows, str]:
     """The request's rows, and the layout used (``'features'`` or ``'matrix'``)."""
     features = schema.features
     if len(inputs) == 1 and inputs[0].name not in features:
@@ -106,7 +159,7 @@ def tensors_to_rows(inputs: list[RequestInput], schema: Schema) -> tuple[Rows, s
     return _per_feature(inputs, features), "features"
 
 
-def _matrix(tensor: RequestInput, features: tuple[str, ...]) -> Rows:
+def _matrix(tensor: Tensor, features: tuple[str, ...]) -> Rows:
     values = _values(tensor, 0)
     k = len(features)
     if len(tensor.shape) != 2 or tensor.shape[1] != k:
@@ -120,7 +173,7 @@ def _matrix(tensor: RequestInput, features: tuple[str, ...]) -> Rows:
     return Rows(columns, n)
 
 
-def _per_feature(inputs: list[RequestInput], features: tuple[str, ...]) -> Rows:
+def _per_feature(inputs: list[Tensor], features: tuple[str, ...]) -> Rows:
     by_name = {t.name: (i, t) for i, t in enumerate(inputs)}
     missing = [f for f in features if f not in by_name]
     if missing:
@@ -145,7 +198,7 @@ def _per_feature(inputs: list[RequestInput], features: tuple[str, ...]) -> Rows:
     return Rows(columns, n or 0)
 
 
-def problem_place(inputs: list[RequestInput], layout: str, features: tuple[str, ...]) -> Any:
+def problem_place(inputs: list[Tensor], layout: str, features: tuple[str, ...]) -> Any:
     """Where a row problem sits in the request body (for the 422's ``loc``)."""
     index = {t.name: i for i, t in enumerate(inputs)}
     k = len(features)

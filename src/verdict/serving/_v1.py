@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from verdict.data._rows import RowProblem
 from verdict.errors import InvalidInputError
 from verdict.serving import _predlog
 from verdict.serving._answers import invalid_rows, record
+from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
     ModelDep,
     PredLogDep,
@@ -34,7 +35,7 @@ from verdict.serving._schemas import (
     PredictRequest,
     PredictResponse,
 )
-from verdict.serving._served import ServedModels
+from verdict.serving._served import ServedModel, ServedModels
 from verdict.serving._work import Rows
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
@@ -58,36 +59,60 @@ def records_to_rows(instances: list[dict[str, Any]], features: tuple[str, ...]) 
     return Rows(columns, len(instances))
 
 
-@router.post("/models/{name}/predict", response_model=PredictResponse)
+def _fits(body: Any) -> bool:
+    """Whether ``body`` is a predict request as JSON decodes it (else pydantic decides)."""
+    if type(body) is not dict:
+        return False
+    instances = body.get("instances")
+    return type(instances) is list and bool(instances) and all(type(r) is dict for r in instances)
+
+
+@router.post(
+    "/models/{name}/predict",
+    response_model=PredictResponse,
+    openapi_extra=openapi_body(PredictRequest),
+)
 async def predict(
-    body: PredictRequest,
+    request: Request,
     model: ModelDep,
     settings: SettingsDep,
     predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> Response:
     """Score records: per row the class, the probabilities, the version and the request id."""
-    instances = body.instances
+    instances = (await read_json(request, PredictRequest, _fits))["instances"]
     check_rows_limit(len(instances), settings.max_rows)
-    scored = await model.score(records_to_rows(instances, model.loaded.schema.features))
+    rows = records_to_rows(instances, model.loaded.schema.features)
+    scored = await model.score(rows)
     if scored.problems:
         raise invalid_rows(scored.problems, lambda p: ["body", "instances", p.row, p.column])
+    record(model, scored, request_id, rows.columns if settings.log_inputs else None, predlog,
+           telemetry)  # fmt: skip
     proba = scored.proba.tolist()
-    inputs = instances if settings.log_inputs else None
-    record(model, scored, proba, request_id, inputs, predlog, telemetry)
+    return json_answer(_answer(model, scored.labels, proba, scored.unknown, request_id))
+
+
+def _answer(
+    model: ServedModel,
+    labels: list[Any],
+    proba: list[list[float]],
+    unknown: dict[str, int],
+    request_id: str,
+) -> dict[str, Any]:
+    """The predict response (``PredictResponse``'s fields, in its order)."""
     names = [str(c) for c in model.loaded.classes]
     ref = model.ref
     return {
         "model": model.name,
         "model_version": ref,
         "request_id": request_id,
-        "unknown_categories": scored.unknown,
         "predictions": [
             {"row": i, "class": label, "probabilities": dict(zip(names, p, strict=True)),
              "model_version": ref, "request_id": request_id}
-            for i, (label, p) in enumerate(zip(scored.labels, proba, strict=True))
+            for i, (label, p) in enumerate(zip(labels, proba, strict=True))
         ],
+        "unknown_categories": unknown,
     }  # fmt: skip
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+import numpy as np
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from verdict import __version__
 from verdict.serving._answers import invalid_rows, record
+from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
     ModelDep,
     PredLogDep,
@@ -41,10 +43,12 @@ from verdict.serving._served import ServedModel
 from verdict.serving._tensors import (
     LABEL,
     PROBABILITIES,
+    fits_request,
     input_metadata,
     label_datatype,
     output_metadata,
     problem_place,
+    tensors_of,
     tensors_to_rows,
 )
 
@@ -81,6 +85,7 @@ def _metadata(model: ServedModel) -> dict[str, Any]:
         "platform": "verdict_sklearn",
         "inputs": input_metadata(model.loaded.schema),
         "outputs": output_metadata(model.loaded),
+        "parameters": {"runtime": model.runtime},
     }
 
 
@@ -108,76 +113,80 @@ async def version_ready(model: VersionDep) -> dict[str, Any]:
     return {"name": model.name, "ready": True}
 
 
-_INFER = {"response_model": InferenceResponse, "response_model_exclude_none": True}
+_INFER: dict[str, Any] = {
+    "response_model": InferenceResponse,
+    "response_model_exclude_none": True,
+    "openapi_extra": openapi_body(InferenceRequest),
+}
 
 
 @router.post("/models/{name}/infer", **_INFER)
 async def infer(
-    body: InferenceRequest,
+    request: Request,
     model: ModelDep,
     settings: SettingsDep,
     predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> Response:
     """Score named tensors; outputs ``label`` and ``probabilities``."""
+    body = await read_json(request, InferenceRequest, fits_request)
     return await _infer(body, model, settings, predlog, telemetry, request_id)
 
 
 @router.post("/models/{name}/versions/{version}/infer", **_INFER)
 async def infer_version(
-    body: InferenceRequest,
+    request: Request,
     model: VersionDep,
     settings: SettingsDep,
     predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> Response:
     """As ``/v2/models/{name}/infer``, for the version answering now."""
+    body = await read_json(request, InferenceRequest, fits_request)
     return await _infer(body, model, settings, predlog, telemetry, request_id)
 
 
 async def _infer(
-    body: InferenceRequest,
+    body: dict[str, Any],
     model: ServedModel,
     settings: Any,
     predlog: Any,
     telemetry: Any,
     request_id: str,
-) -> dict[str, Any]:
-    wanted = _wanted_outputs(body)
+) -> Response:
+    wanted = _wanted_outputs(body.get("outputs"))
     schema = model.loaded.schema
-    rows, layout = tensors_to_rows(body.inputs, schema)
+    tensors = tensors_of(body["inputs"])
+    rows, layout = tensors_to_rows(tensors, schema)
     check_rows_limit(rows.n, settings.max_rows)
     scored = await model.score(rows)
     if scored.problems:
-        raise invalid_rows(scored.problems, problem_place(body.inputs, layout, schema.features))
-    proba = scored.proba.tolist()
-    inputs = None
-    if settings.log_inputs:
-        names, columns = list(rows.columns), rows.columns.values()
-        inputs = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
-    record(model, scored, proba, request_id, inputs, predlog, telemetry)
+        raise invalid_rows(scored.problems, problem_place(tensors, layout, schema.features))
+    inputs = rows.columns if settings.log_inputs else None
+    record(model, scored, request_id, inputs, predlog, telemetry)
     k = len(model.loaded.classes)
     outputs = {
-        LABEL: {"name": LABEL, "datatype": label_datatype(model.loaded.classes),
-                "shape": [rows.n], "data": scored.labels},
-        PROBABILITIES: {"name": PROBABILITIES, "datatype": "FP64", "shape": [rows.n, k],
-                        "data": [p for row in proba for p in row]},
+        LABEL: {"name": LABEL, "shape": [rows.n],
+                "datatype": label_datatype(model.loaded.classes), "data": scored.labels},
+        PROBABILITIES: {"name": PROBABILITIES, "shape": [rows.n, k], "datatype": "FP64",
+                        "data": np.ascontiguousarray(scored.proba, dtype=np.float64).ravel()},
     }  # fmt: skip
-    return {
+    rid = body.get("id")
+    return json_answer({
         "model_name": model.name,
         "model_version": str(model.version),
-        "id": body.id if body.id is not None else request_id,
+        "id": rid if rid is not None else request_id,
         "outputs": [outputs[name] for name in wanted],
-    }
+    })  # fmt: skip
 
 
-def _wanted_outputs(body: InferenceRequest) -> list[str]:
+def _wanted_outputs(asked: list[dict[str, Any]] | None) -> list[str]:
     """The outputs asked for (both when none are named); 422 for an unknown name."""
-    if not body.outputs:
+    if not asked:
         return [LABEL, PROBABILITIES]
-    names = [o.name for o in body.outputs]
+    names = [o["name"] for o in asked]
     unknown = [(i, n) for i, n in enumerate(names) if n not in (LABEL, PROBABILITIES)]
     if unknown:
         details = [

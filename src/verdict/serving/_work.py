@@ -25,6 +25,7 @@ import pandas as pd
 from verdict.data import ColumnKind
 from verdict.data._rows import RowProblem, check_rows
 from verdict.registry import LoadedModel
+from verdict.serving._runtime import Predict, native
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,9 +52,13 @@ def rows_of(rows: Rows) -> int:
 
 
 def score_batch(
-    loaded: LoadedModel, required: Collection[str], batch: Sequence[Rows]
+    loaded: LoadedModel,
+    required: Collection[str],
+    batch: Sequence[Rows],
+    predict: Predict | None = None,
 ) -> list[Scored]:
-    """Check and score the rows of every request of ``batch`` in one pipeline call."""
+    """Check and score the rows of every request of ``batch`` in one pipeline call
+    (``predict``: the runtime's, by default the pipeline's own)."""
     features = loaded.schema.features
     if len(batch) == 1:
         columns = batch[0].columns
@@ -64,8 +69,7 @@ def score_batch(
     problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
     n = len(frame)
     if n:
-        proba = loaded.predict_proba(check.frame)
-        labels = _plain(loaded.policy.decide(proba))
+        proba, labels = (predict or native(loaded).predict)(check.frame)
     else:
         proba, labels = np.empty((0, len(loaded.classes))), []
     return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba)
@@ -135,8 +139,3 @@ def _numbers(values: pd.Series) -> np.ndarray:
 def _order(features: Sequence[str]) -> Any:
     position = {name: i for i, name in enumerate(features)}
     return lambda p: (p.row is not None, p.row or 0, position.get(p.column, 0))
-
-
-def _plain(values: np.ndarray) -> list[Any]:
-    """Labels as JSON-ready Python values."""
-    return values.tolist() if isinstance(values, np.ndarray) else [v for v in values]

@@ -1,0 +1,313 @@
+"""One monitoring pass over a served model: drift, estimated and live performance, alerts.
+
+The logged traffic of the version an alias points at is cut into consecutive windows of
+``window`` rows (newest last). Each window is compared with the training reference stored with
+the version (calibrated drift alarms), and its performance is estimated from the model's own
+probabilities; windows of rows whose true labels came back get live performance with the drop
+test against the test-time figures. Alerts are judged on the newest window only, so an old,
+already-handled episode does not keep a cron job failing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from verdict._results import Result
+from verdict.errors import InvalidInputError
+from verdict.monitoring._drift import DriftDetector
+from verdict.monitoring._drift_report import DriftReport
+from verdict.monitoring._performance import (
+    CalibrationCheck,
+    EstimatedPerformance,
+    LivePerformance,
+    calibration_check,
+    estimate_performance,
+    live_performance,
+)
+from verdict.registry import LoadedModel, Registry
+from verdict.serving._predlog import PredictionLog
+
+MIN_ROWS = 30  # fewer rows than this make no window worth testing
+MAX_WINDOWS = 24
+
+
+@dataclass(frozen=True)
+class WindowResult(Result):
+    """One window of logged traffic: its span, drift and estimated performance."""
+
+    _hidden: ClassVar[tuple[str, ...]] = ("drift", "estimated")
+
+    start: str
+    end: str
+    n: int
+    drift: DriftReport
+    estimated: EstimatedPerformance
+
+
+@dataclass(frozen=True)
+class LabelledWindow(Result):
+    """One window of rows whose true labels came back: live performance and the drop test."""
+
+    _hidden: ClassVar[tuple[str, ...]] = ("live",)
+
+    start: str
+    end: str
+    n: int
+    live: LivePerformance
+
+
+@dataclass(frozen=True)
+class MonitorResult(Result):
+    """A monitoring pass: every window, the calibration check, and the alerts that fired."""
+
+    _hidden: ClassVar[tuple[str, ...]] = ("windows", "labelled", "calibration")
+
+    ref: str
+    name: str
+    version: int
+    window: int
+    n_rows: int
+    n_labelled: int
+    primary_metric: str
+    test_figure: float | None
+    calibration: CalibrationCheck
+    windows: tuple[WindowResult, ...]
+    labelled: tuple[LabelledWindow, ...]
+    alerts: tuple[str, ...]
+
+    @property
+    def alarm(self) -> bool:
+        """True when an alert fired on the newest window."""
+        return bool(self.alerts)
+
+
+def monitor(
+    ref: str,
+    *,
+    registry: Registry,
+    log: PredictionLog,
+    window: int = 1000,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    false_alarm_rate: float = 0.05,
+    random_state: int = 0,
+) -> MonitorResult:
+    """Drift and performance of the version ``ref`` names, window by window.
+
+    Parameters
+    ----------
+    ref : str
+        ``NAME@ALIAS`` or ``NAME@vN``.
+    registry, log : Registry, PredictionLog
+        Where the version and its logged traffic and feedback live.
+    window : int, default 1000
+        Rows per window (the newest windows are full; at most 24 are analysed).
+    since, until : datetime, optional
+        Only traffic logged in ``[since, until)``.
+    false_alarm_rate : float, default 0.05
+        The chance that an unchanged window raises a drift alarm.
+
+    Raises
+    ------
+    InvalidInputError
+        When the window holds fewer than 30 logged rows, with how to get more.
+    """
+    if isinstance(window, bool) or not isinstance(window, int) or window < MIN_ROWS:
+        raise InvalidInputError(
+            f"window must be an integer of at least {MIN_ROWS} rows; got {window!r}. To fix: "
+            "pass e.g. window=1000."
+        )
+    loaded = registry.load(ref)
+    version = registry.get(loaded.ref)
+    traffic = log.predictions(loaded.name, since=since, until=until, version=loaded.version)
+    if len(traffic) < MIN_ROWS:
+        raise InvalidInputError(
+            f"{loaded.ref} has {len(traffic)} logged rows{_span(since, until)}; at least "
+            f"{MIN_ROWS} are needed to monitor it. To fix: send traffic to the service first, "
+            "or widen --since/--until."
+        )
+    test_rows = registry.frame(version, "test_predictions.parquet")
+    calibration = _calibration(loaded, test_rows)
+    detector = _detector(loaded, registry, version, false_alarm_rate, random_state)
+    windows = tuple(
+        _window(loaded, part, detector, calibration, random_state)
+        for part in _windows(traffic, window)
+    )
+    labelled = _labelled_windows(loaded, log, since, until, window, test_rows, random_state)
+    primary = loaded.info["primary_metric"]
+    found = version.metric()
+    return MonitorResult(
+        ref=loaded.ref, name=loaded.name, version=loaded.version, window=window,
+        n_rows=len(traffic), n_labelled=sum(w.n for w in labelled), primary_metric=primary,
+        test_figure=None if found is None else float(found["estimate"]),
+        calibration=calibration, windows=windows, labelled=labelled,
+        alerts=_alerts(windows[-1], labelled[-1] if labelled else None),
+    )  # fmt: skip
+
+
+def _span(since: datetime | None, until: datetime | None) -> str:
+    if since is None and until is None:
+        return ""
+    return f" between {since or 'the start'} and {until or 'now'}"
+
+
+def _calibration(loaded: LoadedModel, test_rows: pd.DataFrame) -> CalibrationCheck:
+    proba = test_rows[[f"proba_{c}" for c in loaded.classes]].to_numpy(dtype=float)
+    return calibration_check(test_rows["y_true"].to_numpy(), proba, list(loaded.classes))
+
+
+def _detector(
+    loaded: LoadedModel, registry: Registry, version: Any, rate: float, seed: int
+) -> DriftDetector:
+    """The drift detector on the reference sample, with the model's own predictions of it."""
+    features = _monitored(loaded)
+    reference = registry.frame(version)[list(loaded.schema.features)]
+    proba = loaded.predict_proba(reference)
+    predictions = pd.DataFrame(
+        {"label": loaded.policy.decide(proba), "confidence": proba.max(axis=1)}
+    )
+    schema = _without(loaded.schema, features)
+    return DriftDetector(
+        reference[features], schema, false_alarm_rate=rate, random_state=seed,
+        reference_predictions=predictions,
+    )  # fmt: skip
+
+
+def _monitored(loaded: LoadedModel) -> list[str]:
+    """The features compared with the reference: sensitive ones are logged hashed, so not."""
+    sensitive = set(loaded.schema.sensitive)
+    return [f for f in loaded.schema.features if f not in sensitive]
+
+
+def _without(schema: Any, features: list[str]) -> Any:
+    """The schema restricted to ``features`` (same target and classes)."""
+    from dataclasses import replace
+
+    kept = set(features)
+    columns = tuple(c for c in schema.columns if c.name in kept or not c.is_feature)
+    return replace(schema, columns=columns, sensitive=())
+
+
+def _windows(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    """Consecutive windows of ``size`` rows, the newest full; a short head joins the next."""
+    n = len(frame)
+    if n <= size:
+        return [frame]
+    ends = list(range(n, 0, -size))[:MAX_WINDOWS]
+    starts = [max(0, end - size) for end in ends]
+    if starts[-1] != 0 and starts[-1] < MIN_ROWS:
+        starts[-1] = 0
+    return [frame.iloc[s:e] for s, e in reversed(list(zip(starts, ends, strict=True)))]
+
+
+def _proba(frame: pd.DataFrame, loaded: LoadedModel) -> np.ndarray:
+    return frame[[f"proba_{c}" for c in loaded.classes]].to_numpy(dtype=float)
+
+
+def _window(
+    loaded: LoadedModel,
+    part: pd.DataFrame,
+    detector: DriftDetector,
+    calibration: CalibrationCheck,
+    seed: int,
+) -> WindowResult:
+    proba = _proba(part, loaded)
+    current = part[_monitored(loaded)]
+    predictions = pd.DataFrame({"label": part["label"].to_numpy(), "confidence": proba.max(1)})
+    drift = detector.check(current, predictions=predictions)
+    estimated = estimate_performance(
+        proba, list(loaded.classes), calibration=calibration,
+        policy_labels=part["label"].to_numpy(), random_state=seed,
+    )  # fmt: skip
+    return WindowResult(_when(part, 0), _when(part, -1), len(part), drift, estimated)
+
+
+def _when(part: pd.DataFrame, i: int) -> str:
+    return pd.Timestamp(part["created"].iloc[i]).isoformat()
+
+
+def _labelled_windows(
+    loaded: LoadedModel,
+    log: PredictionLog,
+    since: datetime | None,
+    until: datetime | None,
+    size: int,
+    test_rows: pd.DataFrame,
+    seed: int,
+) -> tuple[LabelledWindow, ...]:
+    frame = log.labelled(loaded.name, since=since, until=until)
+    frame = frame[(frame["source"] == "prediction") & (frame["version"] == loaded.version)]
+    if len(frame) < MIN_ROWS:
+        return ()
+    out = []
+    for part in _windows(frame.sort_values("created", kind="stable"), size):
+        live = live_performance(
+            part["true_label"].to_numpy(), part["label"].to_numpy(), _proba(part, loaded),
+            list(loaded.classes), test_predictions=test_rows,
+            primary_metric=loaded.info["primary_metric"], random_state=seed,
+        )  # fmt: skip
+        out.append(LabelledWindow(_when(part, 0), _when(part, -1), len(part), live))
+    return tuple(out)
+
+
+def _alerts(latest: WindowResult, labelled: LabelledWindow | None) -> tuple[str, ...]:
+    alerts = []
+    if latest.drift.alarm:
+        names = ", ".join(t.name for t in latest.drift.tests if t.drifted)
+        alerts.append(f"drift in the newest window of {latest.n} rows: {names}")
+    if labelled is not None and labelled.live.dropped:
+        live = labelled.live
+        alerts.append(
+            f"live {live.metric} dropped: {live.live:.4f} on {live.n} labelled rows vs "
+            f"{live.test:.4f} at test time (p = {live.p_value:.3g})"
+        )
+    return tuple(alerts)
+
+
+def monitor_payload(result: MonitorResult) -> dict[str, Any]:
+    """What the registry keeps of a pass (kind ``monitor``): the newest window's figures.
+
+    The service reads the newest such event and exposes it as Prometheus gauges.
+    """
+    latest = result.windows[-1]
+    drift = {
+        t.name: {
+            "adjusted_p_value": t.adjusted_p_value,
+            "psi": _finite(t.psi),
+            "drifted": t.drifted,
+        }
+        for t in latest.drift.tests
+    }
+    accuracy = latest.estimated.intervals.get("accuracy")
+    estimated = {
+        "metric": "accuracy",
+        "value": latest.estimated.metrics.get("accuracy"),
+        "low": None if accuracy is None else accuracy.low,
+        "high": None if accuracy is None else accuracy.high,
+        "reliable": latest.estimated.reliable,
+    }
+    live = None
+    if result.labelled:
+        newest = result.labelled[-1].live
+        interval = newest.evaluation.intervals.get(newest.metric)
+        live = {
+            "metric": newest.metric, "value": newest.live, "dropped": newest.dropped,
+            "p_value": newest.p_value, "low": None if interval is None else interval.low,
+            "high": None if interval is None else interval.high,
+        }  # fmt: skip
+    status = "ALERT: " + "; ".join(result.alerts) if result.alerts else "no alert"
+    return {
+        "summary": f"monitored {result.n_rows} rows in {len(result.windows)} windows: {status}",
+        "version": result.version, "window": result.window, "window_end": latest.end,
+        "drift_alarm": latest.drift.alarm, "drift": drift, "estimated": estimated,
+        "live": live, "alerts": list(result.alerts),
+    }  # fmt: skip
+
+
+def _finite(value: float) -> float:
+    return float(value) if np.isfinite(value) else 0.0

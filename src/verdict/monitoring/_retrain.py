@@ -1,0 +1,341 @@
+"""Retrain a served model on its labelled feedback and promote the challenger only on evidence.
+
+``retrain`` reads the labelled rows the service logged for a model, keeps the most recent
+share of them aside as the evaluation set, trains a challenger on the champion's training rows
+plus any new data plus the older feedback, registers it (alias ``challenger``), scores champion
+and challenger on the same evaluation rows and lets ``decide_promotion`` decide by a paired
+one-sided test on the champion's primary metric. The decision and its evidence are stored as a
+``promotion_decision`` event, which ``verdict models show`` prints::
+
+    from verdict.monitoring._retrain import retrain
+    result = retrain("penguins", registry=registry, log=log, time_budget=60)
+    result.promoted, result.decision.p_value, result.decision.reason
+
+Inputs are checked before anything is trained or registered: feedback labels outside the
+champion's classes, a new table without the target or feature columns, or too few labelled
+rows for the evaluation set raise ``InvalidInputError`` and leave the registry unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from verdict._results import Result
+from verdict.data import read_table
+from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.monitoring._promotion import PromotionDecision, decide_promotion
+from verdict.pipeline import train
+from verdict.registry import LoadedModel, Registry
+from verdict.serving._predlog import PredictionLog
+
+EVENT_KIND = "promotion_decision"
+CHALLENGER_ALIAS = "challenger"
+_LOG_COLUMNS = ("request_id", "row", "created", "model", "version", "label", "true_label", "source")
+
+
+@dataclass(frozen=True, slots=True)
+class RetrainResult(Result):
+    """What ``retrain`` did: the two versions compared, the decision and the row counts.
+
+    ``champion`` and ``challenger`` are ``name@vN`` refs; ``n_train`` counts the rows the
+    challenger's training run received (reference rows + new data + older feedback, of which
+    ``n_feedback_train`` were feedback); ``n_holdout`` the recent labelled rows both models
+    were scored on; ``notes`` what was adjusted on the way (e.g. sensitive columns blanked).
+    """
+
+    champion: str
+    challenger: str
+    decision: PromotionDecision
+    promoted: bool
+    n_train: int
+    n_feedback_train: int
+    n_holdout: int
+    metric: str
+    run_dir: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Inputs:
+    """The checked tables: the challenger's training rows and the evaluation rows."""
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    n_feedback_train: int
+    notes: tuple[str, ...]
+
+
+def retrain(
+    name: str,
+    *,
+    registry: Registry,
+    log: PredictionLog,
+    data: pd.DataFrame | str | Path | None = None,
+    holdout: float = 0.3,
+    min_holdout: int = 100,
+    time_budget: float = 60,
+    seed: int = 0,
+    alias: str = "production",
+    alpha: float = 0.05,
+    models: list[str] | None = None,
+    out: str | Path | None = None,
+    quiet: bool = True,
+) -> RetrainResult:
+    """Train a challenger on data plus feedback; promote it only if significantly better.
+
+    Parameters
+    ----------
+    name : str
+        The registered model.
+    registry : Registry
+        Where the champion is read and the challenger registered.
+    log : PredictionLog
+        The service's prediction log holding the labelled feedback.
+    data : DataFrame, str or Path, optional
+        New labelled rows (same target column and features) added to the training rows.
+    holdout : float, default 0.3
+        Share of the labelled feedback, the most recent by time, set aside for evaluation.
+    min_holdout : int, default 100
+        The fewest evaluation rows accepted.
+    time_budget : float, default 60
+        Seconds for the challenger's training run.
+    seed : int, default 0
+        Seeds the training run and the paired bootstrap.
+    alias : str, default 'production'
+        The champion's alias, moved to the challenger when it wins.
+    alpha : float, default 0.05
+        One-sided significance level of the promotion test.
+    models : list of str, optional
+        Model families to search; the champion's recorded ones when None.
+    out : str or Path, optional
+        The challenger's run directory (``train``'s default when None).
+    quiet : bool, default True
+        Silence the training run's progress.
+
+    Returns
+    -------
+    RetrainResult
+        The refs compared, the ``PromotionDecision`` and whether ``alias`` moved.
+    """
+    _check_options(holdout, min_holdout)
+    champion = registry.load(f"{name}@{alias}")
+    inputs = _inputs(champion, registry, log, data, holdout, min_holdout)
+    metric = str(champion.info["primary_metric"])
+    run = _fit(champion, inputs.train, metric, models, time_budget, seed, out, quiet)
+    version = registry.register(run, name, alias=CHALLENGER_ALIAS, description="retrain")
+    challenger = registry.load(version)
+    decision = _decide(champion, challenger, inputs.holdout, metric, alpha, seed)
+    if decision.promote:
+        registry.promote(challenger.ref, alias, reason=decision.reason)
+    result = RetrainResult(
+        champion.ref, challenger.ref, decision, decision.promote, len(inputs.train),
+        inputs.n_feedback_train, len(inputs.holdout), metric, str(run.run_dir), inputs.notes,
+    )  # fmt: skip
+    _record(registry, name, version.version, alias, result)
+    return result
+
+
+def _check_options(holdout: float, min_holdout: int) -> None:
+    if not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
+        raise InvalidParameterError(
+            f"holdout must be a share strictly between 0 and 1; got {holdout!r}. To fix: pass "
+            "e.g. holdout=0.3 (the most recent 30% of the labelled rows are kept for evaluation)."
+        )
+    if isinstance(min_holdout, bool) or not isinstance(min_holdout, int) or min_holdout < 1:
+        raise InvalidParameterError(
+            f"min_holdout must be a positive integer; got {min_holdout!r}. To fix: pass e.g. "
+            "min_holdout=100."
+        )
+
+
+def _inputs(
+    champion: LoadedModel,
+    registry: Registry,
+    log: PredictionLog,
+    data: Any,
+    holdout: float,
+    min_holdout: int,
+) -> _Inputs:
+    """Feedback split by time, plus the reference rows and ``data``: all checked first."""
+    feedback, notes = _feedback(champion, log)
+    older, recent = _split(champion.name, feedback, holdout, min_holdout)
+    columns = [*champion.schema.features, champion.schema.target]
+    parts = [registry.frame(registry.get(champion.ref))[columns]]
+    if data is not None:
+        parts.append(_new_data(champion, data))
+    parts.append(older[columns])
+    table = pd.concat(parts, ignore_index=True)
+    return _Inputs(table, recent[columns].reset_index(drop=True), len(older), notes)
+
+
+def _feedback(champion: LoadedModel, log: PredictionLog) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The labelled rows as features + target + ``created``, oldest first."""
+    schema = champion.schema
+    frame = log.labelled(champion.name)
+    frame = frame[frame["true_label"].notna()].reset_index(drop=True)
+    _check_labels(frame["true_label"], champion.classes, f"feedback of {champion.name}")
+    rows = pd.DataFrame({"created": frame["created"]})
+    for feature in schema.features:
+        rows[feature] = _logged_column(frame, feature)
+    rows[schema.target] = frame["true_label"].to_numpy()
+    notes: list[str] = []
+    hidden = [f for f in schema.features if f in set(schema.sensitive)]
+    if hidden and len(rows):
+        rows[hidden] = np.nan
+        notes.append(
+            f"sensitive feature(s) {', '.join(hidden)} are logged hashed, so they are missing "
+            f"in the {len(rows)} feedback rows (the model's imputation fills them)"
+        )
+    order = np.argsort(rows["created"].to_numpy(), kind="stable")
+    return rows.iloc[order].reset_index(drop=True), tuple(notes)
+
+
+def _logged_column(frame: pd.DataFrame, feature: str) -> pd.Series:
+    """A feature as logged: an input named like a log column carries an ``input_`` prefix."""
+    prefixed = f"input_{feature}"
+    clashes = feature in _LOG_COLUMNS or feature.startswith("proba_")
+    if clashes and prefixed in frame.columns:
+        return frame[prefixed]
+    if feature in frame.columns and not clashes:
+        return frame[feature]
+    return pd.Series(np.nan, index=frame.index)  # never logged (e.g. no rows at all)
+
+
+def _check_labels(labels: pd.Series, classes: tuple[Any, ...], what: str) -> None:
+    """Every label must be one of the champion's classes; name the ones that are not."""
+    known = set(classes)
+    unknown = sorted({_plain(v) for v in labels if _plain(v) not in known}, key=repr)
+    if unknown:
+        count = int(sum(_plain(v) not in known for v in labels))
+        shown = ", ".join(repr(v) for v in unknown[:10])
+        raise InvalidInputError(
+            f"The {what} holds {count} label(s) outside the model's classes "
+            f"{list(classes)}: {shown}. Nothing was trained or registered. To fix: correct "
+            "those labels (or drop those rows); a new class needs a newly trained model, "
+            "not a retrain."
+        )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _split(
+    name: str, feedback: pd.DataFrame, holdout: float, min_holdout: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Older rows (training) and the most recent ``holdout`` share (evaluation)."""
+    n = len(feedback)
+    size = max(math.ceil(holdout * n), min_holdout)
+    if n < min_holdout:
+        raise InvalidInputError(
+            f"{name} has {n} labelled row(s) in the prediction log, but retrain needs at least "
+            f"{min_holdout} recent labelled rows that neither model trained on to compare them "
+            f"(min_holdout={min_holdout}). Nothing was trained or registered. To fix: feed "
+            "back more true labels (POST /feedback), or lower min_holdout."
+        )
+    return feedback.iloc[: n - size], feedback.iloc[n - size :]
+
+
+def _new_data(champion: LoadedModel, data: Any) -> pd.DataFrame:
+    """``data`` checked against the champion: its target, its features, its classes."""
+    frame = read_table(data) if isinstance(data, (str, Path)) else data
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidInputError(
+            f"data must be a DataFrame or the path of a table; got {type(data).__name__}. "
+            "To fix: pass a CSV, Parquet or JSON Lines file, or a pandas DataFrame."
+        )
+    schema = champion.schema
+    missing = [c for c in (*schema.features, schema.target) if c not in frame.columns]
+    if missing:
+        raise InvalidInputError(
+            f"data lacks the column(s) {missing} that {champion.ref} was trained on. Nothing "
+            f"was trained or registered. To fix: add them (the target is {schema.target!r})."
+        )
+    labelled = frame[frame[schema.target].notna()]
+    _check_labels(labelled[schema.target], champion.classes, "new data")
+    return labelled[[*schema.features, schema.target]]
+
+
+def _fit(
+    champion: LoadedModel,
+    table: pd.DataFrame,
+    metric: str,
+    models: list[str] | None,
+    time_budget: float,
+    seed: int,
+    out: Any,
+    quiet: bool,
+) -> Any:
+    """Train the challenger with the champion's recipe: metric, costs, families, folds."""
+    params = champion.info.get("lineage", {}).get("params", {})
+    recipe: dict[str, Any] = {"costs": params.get("costs")}
+    for key in ("cv", "test_size"):
+        if params.get(key) is not None:
+            recipe[key] = params[key]
+    return train(
+        table, champion.schema.target, metric=metric, models=models or params.get("models"),
+        time_budget=time_budget, seed=seed, out=out, quiet=quiet, **recipe,
+    )  # fmt: skip
+
+
+def _decide(
+    champion: LoadedModel,
+    challenger: LoadedModel,
+    rows: pd.DataFrame,
+    metric: str,
+    alpha: float,
+    seed: int,
+) -> PromotionDecision:
+    """Both models scored on the same evaluation rows, then the paired one-sided test."""
+    classes = list(champion.classes)
+    if set(challenger.classes) != set(classes):
+        raise InvalidInputError(
+            f"{challenger.ref} learned the classes {list(challenger.classes)}, not "
+            f"{classes} like {champion.ref}, so they cannot be compared. To fix: make sure "
+            "every class appears in the training rows."
+        )
+    X = rows[list(champion.schema.features)]
+    old = champion.predict_proba(X)
+    raw = challenger.predict_proba(rows[list(challenger.schema.features)])
+    new = raw[:, [list(challenger.classes).index(c) for c in classes]]
+    return decide_promotion(
+        rows[champion.schema.target].to_numpy(),
+        (champion.policy.decide(old), old),
+        (challenger.policy.decide(raw), new),
+        classes,
+        metric=metric,
+        alpha=alpha,
+        random_state=seed,
+    )
+
+
+def summary_line(result: RetrainResult) -> str:
+    """One line for the registry's history: which versions, on how many rows, and why."""
+    verb = "promoted" if result.promoted else "kept"
+    return (
+        f"{verb}: {result.challenger} vs {result.champion} on {result.n_holdout} recent "
+        f"labelled rows; {result.decision.reason}"
+    )
+
+
+def _record(registry: Registry, name: str, version: int, alias: str, result: RetrainResult) -> None:
+    """Store the decision with its evidence on the challenger's version."""
+    payload = {
+        "summary": summary_line(result),
+        **result.decision.to_dict(),
+        "champion": result.champion,
+        "challenger": result.challenger,
+        "alias": alias,
+        "promoted": result.promoted,
+        "n_holdout": result.n_holdout,
+        "n_train": result.n_train,
+        "n_feedback_train": result.n_feedback_train,
+        "notes": list(result.notes),
+    }
+    registry.record_event(name, EVENT_KIND, payload, version=version)
