@@ -64,7 +64,7 @@ def score_batch(
         columns = batch[0].columns
     else:
         columns = {f: [v for rows in batch for v in rows.columns[f]] for f in features}
-    frame = pd.DataFrame(columns, columns=list(features))
+    frame = _frame(columns, loaded)
     check = check_rows(frame, loaded.schema, required=required)
     problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
     n = len(frame)
@@ -73,6 +73,27 @@ def score_batch(
     else:
         proba, labels = np.empty((0, len(loaded.classes))), []
     return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba)
+
+
+_NUMBERS = frozenset({int, float})
+
+
+def _frame(columns: dict[str, list[Any]], loaded: LoadedModel) -> pd.DataFrame:
+    """The batch as a DataFrame: numeric features as float arrays when they hold only numbers
+    (the common case), every other column as plain objects, so pandas infers nothing costly
+    (an Arrow string column per request would be converted straight back)."""
+    data = {}
+    for name in loaded.schema.features:
+        values = columns[name]
+        if loaded.schema.column(name).kind is ColumnKind.NUMERIC and _NUMBERS.issuperset(
+            map(type, values)
+        ):  # no None, word, list or bool (a bool is no number here): check_rows judges those
+            data[name] = np.asarray(values, dtype=np.float64)
+            continue
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        data[name] = array
+    return pd.DataFrame(data, copy=False)
 
 
 def _split(
