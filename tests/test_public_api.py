@@ -18,6 +18,7 @@ PACKAGES = [
     "verdict.registry",
     "verdict.serving",
     "verdict.monitoring",
+    "verdict.deploy",
     "verdict.cli",
 ]
 

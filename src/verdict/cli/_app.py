@@ -7,6 +7,7 @@ import typer
 from verdict import __version__
 from verdict.cli._advise import advise
 from verdict.cli._demo import demo
+from verdict.cli._deploy import deploy_app
 from verdict.cli._evaluate import evaluate
 from verdict.cli._export import export
 from verdict.cli._keys import keys_app
@@ -59,6 +60,7 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.command("monitor")(monitor)
 app.command("retrain")(retrain)
+app.add_typer(deploy_app, name="deploy")
 
 
 def main() -> None:

@@ -1,0 +1,312 @@
+"""The deployment spec, ``deploy.yaml``: what to serve, where, for how much load, and how to route.
+
+A full example (``examples/deploy.yaml`` holds the same)::
+
+    model: penguins@production          # NAME@ALIAS from the registry
+    load:
+      rps: 300                          # expected requests per second, all zones together
+      peak_factor: 2.0                  # the plan holds rps * peak_factor (600 here)
+      zones:                            # share of the load that originates in each residency zone
+        eu: 0.4                         # shares sum to 1; omit `zones` for one global pool
+        us: 0.6
+    latency:
+      p99_ms: 250                       # the objective each replica's capacity figure must meet
+    capacity_rps_per_replica: 400       # optional; per-target override below; default: see below
+    routing:
+      residency:                        # per zone: strict (never served outside the zone)
+        eu: strict                      # or preferred (in zone when it can, elsewhere on failure)
+        us: preferred                   # zones not named are preferred
+      min_targets_per_zone: 2           # each strict zone is served by at least this many targets
+      survive_provider_loss: true       # the plan must hold the peak with any one provider lost
+      failover: [aws-eu, gcp-eu, azure-us, aws-us]   # either an order of targets ...
+      # cost_weights: {aws-eu: 1.0, gcp-eu: 0.5}     # ... or weights (not both)
+    targets:
+      - name: aws-eu                    # a DNS label, unique
+        provider: aws                   # aws | gcp | azure | onprem
+        region: eu-west-1
+        zone: eu                        # residency zone of the region
+        instance_type: m6i.large
+        cost_per_replica_hour: 0.096    # USD, >= 0
+        min_replicas: 0
+        max_replicas: 6
+        bucket: s3://verdict-artifacts-eu   # artifact bucket URL (s3:// gs:// az:// https:// file://)
+        # capacity_rps_per_replica: 350     # this target's own measured figure
+
+Capacity per replica is, in order, the target's ``capacity_rps_per_replica``, the spec's, or
+:data:`DEFAULT_CAPACITY_RPS`: 400 requests/s, the single-row throughput of one ``verdict serve``
+worker measured by ``bench/serve.py`` (461.6 req/s, ``bench/RESULTS.md``, Serving) rounded down for
+headroom. Measure your own model and instance with the service benchmark and give it here.
+
+:func:`load_spec` turns YAML and validation errors into :class:`~verdict.errors.ConfigurationError`
+naming each field by its path (``targets[1].max_replicas``) and ending with "To fix: ...".
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from verdict.errors import ConfigurationError
+
+__all__ = ["DEFAULT_CAPACITY_RPS", "DeploySpec", "load_spec", "parse_spec"]
+
+DEFAULT_CAPACITY_RPS = 400.0
+PROVIDERS = ("aws", "gcp", "azure", "onprem")
+_BUCKET_SCHEMES = {
+    "aws": ("s3://",),
+    "gcp": ("gs://",),
+    "azure": ("az://", "abfs://", "abfss://", "https://"),
+    "onprem": ("s3://", "gs://", "az://", "https://", "http://", "file://"),
+}
+_DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Target(_Strict):
+    """One place replicas can run: a region of one provider, with its price and bounds."""
+
+    name: str = Field(pattern=_DNS_LABEL)
+    provider: Literal["aws", "gcp", "azure", "onprem"]
+    region: str = Field(min_length=1)
+    zone: str = Field(min_length=1)
+    instance_type: str = Field(min_length=1)
+    cost_per_replica_hour: float = Field(ge=0, allow_inf_nan=False)
+    min_replicas: int = Field(default=0, ge=0)
+    max_replicas: int = Field(ge=0)
+    bucket: str = Field(min_length=1)
+    capacity_rps_per_replica: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _check(self) -> Target:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError(
+                f"min_replicas ({self.min_replicas}) is above max_replicas ({self.max_replicas})"
+            )
+        schemes = _BUCKET_SCHEMES[self.provider]
+        if not self.bucket.startswith(schemes):
+            raise ValueError(
+                f"bucket {self.bucket!r} does not suit provider {self.provider}; "
+                f"expected a URL starting with one of {', '.join(schemes)}"
+            )
+        return self
+
+
+class Load(_Strict):
+    """Expected requests per second, the peak factor, and the share of load per zone."""
+
+    rps: float = Field(gt=0, allow_inf_nan=False)
+    peak_factor: float = Field(default=1.0, ge=1, allow_inf_nan=False)
+    zones: dict[str, float] | None = None
+
+    @field_validator("zones")
+    @classmethod
+    def _shares(cls, zones: dict[str, float] | None) -> dict[str, float] | None:
+        if zones is None:
+            return None
+        if not zones:
+            raise ValueError("zones is empty; omit it for one global pool of load")
+        if any(not math.isfinite(v) or v < 0 for v in zones.values()):
+            raise ValueError("zone shares must be finite and >= 0")
+        if abs(sum(zones.values()) - 1.0) > 1e-6:
+            raise ValueError(f"zone shares sum to {sum(zones.values()):.6g}; they must sum to 1")
+        return zones
+
+
+class Latency(_Strict):
+    """The latency objective the per-replica capacity figure is measured against."""
+
+    p99_ms: float = Field(gt=0, allow_inf_nan=False)
+
+
+class Routing(_Strict):
+    """Residency per zone, the minimum targets per strict zone, and failover or cost weights."""
+
+    residency: dict[str, Literal["strict", "preferred"]] = Field(default_factory=dict)
+    min_targets_per_zone: int = Field(default=1, ge=1)
+    survive_provider_loss: bool = True
+    failover: list[str] | None = None
+    cost_weights: dict[str, float] | None = None
+
+    @model_validator(mode="after")
+    def _one_policy(self) -> Routing:
+        if self.failover is not None and self.cost_weights is not None:
+            raise ValueError("give either failover (an order) or cost_weights, not both")
+        if self.cost_weights and any(
+            w < 0 or not math.isfinite(w) for w in self.cost_weights.values()
+        ):
+            raise ValueError("cost_weights must be finite and >= 0")
+        return self
+
+    @property
+    def policy(self) -> Literal["failover", "cost"]:
+        """``failover`` when an order is given, else ``cost`` (weighted)."""
+        return "failover" if self.failover is not None else "cost"
+
+
+class DeploySpec(_Strict):
+    """A validated ``deploy.yaml``; see the module docstring for the full shape.
+
+    Parameters
+    ----------
+    model : str
+        ``NAME@ALIAS`` of the registered model to serve.
+    load : Load
+        Expected requests per second, peak factor and zone shares.
+    latency : Latency
+        The latency objective.
+    targets : list of Target
+        Where replicas may run; names unique.
+    routing : Routing
+        Residency, minimum targets per strict zone, provider-loss survival, failover or weights.
+    capacity_rps_per_replica : float, optional
+        Requests/s one replica serves within the latency objective (default 400, from the bench).
+    """
+
+    model: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*@[A-Za-z0-9][\w.-]*$")
+    load: Load
+    latency: Latency
+    targets: list[Target] = Field(min_length=1)
+    routing: Routing = Field(default_factory=Routing)
+    capacity_rps_per_replica: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _cross_check(self) -> DeploySpec:
+        names = [t.name for t in self.targets]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"target names must be unique; repeated: {', '.join(dupes)}")
+        zones = set(self.load.zones or {})
+        unknown = sorted(set(self.routing.residency) - zones)
+        if unknown:
+            raise ValueError(
+                f"routing.residency names zones with no load: {', '.join(unknown)}; "
+                f"load.zones has {', '.join(sorted(zones)) or 'none'}"
+            )
+        named = list(self.routing.failover or []) + list(self.routing.cost_weights or {})
+        missing = sorted(set(named) - set(names))
+        if missing:
+            raise ValueError(f"routing names unknown targets: {', '.join(missing)}")
+        return self
+
+    @property
+    def peak_rps(self) -> float:
+        """The load the plan must hold: ``rps * peak_factor``."""
+        return self.load.rps * self.load.peak_factor
+
+    def zone_peak_rps(self) -> dict[str, float]:
+        """Peak requests/s originating in each zone (empty when the load has no zones)."""
+        return {z: share * self.peak_rps for z, share in (self.load.zones or {}).items()}
+
+    def strict_zones(self) -> list[str]:
+        """The zones whose load must be served inside the zone, sorted."""
+        return sorted(z for z, mode in self.routing.residency.items() if mode == "strict")
+
+    def capacity(self, target: Target) -> tuple[float, str]:
+        """The target's requests/s per replica and where that figure came from."""
+        if target.capacity_rps_per_replica is not None:
+            return target.capacity_rps_per_replica, "target"
+        if self.capacity_rps_per_replica is not None:
+            return self.capacity_rps_per_replica, "spec"
+        return DEFAULT_CAPACITY_RPS, "bench default"
+
+
+def parse_spec(data: Any, source: str = "deploy spec") -> DeploySpec:
+    """Validate already-parsed YAML (a mapping) into a :class:`DeploySpec`.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed document; must be a mapping.
+    source : str
+        Named in error messages (usually the file path).
+
+    Returns
+    -------
+    DeploySpec
+
+    Raises
+    ------
+    ConfigurationError
+        Listing every invalid field by its path, ending with "To fix: ...".
+    """
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"{source} must be a YAML mapping with model, load, latency, targets and routing; "
+            f"got {type(data).__name__}. To fix: start from examples/deploy.yaml."
+        )
+    try:
+        return DeploySpec.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"  - {_path(e['loc'])}: {_message(e)}" for e in exc.errors()]
+        raise ConfigurationError(
+            f"{source} is not a valid deployment spec:\n"
+            + "\n".join(lines)
+            + "\nTo fix: correct the fields named above; the shape is documented in "
+            "verdict.deploy._spec and examples/deploy.yaml."
+        ) from None
+
+
+def load_spec(path: str | Path) -> DeploySpec:
+    """Read and validate a ``deploy.yaml``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The spec file.
+
+    Returns
+    -------
+    DeploySpec
+
+    Raises
+    ------
+    ConfigurationError
+        When the file is missing, is not valid YAML (with line and column), or fails validation.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigurationError(
+            f"cannot read deploy spec {path}: {exc.strerror or exc}. "
+            "To fix: pass the path of an existing deploy.yaml (see examples/deploy.yaml)."
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigurationError(
+            f"{path} is not valid YAML{where}: {problem}. "
+            "To fix: correct the YAML syntax there (indentation, colons, quotes)."
+        ) from None
+    return parse_spec(data, source=str(path))
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"
+
+
+def _message(error: dict[str, Any]) -> str:
+    msg = str(error["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if error["type"] == "literal_error" and "provider" in error["loc"]:
+        msg += f" (known providers: {', '.join(PROVIDERS)})"
+    if error["type"] == "extra_forbidden":
+        msg = "unknown field (check its spelling)"
+    return msg
