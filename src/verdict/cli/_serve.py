@@ -91,8 +91,10 @@ def serve(
     ] = 30,
     log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
 ) -> None:
-    """Serve registered models over HTTP: Open Inference Protocol v2, /v1 predict and feedback,
-    /metrics. Every endpoint but liveness needs an API key (`verdict keys create NAME`)."""
+    """Serve registered models over HTTP (Open Inference Protocol v2, /v1, /metrics).
+
+    Every endpoint but liveness needs an API key (`verdict keys create NAME`).
+    """
     import uvicorn
 
     overrides: dict[str, Any] = {
