@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from verdict.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+READ_OPTION = "verdict_read"  # execution option: a read-only (deferred) SQLite transaction
 _PG_LOCK = 0x7665726469  # "verdi": the advisory lock id held while migrating
 
 
@@ -40,7 +41,7 @@ def open_engine(url: str) -> Engine:
             f"e.g. pip install 'verdict[postgres]' for PostgreSQL."
         ) from exc
     if sqlite:
-        _serialise_sqlite_writers(engine)
+        configure_sqlite(engine)
     try:
         migrate(engine)
     except SQLAlchemyError as exc:
@@ -53,21 +54,34 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
-def _serialise_sqlite_writers(engine: Engine) -> None:
-    """pysqlite's own BEGIN is deferred, which deadlocks two upgrading writers; take it early."""
+def configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:
+    """WAL, a busy timeout, and writers that take the lock at BEGIN.
+
+    pysqlite's own BEGIN is deferred, which deadlocks two writers upgrading their read locks;
+    every transaction here begins IMMEDIATE instead, except those opened through
+    :func:`reading`, which begin deferred and so never wait for a writer (WAL snapshot).
+    Shared by the registry and the service's state database.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read = connection.get_execution_options().get(READ_OPTION, False)
+        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
+
+
+def reading(engine: Engine) -> Engine:
+    """The same engine for read-only work: on SQLite its transactions never wait for writers."""
+    return engine.execution_options(**{READ_OPTION: True})
 
 
 def migrate(engine: Engine) -> None:

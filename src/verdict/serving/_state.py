@@ -37,7 +37,6 @@ from sqlalchemy import (
     Table,
     Text,
     create_engine,
-    event,
     insert,
     inspect,
     select,
@@ -47,10 +46,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from verdict.errors import ConfigurationError
+from verdict.registry._database import configure_sqlite, reading
 
 SCHEMA_VERSION = 2
 _PG_LOCK = 0x7665726473  # "verds": the advisory lock id held while creating tables
-_READ = "verdict_state_read"  # execution option: a read-only (deferred) SQLite transaction
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 
 metadata = MetaData()
@@ -147,7 +146,7 @@ def open_state(url: str) -> Engine:
             f"e.g. pip install 'verdict[postgres]' for PostgreSQL."
         ) from exc
     if sqlite:
-        _configure_sqlite(engine)
+        configure_sqlite(engine, synchronous="NORMAL")  # survives a process kill, not power
     try:
         _create(engine)
     except SQLAlchemyError as exc:
@@ -175,29 +174,6 @@ def _parse(url: str) -> Any:
             f"sees empty. To fix: name a file, e.g. 'sqlite:///.verdict/service.db'."
         )
     return parsed
-
-
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, NORMAL sync, a busy timeout; writes take the lock at BEGIN (no deadlocked upgrades)."""
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=60000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        read = connection.get_execution_options().get(_READ, False)
-        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
-
-
-def reading(engine: Engine) -> Engine:
-    """The same engine for read-only work: on SQLite its transactions never wait for writers."""
-    return engine.execution_options(**{_READ: True})
 
 
 def _create(engine: Engine) -> None:
