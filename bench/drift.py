@@ -52,7 +52,6 @@ import math
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 import time
 import warnings
@@ -62,6 +61,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from peer_env import ensure_venv, say
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
@@ -73,32 +74,14 @@ SIZES = (100, 1000, 10_000)
 METHODS = ("verdict", "evidently any column", "evidently dataset drift", "fixed PSI > 0.1")
 
 
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
 # -- the benchmark's Evidently environment ---------------------------------------------------
-
-
-def _venv_has(python: Path, code: str) -> bool:
-    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
-    return done.returncode == 0
 
 
 def ensure_evidently_venv(venv: Path, reinstall: bool) -> Path:
     """Create ``venv`` with Evidently unless it already imports there."""
-    python = venv / "bin" / "python"
-    if not python.exists():
-        say(f"[setup] creating the Evidently virtual environment {venv}")
-        subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    if reinstall or not _venv_has(python, "import evidently.presets, pyarrow"):
-        say(f"[setup] pip install evidently into {venv}")
-        packages = ["evidently", "pyarrow", "pandas<3"]  # evidently 0.7 breaks on pandas 3
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "--upgrade", *packages], check=True
-        )
-    return python
+    packages = ["evidently", "pyarrow", "pandas<3"]  # evidently 0.7 breaks on pandas 3
+    probe = "import evidently.presets, pyarrow"
+    return ensure_venv(venv, "Evidently", packages, probe, reinstall=reinstall)
 
 
 # -- data --------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from peer_env import ensure_venv, say, venv_has
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 LUA = BENCH / "serve_wrk.lua"
@@ -63,34 +65,17 @@ REF = f"{MODEL_NAME}@production"
 BATCH_ROWS = 1000
 
 
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
 # -- the benchmark's MLflow environment ------------------------------------------------------
-
-
-def _venv_has(python: Path, code: str) -> bool:
-    done = subprocess.run([str(python), "-c", code], capture_output=True, text=True)
-    return done.returncode == 0
 
 
 def ensure_mlflow_venv(venv: Path, reinstall: bool) -> Path:
     """Create ``venv`` with MLflow and verdict (editable) unless it already has them."""
-    python = venv / "bin" / "python"
-    if not python.exists():
-        say(f"[setup] creating the MLflow virtual environment {venv}")
-        subprocess.run([sys._base_executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], check=True)
-    pip = [str(python), "-m", "pip", "install", "-q"]
-    if reinstall or not _venv_has(python, "import mlflow.pyfunc"):
-        say(f"[setup] pip install mlflow into {venv}")
-        subprocess.run([*pip, "--upgrade", "mlflow"], check=True)
+    python = ensure_venv(venv, "MLflow", ["mlflow"], "import mlflow.pyfunc", reinstall=reinstall)
     here = str(ROOT / "src")
     check = f"import verdict.registry, sys; sys.exit(not verdict.__file__.startswith({here!r}))"
-    if reinstall or not _venv_has(python, check):
+    if reinstall or not venv_has(python, check):
         say(f"[setup] pip install -e {ROOT} into {venv}")
-        subprocess.run([*pip, "-e", str(ROOT)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
     say(f"[setup] MLflow environment ready: {venv}")
     return python
 
