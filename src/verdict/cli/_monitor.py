@@ -73,7 +73,7 @@ def _run(
 ) -> tuple[Any, Path]:
     from verdict.monitoring import monitor as run_monitor
     from verdict.monitoring._html import write_monitor_report
-    from verdict.monitoring._monitor import monitor_payload
+    from verdict.monitoring._monitor import record_pass
     from verdict.registry import Registry
     from verdict.serving._predlog import PredictionLog
     from verdict.serving._settings import ServiceSettings
@@ -88,8 +88,7 @@ def _run(
                                  until=until, false_alarm_rate=rate)  # fmt: skip
             path = out or settings.home / "monitoring" / f"{result.name}-v{result.version}.html"
             report = write_monitor_report(result, path)
-            payload = monitor_payload(result)
-            registry.record_event(result.name, "monitor", payload, version=result.version)
+            record_pass(result, registry)
     finally:
         log.close()
         engine.dispose()

@@ -309,5 +309,10 @@ def monitor_payload(result: MonitorResult) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def record_pass(result: MonitorResult, registry: Registry) -> None:
+    """Store the pass as the registry event ``monitor``, where the service picks it up."""
+    registry.record_event(result.name, "monitor", monitor_payload(result), version=result.version)
+
+
 def _finite(value: float) -> float:
     return float(value) if np.isfinite(value) else 0.0
