@@ -10,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,12 @@ import pyarrow.parquet as pq
 import pytest
 from palmerpenguins import load_penguins
 
-from verdict.errors import ConfigurationError, InvalidInputError, InvalidParameterError
+from verdict.errors import (
+    ConfigurationError,
+    InvalidInputError,
+    InvalidParameterError,
+    VerdictWarning,
+)
 from verdict.pipeline import DecisionPolicy, train
 from verdict.registry._loaded import LoadedModel
 from verdict.serving import _batch_dask
@@ -235,7 +241,43 @@ def test_an_unreachable_dask_scheduler_is_a_clear_error(loaded, table, tmp_path,
     assert "To fix:" in str(caught.value) and not (tmp_path / "out.csv").exists()
 
 
+class _ClusterThatCannotFork:
+    """Stands in for LocalCluster on a machine where worker processes cannot start."""
+
+    calls: ClassVar[list[dict]] = []
+
+    def __init__(self, **options):
+        type(self).calls.append(options)
+        if options["processes"]:
+            raise RuntimeError("Nanny failed to start.")
+
+
+def test_a_local_cluster_falls_back_to_threads_when_processes_cannot_start():
+    _ClusterThatCannotFork.calls = []
+    with pytest.warns(VerdictWarning, match="worker threads in this process instead"):
+        _batch_dask._local_cluster(_ClusterThatCannotFork)
+    first, second = _ClusterThatCannotFork.calls
+    assert first["processes"] and first["death_timeout"] == _batch_dask.LOCAL_START_SECONDS
+    assert not second["processes"] and second["host"] == "127.0.0.1"
+
+
+def test_a_local_cluster_that_cannot_start_at_all_is_a_clear_error(
+    loaded, table, tmp_path, monkeypatch
+):
+    def never(**options):
+        raise RuntimeError("Cluster failed to start: Scheduler failed to start.")
+
+    monkeypatch.setattr("distributed.LocalCluster", never)
+    path = write(table, tmp_path / "in.csv")
+    with pytest.warns(VerdictWarning), pytest.raises(ConfigurationError) as caught:
+        score_file(loaded, path, tmp_path / "out.csv", dask="local", progress=False)
+    message = str(caught.value)
+    assert "Could not start a local Dask cluster" in message and ".." not in message
+    assert "To fix:" in message and not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_a_local_dask_cluster_gives_identical_output(loaded, tmp_path):
     frame = penguins_with_ids(3000, seed=1).drop(columns="species")
     path = write(frame, tmp_path / "in.parquet", row_group_size=500)
@@ -250,6 +292,7 @@ def test_a_local_dask_cluster_gives_identical_output(loaded, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(180)
 def test_a_dask_scheduler_address_gives_identical_csv_and_clear_errors(loaded, tmp_path):
     from distributed import LocalCluster
 

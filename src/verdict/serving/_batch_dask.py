@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import warnings
 from collections import deque
 from collections.abc import Iterator, Sequence
 from itertools import islice
@@ -23,12 +24,13 @@ from typing import Any
 import pyarrow as pa
 
 from verdict.data import Schema
-from verdict.errors import ConfigurationError, InvalidInputError, VerdictError
+from verdict.errors import ConfigurationError, InvalidInputError, VerdictError, VerdictWarning
 from verdict.registry._loaded import LoadedModel
 from verdict.serving._batch_io import Chunk, Source, score_chunk
 
 LOCAL = "local"
 LOCAL_WORKERS = 2
+LOCAL_START_SECONDS = 60  # a worker process that has not joined by then will not
 CONNECT_TIMEOUT = "10s"
 IN_FLIGHT_PER_WORKER = 2  # partitions computed ahead of the writer, per worker
 _BYTES_SAMPLE = 1 << 16
@@ -47,14 +49,14 @@ def dask_client(address: str) -> Iterator[Any]:
     cluster = None
     try:
         if address == LOCAL:
-            cluster = LocalCluster(
-                n_workers=LOCAL_WORKERS,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
+            try:
+                cluster = _local_cluster(LocalCluster)
+            except (RuntimeError, OSError, TimeoutError) as exc:
+                raise ConfigurationError(
+                    f"Could not start a local Dask cluster: {_said(exc)}. To "
+                    "fix: check that this machine lets Python start processes and threads with "
+                    "shared memory (/dev/shm), or leave dask unset to score in this process."
+                ) from exc
             client = Client(cluster)
         else:
             client = Client(address, timeout=CONNECT_TIMEOUT)
@@ -72,6 +74,46 @@ def dask_client(address: str) -> Iterator[Any]:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _local_cluster(local_cluster: Any) -> Any:
+    """Worker processes, each with one thread; threads in this process where processes cannot
+    start (a sandbox without shared memory or one that stalls new processes), said in a warning.
+
+    Worker processes are bounded by ``LOCAL_START_SECONDS``: without it a worker that never
+    reports back leaves its nanny, and the caller, waiting for ever.
+    """
+    # No per-worker memory limit: the writer keeps only a few partitions in flight, and a
+    # limit worked out from a small container's memory pauses workers, which then never finish.
+    common = {
+        "host": "127.0.0.1",
+        "dashboard_address": None,
+        "silence_logs": logging.ERROR,
+        "memory_limit": 0,
+    }
+    try:
+        return local_cluster(
+            n_workers=LOCAL_WORKERS,
+            threads_per_worker=1,
+            processes=True,
+            death_timeout=LOCAL_START_SECONDS,
+            **common,
+        )
+    except (RuntimeError, OSError, TimeoutError) as exc:
+        warnings.warn(
+            f"Dask worker processes could not start ({_said(exc)}); scoring on "
+            f"{LOCAL_WORKERS} worker threads in this process instead. To fix: check that this "
+            "machine lets Python start processes with shared memory (/dev/shm).",
+            VerdictWarning,
+            stacklevel=4,
+        )
+        return local_cluster(
+            n_workers=1, threads_per_worker=LOCAL_WORKERS, processes=False, **common
+        )
+
+
+def _said(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).rstrip('.')}"
 
 
 def read_partitions(source: Source, schema: Schema, ids: Sequence[str], chunk_rows: int) -> Any:
