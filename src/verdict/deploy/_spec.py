@@ -31,6 +31,16 @@ A full example (``examples/deploy.yaml`` holds the same)::
         max_replicas: 6
         bucket: s3://verdict-artifacts-eu   # artifact bucket URL (s3:// gs:// az:// https:// file://)
         # capacity_rps_per_replica: 350     # this target's own measured figure
+        # endpoint: aws-eu.verdict.example.com:443  # where the gateway reaches it (rendered files)
+    gateway:                            # optional; the global HAProxy gateway
+      providers: [aws, gcp]             # one gateway per provider (default: the first two)
+      zone_header: X-Verdict-Zone       # the request header naming the caller's residency zone
+      tls:
+        cert: null                      # PEM (certificate + key); null: self-signed for local runs
+        reencrypt: false                # TLS from the gateway to the replicas as well
+      retries: 3                        # retries on connection failure, empty response or 503
+      check_interval_ms: 1000           # health checks of /v2/health/ready
+    image: ghcr.io/verdict-ml/verdict:0.1.0   # optional; the container image the manifests run
 
 Capacity per replica is, in order, the target's ``capacity_rps_per_replica``, the spec's, or
 :data:`DEFAULT_CAPACITY_RPS`: 400 requests/s, the single-row throughput of one ``verdict serve``
@@ -52,7 +62,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from verdict.errors import ConfigurationError
 
-__all__ = ["DEFAULT_CAPACITY_RPS", "DeploySpec", "load_spec", "parse_spec"]
+__all__ = [
+    "DEFAULT_CAPACITY_RPS",
+    "DEFAULT_IMAGE",
+    "DeploySpec",
+    "Gateway",
+    "GatewayTLS",
+    "Target",
+    "load_spec",
+    "parse_spec",
+]
 
 DEFAULT_CAPACITY_RPS = 400.0
 PROVIDERS = ("aws", "gcp", "azure", "onprem")
@@ -63,6 +82,9 @@ _BUCKET_SCHEMES = {
     "onprem": ("s3://", "gs://", "az://", "https://", "http://", "file://"),
 }
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+_ENDPOINT = r"^[A-Za-z0-9.-]+:[0-9]{1,5}$"
+_HEADER = r"^[A-Za-z0-9-]+$"
+DEFAULT_IMAGE = "ghcr.io/verdict-ml/verdict:0.1.0"
 
 
 class _Strict(BaseModel):
@@ -82,6 +104,7 @@ class Target(_Strict):
     max_replicas: int = Field(ge=0)
     bucket: str = Field(min_length=1)
     capacity_rps_per_replica: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    endpoint: str | None = Field(default=None, pattern=_ENDPOINT)
 
     @model_validator(mode="after")
     def _check(self) -> Target:
@@ -150,6 +173,23 @@ class Routing(_Strict):
         return "failover" if self.failover is not None else "cost"
 
 
+class GatewayTLS(_Strict):
+    """TLS at the gateway: the certificate it presents, and whether it re-encrypts to replicas."""
+
+    cert: str | None = None
+    reencrypt: bool = False
+
+
+class Gateway(_Strict):
+    """The global HAProxy gateway: where it runs, how it routes, retries and checks health."""
+
+    providers: list[Literal["aws", "gcp", "azure", "onprem"]] | None = None
+    zone_header: str = Field(default="X-Verdict-Zone", pattern=_HEADER)
+    tls: GatewayTLS = Field(default_factory=GatewayTLS)
+    retries: int = Field(default=3, ge=0, le=10)
+    check_interval_ms: int = Field(default=1000, ge=100, le=60_000)
+
+
 class DeploySpec(_Strict):
     """A validated ``deploy.yaml``; see the module docstring for the full shape.
 
@@ -167,6 +207,10 @@ class DeploySpec(_Strict):
         Residency, minimum targets per strict zone, provider-loss survival, failover or weights.
     capacity_rps_per_replica : float, optional
         Requests/s one replica serves within the latency objective (default 400, from the bench).
+    gateway : Gateway
+        The global gateway: providers it is rendered for, zone header, TLS, retries, checks.
+    image : str
+        The container image the Kubernetes manifests run.
     """
 
     model: str = Field(pattern=r"^[A-Za-z0-9][\w.-]*@[A-Za-z0-9][\w.-]*$")
@@ -175,6 +219,8 @@ class DeploySpec(_Strict):
     targets: list[Target] = Field(min_length=1)
     routing: Routing = Field(default_factory=Routing)
     capacity_rps_per_replica: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    gateway: Gateway = Field(default_factory=Gateway)
+    image: str = Field(default=DEFAULT_IMAGE, min_length=1)
 
     @model_validator(mode="after")
     def _cross_check(self) -> DeploySpec:
@@ -207,6 +253,29 @@ class DeploySpec(_Strict):
     def strict_zones(self) -> list[str]:
         """The zones whose load must be served inside the zone, sorted."""
         return sorted(z for z, mode in self.routing.residency.items() if mode == "strict")
+
+    @property
+    def model_name(self) -> str:
+        """The registered model's name (before the ``@``)."""
+        return self.model.split("@", 1)[0]
+
+    @property
+    def model_alias(self) -> str:
+        """The alias the deployment serves (after the ``@``)."""
+        return self.model.split("@", 1)[1]
+
+    def gateway_providers(self) -> list[str]:
+        """The providers a gateway is rendered for: as given, else the first two in use."""
+        if self.gateway.providers:
+            return list(dict.fromkeys(self.gateway.providers))
+        return list(dict.fromkeys(t.provider for t in self.targets))[:2]
+
+    def endpoint(self, target: Target) -> tuple[str, int]:
+        """Host and port the gateway reaches ``target`` at in rendered files."""
+        if target.endpoint:
+            host, port = target.endpoint.rsplit(":", 1)
+            return host, int(port)
+        return f"{target.name}.verdict.internal", 8080
 
     def capacity(self, target: Target) -> tuple[float, str]:
         """The target's requests/s per replica and where that figure came from."""
