@@ -7,8 +7,10 @@ finishes the requests in flight) it stops the watcher, waits for the batchers to
 they hold, and closes the prediction log, which writes everything still queued.
 
 Routes: the Open Inference Protocol v2 (``/v2/...``), verdict's v1 (``/v1/models/{name}/predict``,
-``/v1/feedback``) and ``/metrics`` (Prometheus). Every route but ``/v2/health/live`` needs an
-API key when ``settings.auth`` (the default).
+``/v1/feedback``) and ``/metrics`` (Prometheus). Every route but ``/v2/health/live`` (and
+``/v2/health/ready`` with ``settings.public_readiness``) needs an API key when ``settings.auth``
+(the default). With ``settings.target`` every response says which target answered it
+(``X-Verdict-Target``) and every logged row stores it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from verdict.serving import _v1, _v2
 from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
 from verdict.serving._keys import KeyStore
-from verdict.serving._middleware import OPEN_PATHS, RequestMiddleware
+from verdict.serving._middleware import RequestMiddleware, TargetHeader, open_paths
 from verdict.serving._predlog import PredictionLog
 from verdict.serving._schemas import InferenceRequest, PredictRequest
 from verdict.serving._served import ServedModels
@@ -91,19 +93,22 @@ def create_app(
         "/metrics", _metrics, methods=["GET"], response_class=Response,
         responses=_METRICS_RESPONSE, tags=["monitoring"],
     )  # fmt: skip
+    unlocked = open_paths(settings.public_readiness)
     app.add_middleware(
         RequestMiddleware, max_body_bytes=settings.max_body_bytes, telemetry=telemetry,
-        auth=settings.auth,
+        auth=settings.auth, unlocked=unlocked,
     )  # fmt: skip
-    if settings.cors_origins:  # outermost, so that errors carry CORS headers too
+    if settings.cors_origins:  # outside the above, so that errors carry CORS headers too
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
-            expose_headers=["X-Request-ID"],
+            expose_headers=["X-Request-ID", "X-Verdict-Target"],
         )
-    app.openapi = lambda: _openapi(app, settings.auth)  # type: ignore[method-assign]
+    if settings.target:  # outermost: every response, CORS preflights included
+        app.add_middleware(TargetHeader, target=settings.target)
+    app.openapi = lambda: _openapi(app, settings.auth, unlocked)  # type: ignore[method-assign]
     return app
 
 
@@ -126,7 +131,9 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = state_engine or await asyncio.to_thread(open_state, settings.state_database())
-        predlog = PredictionLog(engine, flush_seconds=settings.log_flush_seconds)
+        predlog = PredictionLog(
+            engine, flush_seconds=settings.log_flush_seconds, target=settings.target
+        )
         executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="verdict-score")
         watcher = None
         try:
@@ -190,7 +197,7 @@ def _warn_without_keys(keys: KeyStore) -> None:
         )
 
 
-def _openapi(app: FastAPI, auth: bool) -> dict[str, Any]:
+def _openapi(app: FastAPI, auth: bool, unlocked: Collection[str]) -> dict[str, Any]:
     """The OpenAPI document, with the API key schemes when auth is on."""
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
@@ -203,7 +210,7 @@ def _openapi(app: FastAPI, auth: bool) -> dict[str, Any]:
                 "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             }
             schema["security"] = [{"bearer": []}, {"apiKey": []}]
-            for path in OPEN_PATHS:
+            for path in unlocked:
                 for operation in schema["paths"].get(path, {}).values():
                     operation["security"] = []
         app.openapi_schema = schema

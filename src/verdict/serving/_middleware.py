@@ -2,8 +2,9 @@
 line, and a 500 without a traceback when something unexpected fails.
 
 The API key (``Authorization: Bearer <key>`` or ``X-API-Key: <key>``) is checked here, on every
-path but liveness (``/v2/health/live``), before the body is read: a request without a key gets
-401, with an unknown key 401, with a revoked key 403, whatever its body or path.
+path but liveness (``/v2/health/live``; readiness too when the settings make it public), before
+the body is read: a request without a key gets 401, with an unknown key 401, with a revoked key
+403, whatever its body or path. ``TargetHeader`` tags every response with the target.
 
 A plain ASGI middleware (no ``BaseHTTPMiddleware``: it costs a task per request). The request
 id is the client's ``X-Request-ID`` when it is 1-128 characters of letters, digits and
@@ -31,6 +32,12 @@ access_log = logging.getLogger("verdict.serving.access")
 error_log = logging.getLogger("verdict.serving.errors")
 _GOOD_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 OPEN_PATHS = frozenset({"/v2/health/live"})
+READY_PATH = "/v2/health/ready"  # opened too with ``public_readiness``
+
+
+def open_paths(public_readiness: bool) -> frozenset[str]:
+    """The paths answered without an API key."""
+    return (OPEN_PATHS | {READY_PATH}) if public_readiness else OPEN_PATHS
 
 
 def request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -86,16 +93,24 @@ def authenticate(keys: KeyStore | None, headers: list[tuple[bytes, bytes]]) -> S
 class RequestMiddleware:
     """Request id, API key, body limit, telemetry, access log and the last error handler.
 
-    With ``auth``, keys are checked against ``app.state.keys`` (set by the lifespan).
+    With ``auth``, keys are checked against ``app.state.keys`` (set by the lifespan) on every
+    path but ``unlocked``.
     """
 
     def __init__(
-        self, app: ASGIApp, *, max_body_bytes: int, telemetry: Telemetry, auth: bool
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        telemetry: Telemetry,
+        auth: bool,
+        unlocked: frozenset[str] = OPEN_PATHS,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.telemetry = telemetry
         self.auth = auth
+        self.unlocked = unlocked
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,7 +140,7 @@ class RequestMiddleware:
     ) -> None:
         path = scope["path"]
         try:
-            if self.auth and path not in OPEN_PATHS:
+            if self.auth and path not in self.unlocked:
                 refused = authenticate(scope["app"].state.keys, scope["headers"])
                 if refused is not None:
                     raise refused
@@ -162,3 +177,24 @@ class RequestMiddleware:
             if model is not None:
                 line["model"] = model
             access_log.info(json.dumps(line, separators=(",", ":")))
+
+
+class TargetHeader:
+    """Adds ``X-Verdict-Target`` to every HTTP response: added last, so it is the outermost
+    middleware and even CORS preflights and the middleware's own errors carry it."""
+
+    def __init__(self, app: ASGIApp, *, target: str) -> None:
+        self.app = app
+        self.header = (b"x-verdict-target", target.encode("latin-1"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_target(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), self.header]
+            await send(message)
+
+        await self.app(scope, receive, send_with_target)

@@ -65,6 +65,9 @@ class PredictionLog:
     max_queue : int, default 100000
         Rows (not batches) waiting to be written at most; a batch that would go beyond it is
         dropped whole by ``record`` and its rows counted in ``dropped``.
+    target : str, optional
+        The deployment target stored with every prediction and feedback row written here
+        (``ServiceSettings.target``); None for a service outside a multi-target deployment.
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class PredictionLog:
         flush_seconds: float = 0.2,
         sensitive: Mapping[str, Collection[str]] | None = None,
         max_queue: int = 100_000,
+        target: str | None = None,
     ) -> None:
         if not flush_seconds > 0:
             raise InvalidInputError(
@@ -84,6 +88,7 @@ class PredictionLog:
                 f"max_queue must be an integer >= 1; got {max_queue!r}. To fix: pass e.g. 100000."
             )
         self._engine = engine
+        self._target = target
         self._flush_seconds = float(flush_seconds)
         self._max_queue = max_queue
         self._hasher = Hasher(salt(engine))
@@ -211,7 +216,7 @@ class PredictionLog:
         """
         items = check_feedback(items)
         self.flush(_FEEDBACK_FLUSH_TIMEOUT)
-        return store_feedback(self._engine, items, self._hasher, self._sensitive)
+        return store_feedback(self._engine, items, self._hasher, self._sensitive, self._target)
 
     def predictions(
         self,
@@ -227,8 +232,9 @@ class PredictionLog:
         -------
         pandas.DataFrame
             ``request_id, row, created, model, version, label``, ``proba_<class>`` per class,
-            then the input columns (sensitive ones as their hash; a name that clashes with an
-            earlier column gets an ``input_`` prefix). Only committed rows: ``flush()`` first.
+            ``target`` (where it was served; None outside a multi-target deployment), then the
+            input columns (sensitive ones as their hash; a name that clashes with an earlier
+            column gets an ``input_`` prefix). Only committed rows: ``flush()`` first.
         """
         return predictions_frame(self._engine, model, since, until, version)
 
@@ -310,7 +316,7 @@ class PredictionLog:
         values, new = [], {}
         for batches, sensitive in batch:
             for one in batches:
-                values.append(batch_row(one, hasher, sensitive))
+                values.append(batch_row(one, hasher, sensitive, self._target))
                 key = (values[-1]["model"], values[-1]["version"])
                 if key not in known and key not in new and one.classes:
                     new[key] = list(one.classes)

@@ -29,11 +29,13 @@ def every_row(batches: Sequence[Any]) -> Picks:
 def rows_frame(
     batches: Sequence[Any], picks: Picks, classes: Mapping[int, list[Any]], **extra: Any
 ) -> pd.DataFrame:
-    """The frame of the picked rows: base columns, ``extra``, ``proba_<class>``, then inputs.
+    """The frame of the picked rows: base columns, ``extra``, ``proba_<class>``, ``target``,
+    then inputs.
 
     ``batches`` are ``predictions`` rows (``request_id, created, model, version, n_rows,
-    labels, proba, inputs``); an input name that clashes with an earlier column gets an
-    ``input_`` prefix.
+    labels, proba, inputs, target``); an input name that clashes with an earlier column gets
+    an ``input_`` prefix. ``target`` follows the probabilities (not the base columns) so that
+    the frame's first columns stay as they were before targets existed.
     """
     which, row = picks
     n = _sizes(batches)
@@ -50,10 +52,12 @@ def rows_frame(
     index = pd.RangeIndex(len(which))
     frame = pd.DataFrame(base, index=index)
     probas = pd.DataFrame(_probas(batches, which, row, classes), index=index)
+    served = _objects(b.target for b in batches)[which].tolist()
+    target = pd.DataFrame({"target": served}, index=index, dtype=object)
     inputs = pd.DataFrame(_inputs(batches, which, flat, n), index=index)
-    taken = set(frame.columns) | set(probas.columns)
+    taken = set(frame.columns) | set(probas.columns) | {"target"}
     inputs.columns = [f"input_{c}" if c in taken else c for c in inputs.columns]
-    return pd.concat([frame, probas, inputs], axis=1)
+    return pd.concat([frame, probas, target, inputs], axis=1)
 
 
 def _sizes(batches: Sequence[Any]) -> np.ndarray:

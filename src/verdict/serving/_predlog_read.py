@@ -27,7 +27,7 @@ _P = predictions.c
 _F = feedback.c
 _JSON = ("true_label", "features")
 _BATCH = (_P.id, _P.request_id, _P.created, _P.model, _P.version, _P.n_rows, _P.labels,
-          _P.proba, _P.inputs)  # fmt: skip
+          _P.proba, _P.inputs, _P.target)  # fmt: skip
 
 
 def predictions_frame(
@@ -58,7 +58,7 @@ def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.Dat
     query = query.where(_P.model == model, or_(_F.model.is_(None), _F.model == model))
     query = _window(query, _P.created, since, until).order_by(_F.id, _P.id)
     sent = select(_F.created, _F.row, _json(_F.label, raw).label("true_label"),
-                  _json(_F.features, raw).label("features"))  # fmt: skip
+                  _json(_F.features, raw).label("features"), _F.target)  # fmt: skip
     sent = sent.where(_F.request_id.is_(None), _F.model == model)
     sent = _window(sent, _F.created, since, until).order_by(_F.id)
     with reading(engine).connect() as connection:
@@ -75,7 +75,8 @@ def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.Dat
     sent_frame = _frame(
         {"request_id": None, "row": np.asarray(given["row"], dtype=np.int64),
          "created": _times(given["created"]), "model": model, "version": np.nan,
-         "label": None, "true_label": given["true_label"], "source": "features"},
+         "label": None, "true_label": given["true_label"], "source": "features",
+         "target": given["target"]},
         given["features"],
     )  # fmt: skip
     if sent_frame.empty:
@@ -96,9 +97,14 @@ def _batches(connection: Connection, ids: list[int]) -> list[Any]:
 
 
 def store_feedback(
-    engine: Engine, items: Sequence[FeedbackItem], hasher: Hasher, sensitive: Sensitive
+    engine: Engine,
+    items: Sequence[FeedbackItem],
+    hasher: Hasher,
+    sensitive: Sensitive,
+    target: str | None = None,
 ) -> FeedbackResult:
-    """Insert every item in one transaction; report those whose prediction is not logged."""
+    """Insert every item in one transaction (tagged with ``target``); report those whose
+    prediction is not logged."""
     now = datetime.now(UTC)
     rows, unknown, attached, with_features = [], [], 0, 0
     with engine.begin() as connection:
@@ -115,7 +121,8 @@ def store_feedback(
             if features is not None:
                 features = hasher.row(features, sensitive.get(model or "", frozenset()))
             rows.append({"created": now, "request_id": item.request_id, "row": item.row,
-                         "model": model, "label": item.label, "features": features})  # fmt: skip
+                         "model": model, "label": item.label, "features": features,
+                         "target": target})  # fmt: skip
         if rows:
             connection.execute(insert(feedback), rows)
     return FeedbackResult(attached=attached, with_features=with_features, unknown=unknown)

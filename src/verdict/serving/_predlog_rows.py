@@ -178,7 +178,9 @@ def canonical(value: Any) -> str | None:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def batch_row(batch: PredictionBatch, hasher: Hasher, sensitive: Sensitive) -> dict[str, Any]:
+def batch_row(
+    batch: PredictionBatch, hasher: Hasher, sensitive: Sensitive, target: str | None = None
+) -> dict[str, Any]:
     """The ``predictions`` row of one batch: sensitive inputs hashed, every column encoded."""
     inputs = batch.inputs
     if inputs is not None:
@@ -193,6 +195,7 @@ def batch_row(batch: PredictionBatch, hasher: Hasher, sensitive: Sensitive) -> d
         "labels": compact(batch.labels),
         "proba": np.ascontiguousarray(batch.proba, dtype="<f8").tobytes(),
         "inputs": None if inputs is None else compact(inputs),
+        "target": target,
     }
 
 

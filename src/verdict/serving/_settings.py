@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_HOME = Path(".verdict")
+_TARGET = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # travels in a header and a log column: keep it plain
 
 
 class ServiceSettings(BaseSettings):
@@ -52,6 +53,13 @@ class ServiceSettings(BaseSettings):
         export run by onnxruntime, used only after it matched the pipeline on the version's
         held-out rows (labels equal, probabilities within 1e-5); a model that cannot be
         exported is served natively, and the model's metadata says which runtime answers.
+    target : str or None
+        The deployment target this replica belongs to (``VERDICT_TARGET``, e.g. ``aws-eu``):
+        every response carries it in ``X-Verdict-Target`` and every logged prediction and
+        feedback row stores it, so the central database knows where each row was served.
+    public_readiness : bool
+        Answer ``GET /v2/health/ready`` without an API key (``VERDICT_PUBLIC_READINESS``), for
+        load-balancer and kubelet probes that cannot send one; liveness is always open.
     """
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
@@ -70,6 +78,8 @@ class ServiceSettings(BaseSettings):
     reload_seconds: float = Field(default=1.0, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     runtime: Literal["native", "onnx"] = "native"
+    target: str | None = Field(default=None, min_length=1, max_length=63, pattern=_TARGET)
+    public_readiness: bool = False
 
     def state_database(self) -> str:
         """The SQLAlchemy URL of the service state actually used."""

@@ -8,10 +8,13 @@ instead of failing half-way; reads through :func:`reading` start a deferred tran
 never wait for a writer. PostgreSQL works unchanged (tables are created under an advisory lock).
 
 The schema is created with ``metadata.create_all`` and versioned by a ``schema`` row in
-``state_meta``; a database of another schema version is refused rather than misread. Version 2
-stores the prediction log one row per request (columnar inputs and labels as JSON text, the
-probabilities as raw little-endian float64); version 1 (one row per predicted row) existed only
-during development and is refused with the fix, not migrated.
+``state_meta``. Version 2 stores the prediction log one row per request (columnar inputs and
+labels as JSON text, the probabilities as raw little-endian float64). Version 3 adds where each
+row was served: ``target`` (the deployment target, or NULL) and ``source_id`` (the row's id in
+the target's own database, set only on rows a link shipped to a central database; unique per
+target, so a replayed shipment inserts nothing twice), and ``sync_marks``, the last id shipped
+per target and table. A version-2 database is migrated in place when opened; version 1 (one
+row per predicted row, development only) and versions newer than this verdict are refused.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Connection,
     DateTime,
     Engine,
     Index,
@@ -41,6 +45,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    update,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
@@ -48,7 +53,8 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from verdict.errors import ConfigurationError
 from verdict.registry._database import configure_sqlite, reading
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+_OLDEST_MIGRATED = 2  # older schemas are refused, not migrated
 _PG_LOCK = 0x7665726473  # "verds": the advisory lock id held while creating tables
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
 
@@ -83,8 +89,11 @@ predictions = Table(  # one row per request: its rows as columns (see _predlog_r
     Column("labels", Text, nullable=False),  # JSON list, one per row
     Column("proba", LargeBinary, nullable=False),  # (n_rows, k) float64, little-endian, C order
     Column("inputs", Text, nullable=True),  # JSON {feature: [value per row]}, or NULL
+    Column("target", String(63), nullable=True),  # where it was served (v3)
+    Column("source_id", BigInteger, nullable=True),  # its id in the target's database (v3)
     Index("ix_predictions_request", "request_id"),
     Index("ix_predictions_model_created", "model", "created"),
+    Index("ux_predictions_source", "target", "source_id", unique=True),  # NULLs never collide
 )
 
 prediction_classes = Table(
@@ -105,9 +114,23 @@ feedback = Table(
     Column("model", String(128), nullable=True),
     Column("label", JSON, nullable=True),
     Column("features", JSON, nullable=True),
+    Column("target", String(63), nullable=True),
+    Column("source_id", BigInteger, nullable=True),
     Index("ix_feedback_request", "request_id", "row"),
     Index("ix_feedback_model_created", "model", "created"),
+    Index("ux_feedback_source", "target", "source_id", unique=True),
 )
+
+sync_marks = Table(  # per target and table: the last source id shipped to this database
+    "sync_marks",
+    metadata,
+    Column("target", String(63), primary_key=True),
+    Column("table", String(32), primary_key=True),
+    Column("last_id", BigInteger, nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)
+
+_ADDED_IN_3 = {"predictions": ("target", "source_id"), "feedback": ("target", "source_id")}
 
 
 def open_state(url: str) -> Engine:
@@ -187,6 +210,8 @@ def _create(engine: Engine) -> None:
             stored = connection.scalar(query)
         if stored is not None:
             _check_version(int(stored), engine)
+            if int(stored) < SCHEMA_VERSION:
+                _migrate_2_to_3(connection)
         metadata.create_all(connection)
         if stored is None:
             connection.execute(
@@ -207,14 +232,39 @@ def _check_version(stored: int, engine: Engine) -> None:
             f"understands ({SCHEMA_VERSION}). To fix: upgrade verdict, or point "
             f"VERDICT_STATE_URL at another database."
         )
-    if stored < SCHEMA_VERSION:
+    if stored < _OLDEST_MIGRATED:
         raise ConfigurationError(
             f"The state database {where} has schema version {stored}, whose prediction log "
             f"(one row per predicted row) this verdict no longer reads; it stores one row per "
-            f"request since version {SCHEMA_VERSION}. To fix: move the old service.db aside "
+            f"request since version {_OLDEST_MIGRATED}. To fix: move the old service.db aside "
             f"(and its -wal/-shm files), or point VERDICT_STATE_URL at a new database; API keys "
             f"must then be created again with 'verdict keys create'."
         )
+
+
+def _migrate_2_to_3(connection: Connection) -> None:
+    """Add the target columns and their unique indexes (``create_all`` then adds sync_marks).
+
+    Runs inside ``_create``'s transaction, so a crash half-way leaves version 2 intact.
+    """
+    dialect = connection.dialect
+    for name, added in _ADDED_IN_3.items():
+        table = metadata.tables[name]
+        present = {c["name"] for c in inspect(connection).get_columns(name)}
+        for column in (table.c[c] for c in added if c not in present):
+            kind = column.type.compile(dialect=dialect)
+            quoted = dialect.identifier_preparer
+            connection.execute(
+                text(
+                    f"ALTER TABLE {quoted.format_table(table)} "
+                    f"ADD COLUMN {quoted.format_column(column)} {kind}"
+                )
+            )
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+    connection.execute(
+        update(state_meta).where(state_meta.c.key == "schema").values(value=str(SCHEMA_VERSION))
+    )
 
 
 def salt(engine: Engine) -> bytes:

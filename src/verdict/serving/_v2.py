@@ -1,11 +1,12 @@
 """The Open Inference Protocol v2 REST API (KServe / Triton): health, metadata and inference.
 
-``/v2/health/live`` needs no API key; every other route does. Errors follow the protocol:
-``{"error": "<message>"}`` (with ``kind``, ``details`` and ``request_id`` alongside). Readiness
-answers 503 with ``{"ready": false}`` while the service starts or shuts down. A version in the
-path must be the version answering now (``404`` otherwise, naming it). The inference response's
-``id`` is the request's ``id``, or the service's request id (``X-Request-ID``) when it has none;
-feedback refers to predictions by the ``X-Request-ID``.
+``/v2/health/live`` needs no API key (nor ``/v2/health/ready`` with ``public_readiness``);
+every other route does. Errors follow the protocol: ``{"error": "<message>"}`` (with ``kind``,
+``details`` and ``request_id`` alongside). Readiness answers 503 with ``{"ready": false}``
+while the service starts or shuts down. A version in the path must be the version answering now
+(``404`` otherwise, naming it). The inference response's ``id`` is the request's ``id``, or the
+service's request id (``X-Request-ID``) when it has none; feedback refers to predictions by the
+``X-Request-ID``.
 """
 
 from __future__ import annotations
