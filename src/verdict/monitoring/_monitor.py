@@ -21,6 +21,7 @@ from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.monitoring._drift import DriftDetector
 from verdict.monitoring._drift_report import DriftReport
+from verdict.monitoring._logged import logged_features
 from verdict.monitoring._performance import (
     CalibrationCheck,
     EstimatedPerformance,
@@ -217,7 +218,7 @@ def _window(
     seed: int,
 ) -> WindowResult:
     proba = _proba(part, loaded)
-    current = part[_monitored(loaded)]
+    current = logged_features(part, _monitored(loaded))
     predictions = pd.DataFrame({"label": part["label"].to_numpy(), "confidence": proba.max(1)})
     drift = detector.check(current, predictions=predictions)
     estimated = estimate_performance(

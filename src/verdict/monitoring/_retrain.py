@@ -29,6 +29,7 @@ import pandas as pd
 from verdict._results import Result
 from verdict.data import read_table
 from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.monitoring._logged import logged_column
 from verdict.monitoring._promotion import PromotionDecision, decide_promotion
 from verdict.pipeline import train
 from verdict.registry import LoadedModel, Registry
@@ -36,7 +37,6 @@ from verdict.serving._predlog import PredictionLog
 
 EVENT_KIND = "promotion_decision"
 CHALLENGER_ALIAS = "challenger"
-_LOG_COLUMNS = ("request_id", "row", "created", "model", "version", "label", "true_label", "source")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +182,7 @@ def _feedback(champion: LoadedModel, log: PredictionLog) -> tuple[pd.DataFrame, 
     _check_labels(frame["true_label"], champion.classes, f"feedback of {champion.name}")
     rows = pd.DataFrame({"created": frame["created"]})
     for feature in schema.features:
-        rows[feature] = _logged_column(frame, feature)
+        rows[feature] = logged_column(frame, feature)
     rows[schema.target] = frame["true_label"].to_numpy()
     notes: list[str] = []
     hidden = [f for f in schema.features if f in set(schema.sensitive)]
@@ -194,17 +194,6 @@ def _feedback(champion: LoadedModel, log: PredictionLog) -> tuple[pd.DataFrame, 
         )
     order = np.argsort(rows["created"].to_numpy(), kind="stable")
     return rows.iloc[order].reset_index(drop=True), tuple(notes)
-
-
-def _logged_column(frame: pd.DataFrame, feature: str) -> pd.Series:
-    """A feature as logged: an input named like a log column carries an ``input_`` prefix."""
-    prefixed = f"input_{feature}"
-    clashes = feature in _LOG_COLUMNS or feature.startswith("proba_")
-    if clashes and prefixed in frame.columns:
-        return frame[prefixed]
-    if feature in frame.columns and not clashes:
-        return frame[feature]
-    return pd.Series(np.nan, index=frame.index)  # never logged (e.g. no rows at all)
 
 
 def _check_labels(labels: pd.Series, classes: tuple[Any, ...], what: str) -> None:
