@@ -39,6 +39,43 @@ def plan_command(
     _print_plan(result)
 
 
+@deploy_app.command("render")
+def render_command(
+    spec: Annotated[Path, typer.Argument(help="The deployment spec (deploy.yaml).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder to write the files into (created).")
+    ],
+    registry_url: Annotated[
+        str | None,
+        typer.Option(help="Registry database URL; lists each artifact's sha256 to sync."),
+    ] = None,
+) -> None:
+    """Write the Dockerfile, Kubernetes, Karmada, gateway and Prometheus files for the plan."""
+    from verdict.deploy import load_spec, plan
+    from verdict.deploy._render import render
+
+    with domain_errors():
+        parsed = load_spec(spec)
+        placement = plan(parsed)
+        if registry_url is None:
+            written = render(parsed, placement, out)
+        else:
+            from verdict.registry import Registry
+
+            with Registry(registry_url) as registry:
+                written = render(parsed, placement, out, registry=registry)
+    root = out.resolve()
+    table = Table(title=f"Rendered {parsed.model} into {out}")
+    table.add_column("file")
+    table.add_column("bytes", justify="right")
+    for path in written:
+        table.add_row(str(path.relative_to(root)), f"{path.stat().st_size:,}")
+    console.print(table)
+    console.print(
+        f"Next: read {out / 'README.md'} for the commands that apply them.", highlight=False
+    )
+
+
 def _print_plan(result: Any) -> None:
     zones = ", ".join(f"{z} {rps:g}" for z, rps in result.zone_peak_rps.items())
     console.print(

@@ -54,6 +54,7 @@ naming each field by its path (``targets[1].max_replicas``) and ending with "To 
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -84,6 +85,7 @@ _BUCKET_SCHEMES = {
 _DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _ENDPOINT = r"^[A-Za-z0-9.-]+:[0-9]{1,5}$"
 _HEADER = r"^[A-Za-z0-9-]+$"
+_ZONE = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # names HAProxy backends and ACLs: lower case, no spaces
 DEFAULT_IMAGE = "ghcr.io/verdict-ml/verdict:0.1.0"
 
 
@@ -97,7 +99,7 @@ class Target(_Strict):
     name: str = Field(pattern=_DNS_LABEL)
     provider: Literal["aws", "gcp", "azure", "onprem"]
     region: str = Field(min_length=1)
-    zone: str = Field(min_length=1)
+    zone: str = Field(pattern=_ZONE)
     instance_type: str = Field(min_length=1)
     cost_per_replica_hour: float = Field(ge=0, allow_inf_nan=False)
     min_replicas: int = Field(default=0, ge=0)
@@ -135,6 +137,11 @@ class Load(_Strict):
             return None
         if not zones:
             raise ValueError("zones is empty; omit it for one global pool of load")
+        bad = sorted(z for z in zones if not re.match(_ZONE, z))
+        if bad:
+            raise ValueError(
+                f"zone names must be lower-case letters, digits, - or _ (up to 32); got {bad}"
+            )
         if any(not math.isfinite(v) or v < 0 for v in zones.values()):
             raise ValueError("zone shares must be finite and >= 0")
         if abs(sum(zones.values()) - 1.0) > 1e-6:
