@@ -8,6 +8,7 @@ from verdict import __version__
 from verdict.cli._advise import advise
 from verdict.cli._demo import demo
 from verdict.cli._deploy import deploy_app
+from verdict.cli._deploy_local import register as register_local_deploy
 from verdict.cli._evaluate import evaluate
 from verdict.cli._export import export
 from verdict.cli._keys import keys_app
@@ -60,6 +61,7 @@ app.command("export")(export)
 app.command("serve")(serve)
 app.command("monitor")(monitor)
 app.command("retrain")(retrain)
+register_local_deploy(deploy_app)
 app.add_typer(deploy_app, name="deploy")
 
 

@@ -1,0 +1,156 @@
+"""``verdict deploy up|status|chaos|canary|down``: the plan run locally behind a real HAProxy."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from verdict.cli._output import console, domain_errors
+
+
+def up(
+    spec: Annotated[Path, typer.Argument(help="The deployment spec (deploy.yaml).")],
+    local: Annotated[
+        bool, typer.Option("--local", help="Run the plan on this machine (required).")
+    ] = False,
+    max_replicas: Annotated[
+        int, typer.Option(min=1, help="Replicas per target at most on this machine.")
+    ] = 2,
+) -> None:
+    """Start every target's replicas, their links and the HAProxy gateway on 127.0.0.1."""
+    from verdict.deploy._local import up as start
+    from verdict.errors import ConfigurationError
+
+    with domain_errors():
+        if not local:
+            raise ConfigurationError(
+                "`verdict deploy up` runs a deployment on this machine only. To fix: add "
+                "--local, or use `verdict deploy render` for the files each cloud needs."
+            )
+        state, reports = start(spec, max_replicas=max_replicas)
+    for report in reports:
+        done = f"{len(report.copied)} copied, {len(report.verified)} verified"
+        done += f", {len(report.repaired)} repaired" if report.repaired else ""
+        console.print(f"artifacts {report.target}: {report.ref} ({done})", highlight=False)
+    for target in state.targets.values():
+        ports = ", ".join(str(r.port) for r in target.replicas)
+        console.print(
+            f"target {target.name} ({target.provider}, {target.zone}): "
+            f"{len(target.replicas)} replica(s) on 127.0.0.1:{ports}",
+            highlight=False,
+        )
+    console.print(f"gateway {state.gateway_url} (TLS, certificate {state.certificate})")
+    console.print(f"API key in {Path(state.folder) / 'api-key'}; stop with `verdict deploy down`")
+
+
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Every target's health, version, traffic, latency and errors, from its /metrics."""
+    from verdict.deploy._local import deploy_folder
+    from verdict.deploy._local_state import DeploymentState
+    from verdict.deploy._local_status import status as read
+
+    with domain_errors():
+        state = DeploymentState.load(deploy_folder())
+        rows = read(state)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], indent=2))
+        return
+    console.print(f"[bold]{state.model}[/] behind {state.gateway_url}", highlight=False)
+    if state.canary:
+        console.print(f"canary {state.canary['ref']} at {state.canary['percent']:g}%")
+    table = Table()
+    for col in ("target", "provider", "zone", "up", "versions", "requests", "5xx", "p50 ms",
+                "p99 ms", "link"):  # fmt: skip
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.target, r.provider, r.zone, f"{r.replicas_up}/{r.replicas}",
+            " ".join(r.versions) or "-", str(r.requests), str(r.errors),
+            _ms(r.p50_ms), _ms(r.p99_ms), r.link,
+        )  # fmt: skip
+    console.print(table)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"<= {value:g}"
+
+
+def chaos(
+    kill: Annotated[
+        str | None, typer.Option(help="Kill a target's or provider's replicas.")
+    ] = None,
+    revive: Annotated[str | None, typer.Option(help="Restart them (artifacts re-synced).")] = None,
+    cut_link: Annotated[str | None, typer.Option(help="Cut a target's link to the center.")] = None,
+    restore_link: Annotated[str | None, typer.Option(help="Restore that link.")] = None,
+) -> None:
+    """Drills: lose a cloud (--kill aws), bring it back (--revive aws), cut a link."""
+    from verdict.deploy import _local_ops as ops
+    from verdict.errors import ConfigurationError
+
+    with domain_errors():
+        if sum(x is not None for x in (kill, revive, cut_link, restore_link)) != 1:
+            raise ConfigurationError(
+                "Give exactly one of --kill, --revive, --cut-link, --restore-link. "
+                "To fix: e.g. `verdict deploy chaos --kill aws`."
+            )
+        if kill:
+            console.print(f"killed {', '.join(ops.kill(kill)) or 'nothing (already down)'}")
+        elif revive:
+            names, reports = ops.revive(revive)
+            repaired = [f"{r.target}: {', '.join(r.repaired)}" for r in reports if r.repaired]
+            console.print(f"revived {', '.join(names) or 'nothing (all running)'}")
+            for line in repaired:
+                console.print(f"re-synced altered artifacts in {line}", highlight=False)
+        else:
+            name = cut_link or restore_link
+            done = ops.cut_link(name, cut=cut_link is not None)  # type: ignore[arg-type]
+            verb = "cut" if cut_link else "restored"
+            console.print(f"link {verb}: {', '.join(done)}")
+
+
+def canary(
+    ref: Annotated[str, typer.Argument(help="NAME@vN (or NAME@ALIAS) to roll out.")],
+    percent: Annotated[float | None, typer.Option(help="Share of traffic to it (0-100).")] = None,
+    promote: Annotated[bool, typer.Option("--promote", help="Make it the served version.")] = False,
+    abort: Annotated[
+        bool, typer.Option("--abort", help="Retire it; keep the current one.")
+    ] = False,
+) -> None:
+    """Shift a share of traffic to a new version through the gateway; promote or abort it."""
+    from verdict.deploy._local_ops import canary as roll
+
+    with domain_errors():
+        state = roll(ref, percent, promote=promote, abort=abort)
+    if state.canary:
+        console.print(f"canary {state.canary['ref']} takes {state.canary['percent']:g}%")
+    else:
+        console.print(f"no canary; {state.model} serves v{state.version}")
+
+
+def down() -> None:
+    """Stop every process the local deployment started (by the pids it recorded)."""
+    from verdict.deploy._local import down as stop
+    from verdict.errors import ConfigurationError
+
+    with domain_errors():
+        stopped, left = stop()
+        if left:
+            raise ConfigurationError(
+                f"Processes {left} did not stop. To fix: kill them by hand (kill -9 PID)."
+            )
+    console.print(f"stopped {len(stopped)} processes; nothing left running")
+
+
+def register(group: Any) -> None:
+    """Add the local-deployment commands to the ``deploy`` group."""
+    group.command("up")(up)
+    group.command("status")(status)
+    group.command("chaos")(chaos)
+    group.command("canary")(canary)
+    group.command("down")(down)

@@ -1,0 +1,308 @@
+"""The local multi-cloud topology for real: replicas, links and HAProxy as processes on loopback.
+
+One deployment (three targets on three providers, EU strict) is brought up for the module and
+every test leaves it healthy for the next; the last test brings it down and checks that every
+recorded pid is gone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import ssl
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from palmerpenguins import load_penguins
+from sqlalchemy import func, select
+
+from verdict.deploy import _local_ops as ops
+from verdict.deploy import _local_procs as procs
+from verdict.deploy._local import down, up
+from verdict.deploy._local_state import DeploymentState
+from verdict.deploy._local_status import status
+from verdict.pipeline import train
+from verdict.registry import Registry
+from verdict.serving._state import open_state, predictions
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        shutil.which("haproxy") is None and not os.environ.get("VERDICT_REQUIRE_HAPROXY"),
+        reason="HAProxy is not installed (.ci/run installs it and sets VERDICT_REQUIRE_HAPROXY)",
+    ),
+]
+
+EU_TARGETS = {"aws-eu", "gcp-eu"}
+SPEC = {
+    "model": "penguins@production",
+    "load": {"rps": 100, "peak_factor": 2, "zones": {"eu": 0.5, "us": 0.5}},
+    "latency": {"p99_ms": 250},
+    "routing": {"residency": {"eu": "strict", "us": "preferred"}, "min_targets_per_zone": 2},
+    "gateway": {"check_interval_ms": 300},
+    "targets": [
+        {"name": "aws-eu", "provider": "aws", "region": "eu-west-1", "zone": "eu",
+         "instance_type": "m6i.large", "cost_per_replica_hour": 0.096, "min_replicas": 1,
+         "max_replicas": 2, "bucket": "s3://eu-bucket"},
+        {"name": "gcp-eu", "provider": "gcp", "region": "europe-west4", "zone": "eu",
+         "instance_type": "n2-standard-2", "cost_per_replica_hour": 0.107, "min_replicas": 1,
+         "max_replicas": 2, "bucket": "gs://eu-bucket"},
+        {"name": "azure-us", "provider": "azure", "region": "eastus", "zone": "us",
+         "instance_type": "Standard_D2s_v5", "cost_per_replica_hour": 0.096, "min_replicas": 1,
+         "max_replicas": 2, "bucket": "az://acct/us"},
+    ],
+}  # fmt: skip
+ROWS = load_penguins().drop(columns="species").iloc[::7].head(20)
+
+
+@dataclass
+class Topology:
+    home: Path
+    state: DeploymentState
+    expected: list[Any]
+    answered: list[str] = field(default_factory=list)  # request ids answered by any target
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.state.gateway_url,
+            verify=ssl.create_default_context(cafile=self.state.certificate),
+            headers={"Authorization": f"Bearer {self.state.api_key()}"},
+            timeout=30,
+        )
+
+    def refresh(self) -> None:
+        self.state = DeploymentState.load(Path(self.state.folder))
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory) -> Iterator[Topology]:
+    home = tmp_path_factory.mktemp("topology")
+    with warnings.catch_warnings(), Registry(home=home) as registry:
+        warnings.simplefilter("ignore")
+        run = train(load_penguins(), "species", models=["softmax"], time_budget=3, cv=3,
+                    quiet=True, out=home / "run")  # fmt: skip
+        registry.register(run, "penguins", alias="production")
+        expected = list(registry.load("penguins@production").predict(ROWS))
+    spec = home / "deploy.yaml"
+    spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    state, _ = up(spec, home=home, max_replicas=1)
+    try:
+        yield Topology(home, state, expected)
+    finally:
+        if (Path(state.folder) / "state.json").exists():
+            down(home)
+
+
+def predict(client: httpx.Client, zone: str | None) -> httpx.Response:
+    headers = {"X-Verdict-Zone": zone} if zone else {}
+    return client.post(
+        "/v1/models/penguins/predict",
+        json={"instances": ROWS.to_dict("records")},
+        headers=headers,
+    )
+
+
+def check(topology: Topology, response: httpx.Response, zone: str | None) -> str:
+    """The target that answered; asserts the answer is complete and correct."""
+    assert response.status_code == 200, response.text
+    target = response.headers["X-Verdict-Target"]
+    body = response.json()
+    assert [p["class"] for p in body["predictions"]] == topology.expected
+    if zone == "eu":
+        assert target in EU_TARGETS, f"an EU request was served by {target}"
+    topology.answered.append(body["request_id"])
+    return target
+
+
+class Stream:
+    """Requests through the gateway from a few threads until stopped; every outcome kept."""
+
+    def __init__(self, topology: Topology, threads: int = 3) -> None:
+        self.topology = topology
+        self.outcomes: list[tuple[str | None, httpx.Response | Exception]] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._run, args=(i,)) for i in range(threads)]
+
+    def _run(self, i: int) -> None:
+        zones = [None, "eu", "us"]
+        with self.topology.client() as client:
+            n = i
+            while not self._stop.is_set():
+                zone = zones[n % 3]
+                try:
+                    self.outcomes.append((zone, predict(client, zone)))
+                except httpx.HTTPError as exc:
+                    self.outcomes.append((zone, exc))
+                n += 1
+
+    def __enter__(self) -> Stream:
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=60)
+
+
+def test_up_serves_through_the_gateway_with_every_target_healthy(topology):
+    rows = status(topology.state)
+    assert {r.target for r in rows} == {"aws-eu", "gcp-eu", "azure-us"}
+    assert all(r.replicas_up == r.replicas == 1 for r in rows)
+    served = Counter()
+    with topology.client() as client:
+        for _ in range(30):
+            served[check(topology, predict(client, None), None)] += 1
+    assert set(served) == {"aws-eu", "gcp-eu", "azure-us"}, served
+    rows = status(topology.state)
+    assert sum(r.requests for r in rows) >= 30
+    assert all(r.versions == ("penguins@v1",) for r in rows)
+
+
+def test_losing_a_cloud_mid_stream_fails_no_request(topology):
+    with Stream(topology) as stream:
+        time.sleep(2.0)
+        killed = ops.kill("aws", home=topology.home)
+        time.sleep(3.0)
+    assert killed == ["aws-eu-1"]
+    assert len(stream.outcomes) > 50
+    failed = [(z, o) for z, o in stream.outcomes if not isinstance(o, httpx.Response)]
+    failed += [(z, o) for z, o in stream.outcomes if isinstance(o, httpx.Response)
+               and o.status_code != 200]  # fmt: skip
+    assert failed == [], failed[:3]
+    targets = [check(topology, o, z) for z, o in stream.outcomes]  # type: ignore[arg-type]
+    assert "aws-eu" in targets  # it served before it died
+    with topology.client() as client:
+        after = {check(topology, predict(client, "eu"), "eu") for _ in range(10)}
+    assert after == {"gcp-eu"}
+
+
+def test_strict_residency_answers_503_when_every_eu_target_is_down(topology):
+    ops.kill("gcp-eu", home=topology.home)
+    time.sleep(1.5)  # the gateway's checks mark it down (300 ms, fall 2)
+    with topology.client() as client:
+        refused = predict(client, "eu")
+        untagged = predict(client, None)
+        us = predict(client, "us")
+    assert refused.status_code == 503
+    assert refused.json()["error"]["kind"] == "no_target_in_zone"
+    assert "To fix" in refused.json()["error"]["message"]
+    assert "X-Verdict-Target" not in refused.headers
+    assert check(topology, untagged, None) == "azure-us"
+    assert check(topology, us, "us") == "azure-us"
+
+
+def test_a_corrupted_artifact_copy_is_resynced_before_the_target_serves_again(topology):
+    blobs = sorted((Path(topology.state.targets["aws-eu"].folder) / "artifacts").rglob("*"))
+    model_blob = max((b for b in blobs if b.is_file()), key=lambda b: b.stat().st_size)
+    data = bytearray(model_blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    model_blob.write_bytes(bytes(data))
+    names, reports = ops.revive("aws", home=topology.home)
+    assert names == ["aws-eu-1"]
+    assert [r.target for r in reports if r.repaired] == ["aws-eu"]
+    assert model_blob.read_bytes() != bytes(data)
+    revived, _ = ops.revive("gcp", home=topology.home)
+    assert revived == ["gcp-eu-1"]
+    topology.refresh()
+    with topology.client() as client:
+        eu = Counter(check(topology, predict(client, "eu"), "eu") for _ in range(20))
+    assert set(eu) == EU_TARGETS, eu  # revived targets take traffic again
+
+
+def test_a_cut_link_buffers_and_catches_up_exactly_once(topology):
+    topology.refresh()
+    start = len(topology.answered)  # earlier answers of killed replicas may be lost (kill -9)
+    aws = topology.state.targets["aws-eu"]
+    ops.cut_link("aws-eu", home=topology.home)
+    key = {"Authorization": f"Bearer {topology.state.api_key()}"}
+    direct = httpx.Client(base_url=f"http://127.0.0.1:{aws.replicas[0].port}", headers=key)
+    with direct, topology.client() as client:
+        for _ in range(10):
+            assert check(topology, predict(direct, "eu"), "eu") == "aws-eu"
+            check(topology, predict(client, None), None)
+    ids = topology.answered[start:]
+    time.sleep(1.0)
+    assert status(topology.state)[0].link == "cut"
+    central = open_state(topology.state.central_state_url)
+    try:
+        assert _missing(central, ids) != set()  # buffered at aws-eu
+        ops.cut_link("aws-eu", home=topology.home, cut=False)
+        deadline = time.monotonic() + 30
+        while _missing(central, ids) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert _missing(central, ids) == set()
+        counts = _counts(central, ids)
+        assert set(counts.values()) == {1}, [k for k, v in counts.items() if v != 1][:5]
+    finally:
+        central.dispose()
+
+
+def _counts(engine: Any, ids: list[str]) -> dict[str, int]:
+    query = (
+        select(predictions.c.request_id, func.count())
+        .where(predictions.c.request_id.in_(ids))
+        .group_by(predictions.c.request_id)
+    )
+    with engine.connect() as connection:
+        return dict(connection.execute(query).all())
+
+
+def _missing(engine: Any, ids: list[str]) -> set[str]:
+    return set(ids) - set(_counts(engine, ids))
+
+
+def test_a_canary_takes_its_share_and_is_aborted_or_promoted(topology):
+    with warnings.catch_warnings(), Registry(home=topology.home) as registry:
+        warnings.simplefilter("ignore")
+        run = train(load_penguins(), "species", models=["decision_tree"], time_budget=2, cv=2,
+                    quiet=True, out=topology.home / "run2")  # fmt: skip
+        registry.register(run, "penguins")
+        expected = {
+            f"penguins@v{v}": list(registry.load(f"penguins@v{v}").predict(ROWS)) for v in (1, 2)
+        }
+
+    def versions(n: int) -> Counter:
+        seen = Counter()
+        with topology.client() as client:
+            for _ in range(n):
+                reply = predict(client, None)
+                assert reply.status_code == 200, reply.text
+                body = reply.json()
+                assert [p["class"] for p in body["predictions"]] == expected[body["model_version"]]
+                seen[body["model_version"]] += 1
+        return seen
+
+    ops.canary("penguins@v2", 50, home=topology.home)
+    split = versions(60)
+    assert 15 <= split["penguins@v2"] <= 45, split
+    ops.canary("penguins@v2", abort=True, home=topology.home)
+    assert versions(20) == Counter({"penguins@v1": 20})
+    ops.canary("penguins@v2", 10, home=topology.home)
+    ops.canary("penguins@v2", promote=True, home=topology.home)
+    assert versions(20) == Counter({"penguins@v2": 20})
+    topology.refresh()
+    assert topology.state.canary is None and topology.state.version == 2
+    assert not any(r.canary for t in topology.state.targets.values() for r in t.replicas)
+    with Registry(home=topology.home) as registry:
+        assert registry.get("penguins@production").version == 2
+
+
+def test_down_stops_every_recorded_process(topology):
+    topology.refresh()
+    recorded = [p for p in topology.state.pids() if p]
+    assert len(recorded) == 1 + 3 + 3  # gateway, a replica and a link per target
+    stopped, left = down(topology.home)
+    assert left == [] and sorted(stopped) == sorted(recorded)
+    assert not any(procs.alive(pid) for pid in recorded)
+    assert not (Path(topology.state.folder) / "state.json").exists()
