@@ -65,13 +65,14 @@ def status(
     if state.canary:
         console.print(f"canary {state.canary['ref']} at {state.canary['percent']:g}%")
     table = Table()
-    for col in ("target", "provider", "zone", "up", "versions", "requests", "5xx", "p50 ms",
+    for col in ("target", "provider", "zone", "up", "version", "requests", "5xx", "p50 ms",
                 "p99 ms", "link"):  # fmt: skip
-        table.add_column(col)
+        table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(
             r.target, r.provider, r.zone, f"{r.replicas_up}/{r.replicas}",
-            " ".join(r.versions) or "-", str(r.requests), str(r.errors),
+            " ".join(v.split("@", 1)[1] for v in r.versions) or "-", str(r.requests),
+            str(r.errors),
             _ms(r.p50_ms), _ms(r.p99_ms), r.link,
         )  # fmt: skip
     console.print(table)

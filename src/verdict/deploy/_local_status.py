@@ -108,7 +108,7 @@ def scrape(port: int, key: str) -> dict[str, Any]:
 
 
 def _add(found: dict[str, Any], name: str, labels: dict[str, str], value: float) -> None:
-    if name == "verdict_requests_total" and labels.get("route") != "/metrics":
+    if name == "verdict_requests_total" and not _probe(labels.get("route", "")):
         found["requests"] += value
         if labels.get("status", "").startswith("5"):
             found["errors"] += value
@@ -117,6 +117,11 @@ def _add(found: dict[str, Any], name: str, labels: dict[str, str], value: float)
         found["buckets"][bound] = found["buckets"].get(bound, 0.0) + value
     elif name == "verdict_model_info" and value > 0:
         found["versions"].add(f"{labels.get('model')}@v{labels.get('version')}")
+
+
+def _probe(route: str) -> bool:
+    """Health checks and scrapes: not traffic."""
+    return route == "/metrics" or route.startswith("/v2/health")
 
 
 def _scoring(route: str) -> bool:
