@@ -86,10 +86,3 @@ def test_bad_confidence_exits_2(predictions):
     )
     assert result.returncode == 2
     assert "confidence" in result.stderr and "Traceback" not in result.stderr
-
-
-def test_demo_prints_intervals(tmp_path):
-    result = run("demo", "--out", str(tmp_path / "demo"))
-    assert result.returncode == 0, result.stderr
-    assert "value [95% interval]" in result.stdout
-    assert "95% percentile bootstrap, 1000 resamples, seed 0" in result.stdout

@@ -84,15 +84,3 @@ def test_missing_file_exits_2(tmp_path):
 def test_version():
     result = run("--version")
     assert result.returncode == 0 and result.stdout.startswith("verdict ")
-
-
-def test_demo_runs_end_to_end(tmp_path):
-    out = tmp_path / "demo"
-    for _ in range(2):  # a second demo replaces its own previous run
-        result = run("demo", "--out", str(out), "--time-budget", "8")
-        assert result.returncode == 0, result.stderr
-    run_dir = out / "run"
-    for name in ("run.json", "report.html", "model_card.md", "test_predictions.csv"):
-        assert (run_dir / name).is_file(), name
-    assert "recommended metrics" in result.stdout
-    assert "confusion matrix" in result.stdout and "log_loss" in result.stdout

@@ -298,6 +298,34 @@ def test_a_canary_takes_its_share_and_is_aborted_or_promoted(topology):
         assert registry.get("penguins@production").version == 2
 
 
+def test_a_moved_alias_reaches_every_target_through_its_link(topology):
+    with warnings.catch_warnings(), Registry(home=topology.home) as registry:
+        warnings.simplefilter("ignore")
+        run = train(load_penguins(), "species", models=["softmax"], time_budget=2, cv=2,
+                    quiet=True, out=topology.home / "run3", seed=3)  # fmt: skip
+        new = registry.register(run, "penguins")
+        for target in topology.state.targets.values():  # not in any target's folder yet
+            assert not (
+                Path(target.folder)
+                / "artifacts"
+                / "sha256"
+                / new.artifacts["model.skops"]["sha256"][:2]
+                / new.artifacts["model.skops"]["sha256"]
+            ).exists()
+        registry.set_alias("penguins", "production", new.version)
+    wanted = f"penguins@v{new.version}"
+    deadline = time.monotonic() + 30
+    seen: set[str] = set()
+    while time.monotonic() < deadline:
+        with topology.client() as client:
+            seen = {predict(client, zone).json()["model_version"]
+                    for zone in ("eu", "us", None, "eu", "us", None)}  # fmt: skip
+        if seen == {wanted}:
+            break
+        time.sleep(0.5)
+    assert seen == {wanted}
+
+
 def test_down_stops_every_recorded_process(topology):
     topology.refresh()
     recorded = [p for p in topology.state.pids() if p]

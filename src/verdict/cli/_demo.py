@@ -1,15 +1,12 @@
-"""``verdict demo``: the story so far, end to end on the bundled palmerpenguins data.
+"""``verdict demo``: the whole story on the bundled palmerpenguins data, in a few minutes.
 
-1. ``verdict advise``: which metric fits the problem, from the class balance.
-2. ``verdict train``: validate and profile the table, search the model families under a time
-   budget with cross-validation, evaluate the winner once on held-out rows with intervals,
-   compare it with the runner-up and a majority baseline, explain it, and write the report.
-3. ``verdict evaluate --ci`` on the run's held-out predictions, as a user would on their own.
-4. ``--register penguins --alias production``: the model goes into the registry (SQLite and a
-   content-addressed artifact store under ``.verdict/``), then ``verdict models show`` and a
-   batch ``verdict predict penguins@production``.
-5. ``verdict serve``: the registered model behind the prediction service; a request without an
-   API key is refused, a few with one are answered, their true labels fed back.
+Steps as printed: (1) ``verdict advise`` picks the metric; (2) ``verdict train --register``
+searches the families, evaluates the winner once with intervals, writes the report and registers
+it as production; (3) ``verdict evaluate --ci``; (4) ``verdict models show``; (5) a batch
+``verdict predict``; (6) ``verdict deploy plan`` for three clouds; (7) ``deploy up --local``
+behind HAProxy; (8) one cloud killed mid-stream, no request failed, EU requests kept in the
+EU; (9) drifted traffic and ``verdict monitor``'s alarm; (10) labels fed back and ``verdict
+retrain``'s decision; (11) ``verdict deploy down``, nothing left running.
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ import typer
 from rich.rule import Rule
 
 from verdict.cli._advise import advise
-from verdict.cli._demo_serve import serve_and_ask
 from verdict.cli._evaluate import evaluate
 from verdict.cli._models import show
 from verdict.cli._output import console
@@ -77,22 +73,93 @@ def demo(
     )
     predict(ref, table_path, out=scored, quiet=True)
     console.print(pd.read_csv(scored).head(3).to_string(index=False), highlight=False)
-    console.print(
-        f"\n[bold]6. Serve it: API keys, predictions, feedback[/]  verdict keys create demo; "
-        f"verdict serve --model {ref}"
-    )
-    sample = pd.read_csv(table_path).dropna().sample(3, random_state=seed)
-    truth = sample.pop(TARGET).tolist()
-    rows = json.loads(sample.to_json(orient="records"))
-    serve_and_ask(ref, rows, truth)
+    cloud_story(out, table_path, seed)
     console.print(Rule("next"))
     console.print(
         f"Report: {run_dir / 'report.html'}  (model card: {run_dir / 'model_card.md'})\n"
-        f"Try: verdict train YOUR.csv --target COLUMN   |   verdict report {run_dir}   |   "
-        f"verdict evaluate {predictions} --true y_true --pred y_pred --json\n"
+        f"Monitoring report: {_home() / 'monitoring'}/  |  deploy spec: "
+        f"{out / 'deploy.yaml'}  |  rendered files: verdict deploy render {out / 'deploy.yaml'} "
+        f"-o deploy-out\n"
+        f"Try: verdict train YOUR.csv --target COLUMN   |   verdict serve --model {ref}   |   "
+        f"verdict deploy up {out / 'deploy.yaml'} --local\n"
         f"     verdict models list {MODEL_NAME}   |   verdict export {ref} --format onnx   |   "
-        f"verdict serve --model {ref}"
+        f"verdict monitor {ref}"
     )
+
+
+def cloud_story(out: Path, table_path: Path, seed: int) -> None:
+    """Steps 6-11: plan, bring up, lose a cloud, drift, feedback and retrain, tear down."""
+    from verdict.cli import _demo_cloud as cloud
+    from verdict.cli._deploy import plan_command
+    from verdict.cli._deploy_local import status
+    from verdict.cli._monitor import monitor
+    from verdict.cli._retrain import retrain
+
+    spec = cloud.write_spec(out)
+    console.print(f"\n[bold]6. Plan three clouds[/]  verdict deploy plan {spec}")
+    plan_command(spec)
+    cloud.ensure_haproxy()
+    console.print(f"\n[bold]7. Bring it up locally[/]  verdict deploy up {spec} --local")
+    frame = pd.read_csv(table_path)
+    rows = json.loads(frame.dropna().drop(columns=TARGET).to_json(orient="records"))
+    with cloud.topology(spec) as state:
+        console.print(
+            f"gateway {state.gateway_url} (HAProxy, TLS) in front of "
+            + ", ".join(f"{t.name} ({t.provider}, {t.zone})" for t in state.targets.values()),
+            highlight=False,
+        )
+        with cloud.gateway_client(state.gateway_url, state.certificate, None) as anonymous:
+            refused = anonymous.post(
+                f"/v1/models/{MODEL_NAME}/predict", json={"instances": rows[:1]}
+            )
+        console.print(f"without an API key: HTTP {refused.status_code}", highlight=False)
+        console.print("\n[bold]8. Lose a cloud mid-stream[/]  verdict deploy chaos --kill aws")
+        cloud.lose_a_cloud(state, rows)
+        console.print("verdict deploy chaos --revive aws; verdict deploy status")
+        from verdict.deploy import revive
+
+        revive("aws")
+        status()
+        console.print(
+            "\n[bold]9. The world moves: drifted traffic[/]  (bill +"
+            f"{cloud.DRIFT['bill_length_mm']:g} mm, flipper +{cloud.DRIFT['flipper_length_mm']:g}"
+            f" mm); verdict monitor {MODEL_NAME}@production --window 500"
+        )
+        sent = cloud.drifted_traffic(state, frame, seed)
+        cloud.wait_central(state, [request_id for request_id, _ in sent])
+        code = cloud.run_exit_code(monitor, f"{MODEL_NAME}@production", window=500)
+        console.print(f"(verdict monitor exits {code}: 1 means an alert fired, for cron and CI)")
+        console.print(
+            "\n[bold]10. Labels come back; retrain, promote only a proven winner[/]  "
+            f"POST /v1/feedback; verdict retrain {MODEL_NAME}"
+        )
+        n = cloud.feed_back(state, sent)
+        cloud.wait_central(state, [request_id for request_id, _ in sent], labels=n)
+        console.print(f"{n} true labels fed back through the gateway and shipped to the center")
+        before = _production_version()
+        retrain(MODEL_NAME, time_budget=15.0, seed=seed, quiet=True)
+        after = _production_version()
+        if after != before:
+            console.print(
+                f"every target picks up v{after}: its link syncs the artifacts, its replicas "
+                "hot-reload (verdict deploy status)"
+            )
+            cloud.wait_version(after)
+            status()
+        console.print("\n[bold]11. Tear down[/]  verdict deploy down")
+
+
+def _production_version() -> int:
+    from verdict.registry import Registry
+
+    with Registry() as registry:
+        return registry.get(f"{MODEL_NAME}@production").version
+
+
+def _home() -> Path:
+    from verdict.serving._settings import ServiceSettings
+
+    return ServiceSettings().home
 
 
 def _write_table(out: Path) -> Path:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.table import Table
 
 from verdict.cli._output import console, domain_errors
@@ -64,22 +65,20 @@ def status(
     console.print(f"[bold]{state.model}[/] behind {state.gateway_url}", highlight=False)
     if state.canary:
         console.print(f"canary {state.canary['ref']} at {state.canary['percent']:g}%")
-    table = Table()
-    for col in ("target", "provider", "zone", "up", "version", "requests", "5xx", "p50 ms",
-                "p99 ms", "link"):  # fmt: skip
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption="p50/p99: ms, histogram bounds")
+    for col in ("target", "zone", "up", "version", "requests", "5xx", "p50", "p99", "link"):
         table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(
-            r.target, r.provider, r.zone, f"{r.replicas_up}/{r.replicas}",
+            f"{r.target} ({r.provider})", r.zone, f"{r.replicas_up}/{r.replicas}",
             " ".join(v.split("@", 1)[1] for v in r.versions) or "-", str(r.requests),
-            str(r.errors),
-            _ms(r.p50_ms), _ms(r.p99_ms), r.link,
+            str(r.errors), _ms(r.p50_ms), _ms(r.p99_ms), r.link,
         )  # fmt: skip
     console.print(table)
 
 
 def _ms(value: float | None) -> str:
-    return "-" if value is None else f"<= {value:g}"
+    return "-" if value is None else f"≤{value:g}"
 
 
 def chaos(

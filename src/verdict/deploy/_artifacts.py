@@ -9,6 +9,8 @@ re-hash on load, so one corrupted later is refused, never served).
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,8 @@ from verdict._results import Result
 from verdict.errors import ArtifactIntegrityError
 from verdict.registry import ModelVersion, Registry
 from verdict.registry._store import ArtifactStore, sha256
+
+logger = logging.getLogger("verdict.deploy.artifacts")
 
 
 @dataclass(frozen=True)
@@ -90,3 +94,41 @@ def _state(store: ArtifactStore, digest: str) -> str:
     except ArtifactIntegrityError:
         return "altered"
     return "ok" if sha256(data) == digest else "altered"
+
+
+class ArtifactFollower:
+    """Keeps a target's folder holding the version an alias points at, as the alias moves.
+
+    Run by the target's link each round: when the alias moved (a promotion, a rollback), the new
+    version's artifacts are synced before the target's replicas, which retry a failed reload
+    every second, can load it. Errors are logged and retried, never raised: the link must live.
+    """
+
+    def __init__(
+        self, target: str, ref: str, registry_url: str, store_url: str, folder: str | Path,
+        *, every: float = 1.0,
+    ) -> None:  # fmt: skip
+        self.target, self.ref, self.folder, self.every = target, ref, Path(folder), every
+        self.urls = (registry_url, store_url)
+        self.synced: int | None = None
+        self._next = 0.0
+
+    def __call__(self) -> SyncReport | None:
+        """Sync if the alias moved since the last sync (at most every ``every`` seconds)."""
+        if time.monotonic() < self._next:
+            return None
+        self._next = time.monotonic() + self.every
+        try:
+            with Registry(*self.urls) as registry:
+                version = registry.get(self.ref)
+                if version.version == self.synced:
+                    return None
+                report = sync_version(registry, version, self.target, self.folder)
+        except Exception as exc:  # logged and retried next round: the link must not die
+            logger.warning("artifacts for %s: sync of %s failed, will retry: %s: %s",
+                           self.target, self.ref, type(exc).__name__, exc)  # fmt: skip
+            return None
+        self.synced = version.version
+        if report.changed:
+            logger.info("artifacts for %s: %s synced (%s)", self.target, version.ref, report)
+        return report

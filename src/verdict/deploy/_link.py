@@ -287,9 +287,11 @@ def run_link(
     *,
     interval: float = 0.25,
     stop: threading.Event | None = None,
+    follow: Callable[[], object] | None = None,
 ) -> None:
     """Loop: every interval, unless cut_flag exists (the link is cut), ship(); on SIGTERM or
-    stop.set() ship once more (if not cut) and return.
+    stop.set() ship once more (if not cut) and return. ``follow``, when given, runs in every
+    uncut round too: the artifacts going out (see ``ArtifactFollower``).
 
     Never dies on a database error: logs it and retries next round (a central database that is
     briefly locked or down must not kill the link). SIGTERM and SIGINT are handled only when
@@ -305,6 +307,8 @@ def run_link(
         while not stop.is_set():
             if not Path(cut_flag).exists():
                 link.round()
+                if follow is not None:
+                    follow()
             stop.wait(interval)
         if not Path(cut_flag).exists():
             link.last_rounds()
@@ -393,10 +397,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--central", required=True, help="the central state database URL")
     parser.add_argument("--cut-flag", required=True, type=Path, help="cut while this file exists")
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between rounds")
+    parser.add_argument("--model", help="NAME@ALIAS whose artifacts the target must hold")
+    parser.add_argument("--registry", help="the central registry's URL (with --model)")
+    parser.add_argument("--store", help="the central artifact store (with --model)")
+    parser.add_argument("--artifacts", help="the target's artifact folder (with --model)")
     args = parser.parse_args(argv)
+    follow = None
+    if args.model:
+        from verdict.deploy._artifacts import ArtifactFollower
+
+        follow = ArtifactFollower(args.target, args.model, args.registry, args.store,
+                                  args.artifacts)  # fmt: skip
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
-        run_link(args.target, args.source, args.central, args.cut_flag, interval=args.interval)
+        run_link(args.target, args.source, args.central, args.cut_flag, interval=args.interval,
+                 follow=follow)  # fmt: skip
     except InvalidInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

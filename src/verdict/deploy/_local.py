@@ -81,9 +81,8 @@ def up(
     central_home = folder.parent
     with Registry(home=central_home) as registry:
         version = registry.get(spec.model)
-        registry_url = registry.url
         state, reports = _prepare(spec, Path(spec_path), version, registry, folder, placement)
-    state.registry_url = registry_url
+        state.registry_url, state.central_store = registry.url, registry.store.url
     try:
         _start_replicas(state, spec, max_replicas, placement.replicas)
         _start_links(state)
@@ -190,8 +189,11 @@ def _start_replicas(
 def _start_links(state: DeploymentState) -> None:
     for target in state.targets.values():
         log = Path(state.folder) / "logs" / f"link-{target.name}.log"
+        artifacts = str(Path(target.folder) / "artifacts")
+        follow = ("--model", state.model, "--registry", state.registry_url,
+                  "--store", state.central_store, "--artifacts", artifacts)  # fmt: skip
         target.link_pid = procs.start_link(
-            target.name, target.state_url, state.central_state_url, target.cut_flag, log
+            target.name, target.state_url, state.central_state_url, target.cut_flag, log, follow
         )
         state.save()
 

@@ -71,10 +71,14 @@ def wait_listening(pid: int, log: Path, port: int = 0) -> int:
     )
 
 
-def start_link(target: str, source_url: str, central_url: str, cut_flag: Path, log: Path) -> int:
-    """The link process shipping ``target``'s logs to the center (``verdict.deploy._link``)."""
-    command = [sys.executable, "-m", "verdict.deploy._link", "--target", target, "--source",
-               source_url, "--central", central_url, "--cut-flag", str(cut_flag)]  # fmt: skip
+def start_link(
+    target: str, source_url: str, central_url: str, cut_flag: Path, log: Path,
+    extra: tuple[str, ...] = (),
+) -> int:  # fmt: skip
+    """The link process: ``target``'s logs to the center, artifacts out (``deploy._link``)."""
+    command = [sys.executable, "-m", "verdict.deploy._link", "--target", target,
+               "--source", source_url, "--central", central_url,
+               "--cut-flag", str(cut_flag), *extra]  # fmt: skip
     return spawn(command, log)
 
 

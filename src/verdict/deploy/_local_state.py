@@ -66,6 +66,7 @@ class DeploymentState:
     stats_socket: str
     targets: dict[str, TargetState] = field(default_factory=dict)
     canary: dict[str, Any] | None = None
+    central_store: str = ""
 
     @property
     def gateway_url(self) -> str:
