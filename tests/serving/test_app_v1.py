@@ -236,3 +236,10 @@ def _wait_live(base: str, process: subprocess.Popen) -> None:
             pass
         time.sleep(0.1)
     raise AssertionError("the server did not start in 30 s")
+
+
+def test_an_error_carries_its_request_id_once(svc):
+    bad = svc.post(PREDICT, json={"instances": [{"bill_length_mm": "long"}]})
+    assert bad.status_code == 422
+    assert len(bad.headers.get_list("x-request-id")) == 1
+    assert bad.headers["x-request-id"] == bad.json()["error"]["request_id"]

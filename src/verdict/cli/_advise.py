@@ -19,7 +19,10 @@ from verdict.metrics import MetricAdvice, recommend_metrics
 
 
 def advise(
-    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file with the labels.")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE", help="CSV, Parquet or JSON Lines file with the labels."),
+    ],
     target: Annotated[str, typer.Option("--target", help="Column with the true labels.")],
     cost_fp: Annotated[
         float | None, typer.Option("--cost-fp", help="Cost of one false positive (binary).")
@@ -40,9 +43,11 @@ def advise(
     ] = None,
     needs_probabilities: Annotated[
         bool,
-        typer.Option("--needs-probabilities", help="The probabilities are used downstream."),
+        typer.Option(
+            "--needs-probabilities", help="The probabilities themselves are used downstream."
+        ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Recommend the metric to report and the decision rule, from class balance and costs."""
     with domain_errors():
@@ -79,11 +84,13 @@ def _target(table: pd.DataFrame, column: str) -> np.ndarray:
 def _costs(y: np.ndarray, cost_fp: float | None, cost_fn: float | None, matrix: Path | None) -> Any:
     if (cost_fp is None) != (cost_fn is None):
         raise InvalidInputError(
-            "Pass both --cost-fp and --cost-fn (the price of each kind of error), or neither."
+            "Pass both --cost-fp and --cost-fn (the price of each kind of error), or neither. "
+            "To fix: add the missing one, e.g. --cost-fp 1 --cost-fn 20."
         )
     if cost_fp is not None and matrix is not None:
         raise InvalidInputError(
-            "Pass either --cost-fp/--cost-fn (binary) or --cost-matrix, not both."
+            "Pass either --cost-fp/--cost-fn (binary) or --cost-matrix, not both. To fix: keep "
+            "--cost-matrix for a multiclass target, the two flags for a binary one."
         )
     if cost_fp is not None:
         return {"fp": cost_fp, "fn": cost_fn}

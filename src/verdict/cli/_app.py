@@ -14,6 +14,7 @@ from verdict.cli._export import export
 from verdict.cli._keys import keys_app
 from verdict.cli._models import models_app
 from verdict.cli._monitor import monitor
+from verdict.cli._output import VerdictGroup
 from verdict.cli._predict import predict
 from verdict.cli._report import report
 from verdict.cli._retrain import retrain
@@ -22,6 +23,7 @@ from verdict.cli._train import train
 
 app = typer.Typer(
     name="verdict",
+    cls=VerdictGroup,
     help="From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy.",
     no_args_is_help=True,
     add_completion=False,
@@ -46,7 +48,7 @@ def _root(
         is_eager=True,
     ),
 ) -> None:
-    """verdict: honest metrics, our own estimators, and deployment you can trust."""
+    """From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy."""
 
 
 app.command("evaluate")(evaluate)

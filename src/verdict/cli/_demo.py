@@ -23,7 +23,7 @@ from rich.rule import Rule
 from verdict.cli._advise import advise
 from verdict.cli._evaluate import evaluate
 from verdict.cli._models import show
-from verdict.cli._output import console
+from verdict.cli._output import console, domain_errors
 from verdict.cli._predict import predict
 from verdict.cli._train import train
 
@@ -32,15 +32,20 @@ MODEL_NAME = "penguins"
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's files.")] = Path(
-        ".verdict/demo"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the demo's files (created).")
+    ] = Path(".verdict/demo"),
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 0,
     time_budget: Annotated[
-        float, typer.Option("--time-budget", help="Seconds for the model search.")
+        float, typer.Option("--time-budget", help="Seconds for the model search (step 2).")
     ] = 30.0,
 ) -> None:
-    """Run the end-to-end demo on the bundled palmerpenguins data."""
+    """Run the end-to-end demo on the bundled palmerpenguins data, in a few minutes.
+
+    Advise, train and register, evaluate, predict, then plan three clouds, run them locally
+    behind HAProxy (apt-get installs it if missing, as root), lose one, monitor drifted traffic,
+    retrain on the labels fed back and tear everything down.
+    """
     console.print(Rule("verdict demo: which penguin species is this?"))
     table_path = _write_table(out)
     console.print(
@@ -98,10 +103,12 @@ def cloud_story(out: Path, table_path: Path, seed: int) -> None:
     spec = cloud.write_spec(out)
     console.print(f"\n[bold]6. Plan three clouds[/]  verdict deploy plan {spec}")
     plan_command(spec)
-    cloud.ensure_haproxy()
+    with domain_errors():
+        cloud.ensure_haproxy()
     console.print(f"\n[bold]7. Bring it up locally[/]  verdict deploy up {spec} --local")
     frame = pd.read_csv(table_path)
-    rows = json.loads(frame.dropna().drop(columns=TARGET).to_json(orient="records"))
+    shuffled = frame.drop(columns=TARGET).sample(frac=1.0, random_state=seed)  # as it comes
+    rows = json.loads(shuffled.to_json(orient="records"))  # missing values travel as null
     with cloud.topology(spec) as state:
         console.print(
             f"gateway {state.gateway_url} (HAProxy, TLS) in front of "

@@ -8,6 +8,7 @@ processes behind a real HAProxy. Everything is done through the same functions t
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -120,11 +121,11 @@ def lose_a_cloud(state: Any, rows: list[dict[str, Any]]) -> Traffic:
 
 def drifted_traffic(state: Any, frame: pd.DataFrame, seed: int) -> list[tuple[str, list[Any]]]:
     """600 rows from a moved world, in requests of 20; their ids and true labels, kept."""
-    sample = frame.dropna().sample(600, replace=True, random_state=seed).reset_index(drop=True)
+    sample = frame.sample(600, replace=True, random_state=seed).reset_index(drop=True)
     truth = sample.pop("species").tolist()
     for column, shift in DRIFT.items():
         sample[column] = sample[column] + shift
-    records = sample.to_dict("records")
+    records = json.loads(sample.to_json(orient="records"))  # missing values as null
     sent = []
     with gateway_client(state.gateway_url, state.certificate, state.api_key()) as client:
         for i in range(0, len(records), 20):

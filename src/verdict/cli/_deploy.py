@@ -9,11 +9,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import VerdictGroup, console, domain_errors
 
 deploy_app = typer.Typer(
     name="deploy",
-    help="Multi-cloud deployment: plan replicas per target from a deploy.yaml.",
+    cls=VerdictGroup,
+    help="Deploy across clouds: plan, render the files, run locally behind HAProxy, drill, stop.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -21,15 +22,17 @@ deploy_app = typer.Typer(
 
 @deploy_app.callback()
 def _group() -> None:
-    """Multi-cloud deployment: plan replicas per target from a deploy.yaml."""
+    """Deploy across clouds: plan, render the files, run locally behind HAProxy, drill, stop."""
 
 
 @deploy_app.command("plan")
 def plan_command(
-    spec: Annotated[Path, typer.Argument(help="The deployment spec (deploy.yaml).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The deployment spec (deploy.yaml).")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """The cheapest replicas per target that hold the peak through the loss of any one provider."""
+    """Plan the cheapest replicas per target that hold the peak if any one provider is lost."""
     from verdict.deploy import load_spec, plan  # scipy only when the command runs
 
     with domain_errors():
@@ -41,13 +44,17 @@ def plan_command(
 
 @deploy_app.command("render")
 def render_command(
-    spec: Annotated[Path, typer.Argument(help="The deployment spec (deploy.yaml).")],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The deployment spec (deploy.yaml).")
+    ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder to write the files into (created).")
     ],
     registry_url: Annotated[
         str | None,
-        typer.Option(help="Registry database URL; lists each artifact's sha256 to sync."),
+        typer.Option(
+            help="Registry database URL: list each artifact's sha256 to sync in the files."
+        ),
     ] = None,
 ) -> None:
     """Write the Dockerfile, Kubernetes, Karmada, gateway and Prometheus files for the plan."""

@@ -10,16 +10,19 @@ import typer
 from rich import box
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import MODEL_REF, console, domain_errors
 
 
 def up(
-    spec: Annotated[Path, typer.Argument(help="The deployment spec (deploy.yaml).")],
+    spec: Annotated[
+        Path, typer.Argument(metavar="SPEC", help="The deployment spec (deploy.yaml).")
+    ],
     local: Annotated[
-        bool, typer.Option("--local", help="Run the plan on this machine (required).")
+        bool,
+        typer.Option("--local", help="Run the plan on this machine (required: the only mode)."),
     ] = False,
     max_replicas: Annotated[
-        int, typer.Option(min=1, help="Replicas per target at most on this machine.")
+        int, typer.Option(min=1, help="Most replicas per target on this machine.")
     ] = 2,
 ) -> None:
     """Start every target's replicas, their links and the HAProxy gateway on 127.0.0.1."""
@@ -49,9 +52,9 @@ def up(
 
 
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Every target's health, version, traffic, latency and errors, from its /metrics."""
+    """Show every target's health, version, traffic, latency and errors, from its /metrics."""
     from verdict.deploy._local import deploy_folder
     from verdict.deploy._local_state import DeploymentState
     from verdict.deploy._local_status import status as read
@@ -83,13 +86,22 @@ def _ms(value: float | None) -> str:
 
 def chaos(
     kill: Annotated[
-        str | None, typer.Option(help="Kill a target's or provider's replicas.")
+        str | None, typer.Option(help="Kill the replicas of a target or a provider (e.g. aws).")
     ] = None,
-    revive: Annotated[str | None, typer.Option(help="Restart them (artifacts re-synced).")] = None,
-    cut_link: Annotated[str | None, typer.Option(help="Cut a target's link to the center.")] = None,
-    restore_link: Annotated[str | None, typer.Option(help="Restore that link.")] = None,
+    revive: Annotated[
+        str | None,
+        typer.Option(
+            help="Restart a killed target's or provider's replicas (artifacts re-synced)."
+        ),
+    ] = None,
+    cut_link: Annotated[
+        str | None, typer.Option(help="Cut a target's link to the center (no artifact sync).")
+    ] = None,
+    restore_link: Annotated[
+        str | None, typer.Option(help="Restore a target's cut link to the center.")
+    ] = None,
 ) -> None:
-    """Drills: lose a cloud (--kill aws), bring it back (--revive aws), cut a link."""
+    """Run a drill: lose a cloud (--kill aws), bring it back (--revive aws), cut a link."""
     from verdict.deploy import _local_ops as ops
     from verdict.errors import ConfigurationError
 
@@ -115,11 +127,21 @@ def chaos(
 
 
 def canary(
-    ref: Annotated[str, typer.Argument(help="NAME@vN (or NAME@ALIAS) to roll out.")],
-    percent: Annotated[float | None, typer.Option(help="Share of traffic to it (0-100).")] = None,
-    promote: Annotated[bool, typer.Option("--promote", help="Make it the served version.")] = False,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to roll out: {MODEL_REF}.",
+        ),
+    ],
+    percent: Annotated[
+        float | None, typer.Option(help="Percentage of traffic sent to it (0 to 100).")
+    ] = None,
+    promote: Annotated[
+        bool, typer.Option("--promote", help="Make the canary the served version.")
+    ] = False,
     abort: Annotated[
-        bool, typer.Option("--abort", help="Retire it; keep the current one.")
+        bool, typer.Option("--abort", help="Retire the canary; keep the served version.")
     ] = False,
 ) -> None:
     """Shift a share of traffic to a new version through the gateway; promote or abort it."""

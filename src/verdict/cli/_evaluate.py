@@ -16,10 +16,12 @@ from verdict.metrics import evaluate as evaluate_metrics
 
 
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines file of predictions.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="CSV, Parquet or JSON Lines file of predictions.")
+    ],
     true: Annotated[str, typer.Option("--true", help="Column with the true labels.")],
     pred: Annotated[
-        str | None, typer.Option("--pred", help="Column with predicted labels.")
+        str | None, typer.Option("--pred", help="Column with the predicted labels.")
     ] = None,
     score: Annotated[
         list[str] | None,
@@ -33,7 +35,7 @@ def evaluate(
     decision: Annotated[
         bool, typer.Option("--decision", help="Scores are decision values, not probabilities.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for machines.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
     ci: Annotated[
         bool, typer.Option("--ci", help="Add a bootstrap confidence interval to every metric.")
     ] = False,
@@ -44,7 +46,8 @@ def evaluate(
         int, typer.Option("--resamples", help="Bootstrap resamples for --ci.")
     ] = 1000,
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed of the resampling (default: drawn).")
+        int | None,
+        typer.Option("--seed", help="Seed of the resampling.", show_default="drawn at random"),
     ] = None,
 ) -> None:
     """Evaluate predictions: counts, ranking and probabilistic metrics, per class and averaged."""
@@ -52,7 +55,10 @@ def evaluate(
         table = read_table(file)
         _require_columns(table, [true, pred, weight, *(score or [])])
         if score and proba_prefix:
-            raise InvalidInputError("Pass either --score or --proba-prefix, not both.")
+            raise InvalidInputError(
+                "Pass either --score or --proba-prefix, not both. To fix: drop one; "
+                "--proba-prefix reads every PREFIX<label> column."
+            )
         y_score, labels = _scores(table, true, score, proba_prefix)
         result = evaluate_metrics(
             table[true].to_numpy(),

@@ -7,15 +7,24 @@ from typing import Annotated
 
 import typer
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import MODEL_REF, console, domain_errors
 from verdict.errors import InvalidParameterError
 
 
 def export(
-    ref: Annotated[str, typer.Argument(help="The model: NAME@ALIAS, NAME@vN or NAME@latest.")],
-    format: Annotated[str, typer.Option("--format", help="Export format (onnx).")] = "onnx",
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to export: {MODEL_REF}.",
+        ),
+    ],
+    format: Annotated[
+        str, typer.Option("--format", help="Export format; onnx is the only one.")
+    ] = "onnx",
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output file (default NAME-vN.onnx).")
+        Path | None,
+        typer.Option("--out", "-o", help="Output file.", show_default="NAME-vN.onnx"),
     ] = None,
 ) -> None:
     """Export a registered model to ONNX; its outputs are checked on the held-out test rows.

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors, err_console
+from verdict.cli._output import VerdictGroup, console, domain_errors, err_console
 
 keys_app = typer.Typer(
     name="keys",
-    help="API keys of the prediction service: create, list, revoke.",
+    cls=VerdictGroup,
+    help="Manage the prediction service's API keys: create, list, revoke.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -52,7 +53,9 @@ def _store() -> Iterator[Any]:
 
 @keys_app.command("create")
 def create(
-    name: Annotated[str, typer.Argument(help="What the key is for, e.g. billing-service.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="What the key is for, e.g. billing-service.")
+    ],
     as_json: _JSON = False,
 ) -> None:
     """Create a key and print its token: the only time it is shown."""
@@ -71,7 +74,7 @@ def create(
 
 @keys_app.command("list")
 def list_keys(as_json: _JSON = False) -> None:
-    """Every key with its id, name and dates (never a token or a hash)."""
+    """List every key with its id, name and dates (never a token or a hash)."""
     with domain_errors(), _store() as store:
         keys = [key.to_dict() for key in store.list()]
     if as_json:
@@ -89,7 +92,9 @@ def list_keys(as_json: _JSON = False) -> None:
 
 @keys_app.command("revoke")
 def revoke(
-    key: Annotated[str, typer.Argument(help="The key id, or the name of exactly one key.")],
+    key: Annotated[
+        str, typer.Argument(metavar="KEY", help="The key id, or the name of exactly one key.")
+    ],
     as_json: _JSON = False,
 ) -> None:
     """Revoke a key for good: requests with it get 403 within a second."""

@@ -8,16 +8,17 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import MODEL_REF, VerdictGroup, console, domain_errors
 
 models_app = typer.Typer(
     name="models",
-    help="The model registry: list, show, promote, rollback, delete.",
+    cls=VerdictGroup,
+    help="Manage the model registry: list, show, promote, roll back and delete versions.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
 
-_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def _registry() -> Any:
@@ -28,10 +29,13 @@ def _registry() -> Any:
 
 @models_app.command("list")
 def list_models(
-    name: Annotated[str | None, typer.Argument(help="Show this model's versions.")] = None,
+    name: Annotated[
+        str | None,
+        typer.Argument(metavar="NAME", help="A registered model: list its versions instead."),
+    ] = None,
     as_json: _JSON = False,
 ) -> None:
-    """Every registered model, or every version of NAME."""
+    """List every registered model, or every version of NAME."""
     with domain_errors(), _registry() as registry:
         if name is None:
             rows = [m.to_dict() for m in registry.models()]
@@ -46,10 +50,16 @@ def list_models(
 
 @models_app.command("show")
 def show(
-    ref: Annotated[str, typer.Argument(help="NAME@ALIAS, NAME@vN or NAME@latest.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to show: {MODEL_REF}.",
+        ),
+    ],
     as_json: _JSON = False,
 ) -> None:
-    """One version: metrics with intervals, lineage, artifacts and the model's history."""
+    """Show one version: metrics with intervals, lineage, artifacts and the model's history."""
     with domain_errors(), _registry() as registry:
         version = registry.get(ref)
         events = registry.events(version.name)
@@ -61,11 +71,19 @@ def show(
 
 @models_app.command("promote")
 def promote(
-    ref: Annotated[str, typer.Argument(help="The version to promote: NAME@vN or NAME@ALIAS.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to promote: {MODEL_REF}.",
+        ),
+    ],
     alias: Annotated[str, typer.Option("--alias", help="The alias to move.")] = "production",
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, for the log.")] = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, recorded in the model's history.")
+    ] = None,
 ) -> None:
-    """Point ALIAS (default production) at the version REF names."""
+    """Point an alias (--alias, default production) at the version REF."""
     with domain_errors(), _registry() as registry:
         version = registry.promote(ref, alias, reason=reason)
     console.print(f"{version.name}@{alias} -> v{version.version}", highlight=False)
@@ -73,10 +91,12 @@ def promote(
 
 @models_app.command("rollback")
 def rollback(
-    name: Annotated[str, typer.Argument(help="The model.")],
+    name: Annotated[
+        str, typer.Argument(metavar="NAME", help="The registered model: NAME, without @.")
+    ],
     alias: Annotated[str, typer.Option("--alias", help="The alias to move back.")] = "production",
 ) -> None:
-    """Move ALIAS back to the version it pointed at before."""
+    """Move an alias (--alias, default production) back to the version it pointed at before."""
     with domain_errors(), _registry() as registry:
         version = registry.rollback(name, alias)
     console.print(f"{name}@{alias} -> v{version.version} (rolled back)", highlight=False)
@@ -84,7 +104,10 @@ def rollback(
 
 @models_app.command("delete")
 def delete(
-    ref: Annotated[str, typer.Argument(help="The version to delete: NAME@vN.")],
+    ref: Annotated[
+        str,
+        typer.Argument(metavar="REF", help="The model version to delete: NAME@vN, explicitly."),
+    ],
     yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
 ) -> None:
     """Delete one version (refused while an alias points at it)."""

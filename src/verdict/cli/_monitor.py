@@ -15,27 +15,40 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import MODEL_REF, console, domain_errors
 from verdict.errors import InvalidInputError
 
 EXIT_ALERT = 1
 
 
 def monitor(
-    ref: Annotated[str, typer.Argument(help="The model: NAME@ALIAS or NAME@vN.")],
-    window: Annotated[int, typer.Option("--window", help="Rows per window.")] = 1000,
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to monitor: {MODEL_REF}.",
+        ),
+    ],
+    window: Annotated[
+        int, typer.Option("--window", help="Logged rows per window (30 at least).")
+    ] = 1000,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only traffic from this ISO time (UTC).")
+        str | None,
+        typer.Option("--since", help="Only traffic from this ISO 8601 time (UTC unless given)."),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only traffic before this ISO time (UTC).")
+        str | None,
+        typer.Option("--until", help="Only traffic before this ISO 8601 time (UTC unless given)."),
     ] = None,
     false_alarm_rate: Annotated[
-        float, typer.Option("--false-alarm-rate", help="Chance an unchanged window alarms.")
+        float,
+        typer.Option("--false-alarm-rate", help="Chance that an unchanged window raises an alarm."),
     ] = 0.05,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="HTML report path (default .verdict/monitoring/NAME-vN.html)."),
+        typer.Option(
+            "--out", help="HTML report file.", show_default=".verdict/monitoring/NAME-vN.html"
+        ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:

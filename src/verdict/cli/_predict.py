@@ -7,19 +7,29 @@ from typing import Annotated
 
 import typer
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import MODEL_REF, console, domain_errors
 
 
 def predict(
-    ref: Annotated[str, typer.Argument(help="The model: NAME@ALIAS, NAME@vN or NAME@latest.")],
-    data: Annotated[Path, typer.Argument(help="CSV or Parquet file of rows to score.")],
+    ref: Annotated[
+        str,
+        typer.Argument(
+            metavar="REF",
+            help=f"The model version to score with: {MODEL_REF}.",
+        ),
+    ],
+    data: Annotated[
+        Path, typer.Argument(metavar="DATA", help="CSV or Parquet file of rows to score.")
+    ],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Output file, .csv or .parquet (replaced).")
     ],
     id_columns: Annotated[
         str | None,
         typer.Option(
-            "--id", help="Comma-separated columns copied to the output (default: the id columns)."
+            "--id",
+            help="Comma-separated columns copied to the output.",
+            show_default="the schema's id columns",
         ),
     ] = None,
     chunk_rows: Annotated[
@@ -29,7 +39,7 @@ def predict(
         str | None,
         typer.Option("--dask", help="Score on a Dask cluster: a scheduler address, or 'local'."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Hide the progress display.")] = False,
 ) -> None:
     """Score every row of DATA with a registered model; write class, probabilities, version.
 

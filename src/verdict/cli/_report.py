@@ -12,7 +12,10 @@ from verdict.cli._output import console, domain_errors
 
 def report(
     run_dir: Annotated[
-        Path, typer.Argument(help="Run directory written by 'verdict train' (holds run.json).")
+        Path,
+        typer.Argument(
+            metavar="RUN_DIR", help="Run directory written by 'verdict train' (holds run.json)."
+        ),
     ],
 ) -> None:
     """Rebuild report.html, metrics.json and model_card.md from a finished run, no refitting."""

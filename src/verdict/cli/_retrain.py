@@ -17,14 +17,19 @@ from verdict.cli._output import console, domain_errors
 
 
 def retrain(
-    name: Annotated[str, typer.Argument(help="The registered model to retrain.")],
+    name: Annotated[
+        str,
+        typer.Argument(metavar="NAME", help="The registered model to retrain: NAME, without @."),
+    ],
     data: Annotated[
         Path | None,
-        typer.Option("--data", help="New labelled rows (CSV, Parquet, JSON Lines) to add."),
+        typer.Option("--data", help="CSV, Parquet or JSON Lines file of new labelled rows to add."),
     ] = None,
     holdout: Annotated[
         float,
-        typer.Option("--holdout", help="Share of the feedback, most recent, kept for evaluation."),
+        typer.Option(
+            "--holdout", help="Share of the labelled feedback, most recent, kept for the test."
+        ),
     ] = 0.3,
     time_budget: Annotated[
         float, typer.Option("--time-budget", help="Seconds for the challenger's training.")
@@ -37,9 +42,14 @@ def retrain(
         float, typer.Option("--alpha", help="One-sided significance level of the test.")
     ] = 0.05,
     out: Annotated[
-        Path | None, typer.Option("--out", help="The challenger's run directory.")
+        Path | None,
+        typer.Option(
+            "--out",
+            help="The challenger's run directory.",
+            show_default=".verdict/runs/<timestamp>",
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="Hide the training progress.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Hide the progress display.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Train a challenger on the training data plus labelled feedback; promote it if better."""

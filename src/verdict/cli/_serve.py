@@ -21,9 +21,10 @@ from typing import Annotated, Any
 
 import typer
 
-from verdict.cli._output import domain_errors
+from verdict.cli._output import MODEL_REF, domain_errors
 
 FACTORY = "verdict.serving._app:app_from_env"
+LOG_LEVELS = ("trace", "debug", "info", "warning", "error", "critical")
 
 
 class JsonFormatter(logging.Formatter):
@@ -65,35 +66,51 @@ def serve(
         typer.Option(
             "--model",
             "-m",
-            help="NAME@ALIAS or NAME@vN to serve; repeatable. "
-            "Default: the production alias of every registered model.",
+            help=f"A model version to serve: {MODEL_REF}; repeat for several.",
+            show_default="every model's production alias",
         ),
     ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one (printed).")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on; 0 picks a free one (printed).")
+    ] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Number of uvicorn worker processes.")] = 1,
     batching: Annotated[
-        str | None, typer.Option(help="Micro-batching: off, on or auto (default auto).")
+        str | None,
+        typer.Option(
+            help="Micro-batching of concurrent requests: off, on or auto.", show_default="auto"
+        ),
     ] = None,
     batch_budget_ms: Annotated[
-        float | None, typer.Option(help="Longest wait for company in a micro-batch (ms).")
+        float | None,
+        typer.Option(help="Longest wait for company in a micro-batch, in ms.", show_default="2.0"),
     ] = None,
-    batch_max_rows: Annotated[int | None, typer.Option(help="Rows per pipeline call.")] = None,
+    batch_max_rows: Annotated[
+        int | None, typer.Option(help="Most rows per pipeline call.", show_default="2048")
+    ] = None,
     auth: Annotated[
-        bool | None, typer.Option("--auth/--no-auth", help="Require API keys (default on).")
+        bool | None,
+        typer.Option("--auth/--no-auth", help="Require API keys.", show_default="--auth"),
     ] = None,
     runtime: Annotated[
         str | None,
-        typer.Option(help="What scores rows: native (the pipeline) or onnx (its checked export)."),
+        typer.Option(
+            help="What scores rows: native (the pipeline) or onnx (its checked export).",
+            show_default="native",
+        ),
     ] = None,
     graceful_timeout: Annotated[
         int, typer.Option(help="Seconds to finish in-flight requests on shutdown.")
     ] = 30,
-    log_level: Annotated[str, typer.Option(help="debug, info, warning or error.")] = "info",
+    log_level: Annotated[
+        str, typer.Option(help="Log level: trace, debug, info, warning, error or critical.")
+    ] = "info",
 ) -> None:
     """Serve registered models over HTTP (Open Inference Protocol v2, /v1, /metrics).
 
-    Every endpoint but liveness needs an API key (`verdict keys create NAME`).
+    Every endpoint but liveness needs an API key (`verdict keys create NAME`). A flag left out
+    falls back to its VERDICT_* variable (VERDICT_BATCHING, VERDICT_AUTH ...), then to the
+    default shown.
     """
     import uvicorn
 
@@ -103,6 +120,7 @@ def serve(
     }  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
     with domain_errors():
+        _check_log_level(log_level)
         settings = _settings(overrides)
         _check_models(settings)
     config = uvicorn.Config(
@@ -125,14 +143,30 @@ def serve(
     _run(config, sock, workers)
 
 
+def _check_log_level(level: str) -> None:
+    from verdict.errors import InvalidParameterError
+
+    if level.lower() not in LOG_LEVELS:
+        raise InvalidParameterError(
+            f"--log-level {level!r} is not a log level. To fix: pass one of "
+            f"{', '.join(LOG_LEVELS)}."
+        )
+
+
 def _settings(overrides: dict[str, Any]) -> Any:
     from pydantic import ValidationError
+    from pydantic_settings import SettingsError
 
     from verdict.errors import ConfigurationError
     from verdict.serving._settings import ServiceSettings
 
     try:
         return ServiceSettings(**overrides)
+    except SettingsError as exc:
+        raise ConfigurationError(
+            f"A VERDICT_* variable could not be read: {exc}. To fix: correct it (lists are JSON "
+            "or comma-separated)."
+        ) from None
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise ConfigurationError(

@@ -13,10 +13,10 @@ from verdict.errors import InvalidInputError
 
 
 def train(
-    data: Annotated[Path, typer.Argument(help="CSV, Parquet or JSON Lines table.")],
+    data: Annotated[Path, typer.Argument(metavar="DATA", help="CSV, Parquet or JSON Lines table.")],
     target: Annotated[str, typer.Option("--target", help="Column holding the class labels.")],
     metric: Annotated[
-        str, typer.Option("--metric", help="Metric to select on; 'auto' asks verdict advise.")
+        str, typer.Option("--metric", help="Metric to select on; 'auto' asks `verdict advise`.")
     ] = "auto",
     costs: Annotated[
         str | None,
@@ -28,7 +28,11 @@ def train(
     ] = None,
     models: Annotated[
         str | None,
-        typer.Option("--models", help="Comma-separated model families (default: all)."),
+        typer.Option(
+            "--models",
+            help="Comma-separated model families, e.g. softmax,random_forest.",
+            show_default="all",
+        ),
     ] = None,
     time_budget: Annotated[
         float, typer.Option("--time-budget", help="Seconds for the whole run.")
@@ -40,22 +44,30 @@ def train(
     seed: Annotated[int, typer.Option("--seed", help="Seed of every random step.")] = 0,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Run directory (default .verdict/runs/<timestamp>)."),
+        typer.Option(
+            "--out", help="Run directory (created).", show_default=".verdict/runs/<timestamp>"
+        ),
     ] = None,
     dask: Annotated[
-        str | None, typer.Option("--dask", help="Dask scheduler address for the search.")
+        str | None,
+        typer.Option("--dask", help="Run the search on a Dask cluster: its scheduler address."),
     ] = None,
     n_jobs: Annotated[
-        int | None, typer.Option("--n-jobs", help="Parallel fits (-1: all cores).")
+        int | None,
+        typer.Option(
+            "--n-jobs",
+            help="Parallel fits; -1 uses every core.",
+            show_default="1, or every worker with --dask",
+        ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", help="No progress display.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Hide the progress display.")] = False,
     register: Annotated[
         str | None,
-        typer.Option("--register", help="Register the model in the registry under this name."),
+        typer.Option("--register", help="Register the model in the registry as NAME."),
     ] = None,
     alias: Annotated[
         str | None,
-        typer.Option("--alias", help="With --register: point this alias (e.g. production) at it."),
+        typer.Option("--alias", help="With --register: point this ALIAS (e.g. production) at it."),
     ] = None,
 ) -> None:
     """Train, select and evaluate a classifier on DATA; write the run and its report."""

@@ -11,6 +11,8 @@ process is recorded in ``state.json`` as soon as it starts, so ``down`` stops al
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,7 +131,7 @@ def _prepare(
             spec_path=str(spec_path.resolve()), model=spec.model, version=version.version,
             folder=str(folder), central_state_url=central_url, registry_url="",
             gateway_port=0, gateway_pid=0, gateway_config=str(folder / "gateway" / "haproxy.cfg"),
-            certificate="", stats_socket=str(folder / "gateway" / "admin.sock"),
+            certificate="", stats_socket=admin_socket(folder),
         )  # fmt: skip
         reports = []
         planned = {t.name: t.replicas for t in placement.targets}  # type: ignore[attr-defined]
@@ -153,6 +155,17 @@ def _prepare(
         central.dispose()
     state.save()
     return state, reports
+
+
+def admin_socket(folder: Path) -> str:
+    """The gateway's admin socket: beside its config when the path is short enough, else in
+    the temporary folder under a name derived from ``folder`` (a Unix socket path is limited
+    to about 100 bytes, which a deep home folder exceeds)."""
+    beside = folder / "gateway" / "admin.sock"
+    if len(str(beside).encode()) <= 96:
+        return str(beside)
+    digest = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"verdict-gateway-{digest}.sock")
 
 
 def replica_env(state: DeploymentState, target: TargetState) -> dict[str, str]:

@@ -99,11 +99,12 @@ def haproxy_binary() -> str:
 def check_haproxy_config(config: Path) -> None:
     """Refuse a gateway configuration HAProxy itself rejects, with its own message."""
     result = subprocess.run(
-        [haproxy_binary(), "-c", "-q", "-f", str(config)], capture_output=True, text=True
+        [haproxy_binary(), "-c", "-f", str(config)], capture_output=True, text=True
     )
     if result.returncode != 0:
         raise ConfigurationError(
-            f"HAProxy rejects the gateway configuration {config}:\n{_tail(result.stderr)}\n"
+            f"HAProxy rejects the gateway configuration {config}:\n"
+            f"{_tail(result.stderr + result.stdout)}\n"
             "To fix: report this with the file; the spec passed validation."
         )
 

@@ -1,6 +1,6 @@
 """The deployment spec, ``deploy.yaml``: what to serve, where, for how much load, and how to route.
 
-A full example (``examples/deploy.yaml`` holds the same)::
+A full example (``examples/deploy.yaml`` is a complete five-target one)::
 
     model: penguins@production          # NAME@ALIAS from the registry
     load:
@@ -44,8 +44,9 @@ A full example (``examples/deploy.yaml`` holds the same)::
 
 Capacity per replica is, in order, the target's ``capacity_rps_per_replica``, the spec's, or
 :data:`DEFAULT_CAPACITY_RPS`: 400 requests/s, the single-row throughput of one ``verdict serve``
-worker measured by ``bench/serve.py`` (461.6 req/s, ``bench/RESULTS.md``, Serving) rounded down for
-headroom. Measure your own model and instance with the service benchmark and give it here.
+worker measured by ``bench/serve.py`` (532.7 req/s on a quiet 2-core machine, ``bench/RESULTS.md``,
+Serving) rounded down for headroom. Measure your own model and instance with the service
+benchmark and give it here.
 
 :func:`load_spec` turns YAML and validation errors into :class:`~verdict.errors.ConfigurationError`
 naming each field by its path (``targets[1].max_replicas``) and ending with "To fix: ...".

@@ -20,6 +20,7 @@ from verdict.report._words import metric_label
 
 ESTIMATE = ACCENT
 LIVE = "#009E73"
+DODGE = 0.03  # sideways offset between the drift chart's columns, in windows
 
 
 def when(iso: str) -> datetime:
@@ -63,12 +64,13 @@ def drift_chart(result: MonitorResult) -> str:
     windows = result.windows
     rate = windows[-1].drift.false_alarm_rate
     floor = 1.0 / (windows[-1].drift.n_null + 1)
-    times = list(range(len(windows)))
     names = [t.name for t in windows[-1].drift.tests]
     with new_figure("monitor-drift", 8.2, 4.4) as (fig, ax):
         for k, name in enumerate(names):
             tests = [_test(w, name) for w in windows]
             ys = [np.nan if t is None else _neglog(t.adjusted_p_value, floor) for t in tests]
+            # columns with the same p (often the floor) would hide one another: dodge sideways
+            times = [i + DODGE * (k - (len(names) - 1) / 2) for i in range(len(windows))]
             color = class_color(k)
             dash = "-" if k < len(PALETTE) else "--"
             ax.plot(times, ys, dash, marker="o", color=color, lw=1.8, ms=5, label=name)
@@ -77,9 +79,8 @@ def drift_chart(result: MonitorResult) -> str:
                 xs, hs = zip(*hit, strict=True)
                 ax.scatter(xs, hs, s=110, facecolor="none", edgecolor=WARN, lw=2, zorder=5)
         line = -math.log10(rate)
-        ax.axhline(line, color=WARN, lw=1.3, ls="--")
-        ax.text(-0.45, line, f" alarm line: adjusted p = {rate:g}", color=WARN,
-                va="bottom", fontsize=10)  # fmt: skip
+        # named in the legend, not on the chart, where the lines would cross the words
+        ax.axhline(line, color=WARN, lw=1.3, ls="--", label=f"alarm line (adjusted p = {rate:g})")
         ax.set_ylim(0, max(_neglog(floor, floor), line) * 1.12)
         window_ticks(ax, [w.end for w in windows])
         ax.set_ylabel("-log10(adjusted p), higher = stronger evidence")
@@ -117,7 +118,7 @@ def _accuracy_panel(ax: Any, result: MonitorResult) -> None:
     ax.fill_between(times, [c.low for c in cis], [c.high for c in cis], color=ESTIMATE,
                     alpha=0.18, lw=0, step=None)  # fmt: skip
     ax.errorbar(times, est, yerr=_err(est, cis), fmt=style, color=ESTIMATE, ms=5, lw=1.8,
-                capsize=4, label=label)  # fmt: skip
+                capsize=4, label=label, clip_on=False)  # fmt: skip
     places = labelled_positions(result)
     live = [
         (x, w.live.evaluation.intervals.get("accuracy"))
@@ -128,8 +129,9 @@ def _accuracy_panel(ax: Any, result: MonitorResult) -> None:
         xs = [x for x, _ in live]
         ys = [ci.estimate for _, ci in live]
         ax.errorbar(xs, ys, yerr=_err(ys, [ci for _, ci in live]), fmt="s", color=LIVE, ms=7,
-                    capsize=4, lw=1.8, label="live (labelled rows)")  # fmt: skip
-    ax.set_ylim(*_limits(est + [y for _, ci in live for y in (ci.low, ci.high)]))
+                    capsize=4, lw=1.8, label="live (labelled rows)", clip_on=False)  # fmt: skip
+    bounds = [y for ci in cis for y in (ci.low, ci.high)]  # the band must fit, not just points
+    _score_limits(ax, est + bounds + [y for _, ci in live for y in (ci.low, ci.high)])
     ax.set_ylabel("accuracy")
     ax.set_title("Accuracy: estimated before labels vs measured once they came back")
     ax.legend(loc="lower left", fontsize=9.5)
@@ -145,14 +147,15 @@ def _primary_panel(ax: Any, result: MonitorResult) -> None:
     colors = [WARN if w.live.dropped else LIVE for w in windows]
     for x, y, ci, color in zip(xs, ys, cis, colors, strict=True):
         err = None if ci is None else _err([y], [ci])
-        ax.errorbar([x], [y], yerr=err, fmt="s", color=color, ms=7, capsize=4, lw=1.8)
+        ax.errorbar([x], [y], yerr=err, fmt="s", color=color, ms=7, capsize=4, lw=1.8,
+                    clip_on=False)  # fmt: skip
     values = ys + [v for ci in cis if ci is not None for v in (ci.low, ci.high)]
     if result.test_figure is not None:
         ax.axhline(result.test_figure, color=MUTED, lw=1.5, ls="--",
                    label=f"test time {result.test_figure:.3f}")  # fmt: skip
         ax.legend(loc="best", fontsize=9.5)
         values.append(result.test_figure)
-    ax.set_ylim(*_limits(values))
+    _score_limits(ax, values)
     ax.set_ylabel(f"live {label}")
     ax.set_title(f"Live {label} per labelled window (orange: significant drop)")
 
@@ -170,6 +173,16 @@ def _err(values: list[float], cis: list[Any]) -> np.ndarray:
     return np.array([low, high])
 
 
+def _score_limits(ax: Any, values: list[float]) -> None:
+    """Set the y range from ``_limits``; for scores, no tick beyond 1 (an accuracy of 1.02)."""
+    low, high = _limits(values)
+    ax.set_ylim(low, high)
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if finite and min(finite) >= 0 and max(finite) <= 1 and high > 1:
+        ax.set_yticks([t for t in ax.get_yticks() if low <= t <= 1 + 1e-9])
+        ax.set_ylim(low, high)
+
+
 def _limits(values: list[float]) -> tuple[float, float]:
     """A y range around the values with a margin, within [0, 1] for scores."""
     finite = [v for v in values if v is not None and math.isfinite(v)]
@@ -179,5 +192,6 @@ def _limits(values: list[float]) -> tuple[float, float]:
     pad = max(0.02, 0.12 * (hi - lo))
     low, high = lo - pad, hi + pad
     if lo >= 0 and hi <= 1:
-        low, high = max(-0.03, low), min(1.005 if hi < 0.995 else 1.03, high)
+        # just above 1 at most: room for a point at 1.0, not an axis promising scores above it
+        low, high = max(-0.03, low), min(1.005 if hi < 0.995 else 1.01, high)
     return low, high

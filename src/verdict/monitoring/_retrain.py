@@ -226,7 +226,8 @@ def _split(
             f"{name} has {n} labelled row(s) in the prediction log, but retrain needs at least "
             f"{min_holdout} recent labelled rows that neither model trained on to compare them "
             f"(min_holdout={min_holdout}). Nothing was trained or registered. To fix: feed "
-            "back more true labels (POST /feedback), or lower min_holdout."
+            "back more true labels (POST /v1/feedback), or lower min_holdout in the Python API "
+            "(verdict.monitoring.retrain)."
         )
     return feedback.iloc[: n - size], feedback.iloc[n - size :]
 

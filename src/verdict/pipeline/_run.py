@@ -9,6 +9,7 @@ with skops rather than pickle so that loading it never runs arbitrary code.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,13 @@ MODEL_FILE = "model.skops"
 REFERENCE_FILE = "reference.parquet"  # a sample of training rows: monitoring's baseline
 HOLDOUT_FILE = "test_rows.parquet"  # the held-out rows' features and label, for export checks
 REFERENCE_ROWS = 10_000
-DEFAULT_ROOT = Path(".verdict") / "runs"
+DEFAULT_ROOT = Path(".verdict") / "runs"  # under VERDICT_HOME when it is set
+
+
+def default_root() -> Path:
+    """Where runs go without ``out``: ``$VERDICT_HOME/runs``, else ``.verdict/runs``."""
+    home = os.environ.get("VERDICT_HOME")
+    return Path(home) / "runs" if home else DEFAULT_ROOT
 
 
 @dataclass(frozen=True, eq=False)
@@ -78,7 +85,7 @@ def run_directory(out: str | Path | None) -> Path:
     """
     if out is None:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        path = DEFAULT_ROOT / stamp
+        path = default_root() / stamp
     else:
         path = Path(out)
     if (path / RUN_FILE).exists():

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verdict.report._load import RunData
-from verdict.report._words import metric_label, num, params_text, with_interval
+from verdict.report._words import count, metric_label, num, params_text, with_interval
 
 SMALL_CLASS = 30  # fewer test rows than this in a class: its metrics are noisy
 HEADLINE = (
@@ -68,7 +68,7 @@ def _details(run: RunData) -> list[str]:
     params = params_text(best.get("params")) or "defaults"
     return [
         f"Model family: {run.info['best']} ({params}), chosen among "
-        f"{len(run.get('candidates', []))} families by cross-validated "
+        f"{count(len(run.get('candidates', [])), 'family')} by cross-validated "
         f"{metric_label(run.info['primary_metric'])}.",
         f"Trained with verdict {run.get('verdict_version', '?')} on {run.get('created', '?')}, "
         f"seed {lineage.get('seed', '?')}, Python {lineage.get('python', '?')}.",

@@ -85,7 +85,10 @@ def per_class(rows: list[dict[str, Any]]) -> str:
                     continue
                 est, low, high = ci["estimate"], ci.get("low"), ci.get("high")
                 err = None if low is None or high is None else [[est - low], [high - est]]
-                ax.errorbar(est, yi, xerr=err, fmt="o", color=class_color(k), capsize=3, ms=6)
+                # clip_on=False: a point at 1.0, on the axis edge, is drawn whole
+                ax.errorbar(
+                    est, yi, xerr=err, fmt="o", color=class_color(k), capsize=3, ms=6, clip_on=False
+                )
             ax.set_xlim(-0.02, 1.02)
             ax.set_title(metric if metric != "f1" else "F1")
             ax.grid(axis="y", visible=False)
@@ -177,9 +180,10 @@ def reliability(diagram: ReliabilityDiagram, binary: bool) -> str:
             lw=2,
             ms=6,
             label="model",
+            clip_on=False,  # confident models put their last point at 1.0: draw it whole
         )
         for x, y in zip(diagram.mean_predicted[full], diagram.observed[full], strict=True):
-            top.plot([x, x], [x, y], color=WARN, lw=1.5)
+            top.plot([x, x], [x, y], color=WARN, lw=1.5, clip_on=False)
         top.set_ylim(0, 1.02)
         top.set_ylabel(seen)
         top.set_title(f"Reliability diagram (ECE {diagram.expected_calibration_error:.3f})")

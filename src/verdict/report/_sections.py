@@ -11,6 +11,7 @@ from verdict.report._analysis import Analysis
 from verdict.report._html import esc, figure, note, section, table
 from verdict.report._words import (
     comparison_sentence,
+    count,
     interval,
     metric_label,
     num,
@@ -58,7 +59,7 @@ def _lede(a: Analysis) -> str:
     info = a.run.info
     n = int(a.run.y_true.shape[0])
     runner = info.get("runner_up")
-    chosen = f"Chosen from {len(info.get('candidates') or [])} model families"
+    chosen = f"Chosen from {count(len(info.get('candidates') or []), 'model family')}"
     chosen += f" (runner-up: {runner})" if runner else ""
     elapsed = info.get("elapsed_seconds")
     timing = f", in {elapsed:.0f} s" if isinstance(elapsed, (int, float)) else ""
@@ -213,7 +214,7 @@ def _summaries(profile: dict[str, Any]) -> str:
 
 
 def _levels(top: list[Any]) -> str:
-    return ", ".join(f"{level} ({count:,})" for level, count in top[:5])
+    return ", ".join(f"{level} ({n:,})" for level, n in top[:5])
 
 
 def _correlations(profile: dict[str, Any]) -> str:
@@ -262,14 +263,14 @@ def _candidates(info: dict[str, Any]) -> str:
                 i,
                 c.get("family"),
                 f"{num(c.get('cv_mean'))} ± {num(c.get('cv_std'))}",
-                num(c.get("fit_seconds"), 1),
+                short(c.get("fit_seconds")),  # fast fits show as 0.012, not 0.0
                 num(c.get("n_configs")),
                 params or "defaults",
             )
         )
     if not rows:
         return ""
-    head = ("rank", "family", "CV mean ± sd", "seconds", "configs tried", "best parameters")
+    head = ("rank", "family", "CV mean ± sd", "fit s / fold", "configs tried", "best parameters")
     return table(head, rows, (0, 2, 3, 4))
 
 

@@ -15,7 +15,7 @@ from verdict.report._card import Card, to_html
 from verdict.report._decision import rule_costs, test_cost, threshold_curve
 from verdict.report._html import esc, figure, note, section, table
 from verdict.report._summary import PER_CLASS_METRICS
-from verdict.report._words import metric_label, num, with_interval
+from verdict.report._words import count, metric_label, num, with_interval
 
 
 def confusion(a: Analysis) -> str:
@@ -30,7 +30,7 @@ def confusion(a: Analysis) -> str:
     if off.max() > 0:
         i, j = np.unravel_index(int(off.argmax()), off.shape)
         worst = (
-            f"The most frequent mistake: {int(off[i, j])} rows of class {a.run.names[i]} "
+            f"The most frequent mistake: {count(int(off[i, j]), 'row')} of class {a.run.names[i]} "
             f"predicted as {a.run.names[j]}."
         )
     else:

@@ -67,6 +67,14 @@ def num(value: Any, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
+def count(n: int, singular: str, plural: str | None = None) -> str:
+    """'1 row', '3 rows', '1 model family', '2 model families'."""
+    if n == 1:
+        return f"1 {singular}"
+    many = plural or (singular[:-1] + "ies" if singular.endswith("y") else singular + "s")
+    return f"{n:,} {many}"
+
+
 def short(value: Any) -> str:
     """A measurement for a summary table: about four significant digits, no exponent."""
     if value is None or not isinstance(value, (int, float)) or not math.isfinite(value):

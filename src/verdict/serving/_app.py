@@ -35,7 +35,12 @@ from verdict.serving import _v1, _v2
 from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
 from verdict.serving._keys import KeyStore
-from verdict.serving._middleware import RequestMiddleware, TargetHeader, open_paths
+from verdict.serving._middleware import (
+    HeadersWithBody,
+    RequestMiddleware,
+    TargetHeader,
+    open_paths,
+)
 from verdict.serving._predlog import PredictionLog
 from verdict.serving._schemas import InferenceRequest, PredictRequest
 from verdict.serving._served import ServedModels
@@ -108,6 +113,7 @@ def create_app(
         )
     if settings.target:  # outermost: every response, CORS preflights included
         app.add_middleware(TargetHeader, target=settings.target)
+    app.add_middleware(HeadersWithBody)  # last added: outermost
     app.openapi = lambda: _openapi(app, settings.auth, unlocked)  # type: ignore[method-assign]
     return app
 

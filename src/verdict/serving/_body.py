@@ -67,9 +67,17 @@ def _slow(request: Request, raw: bytes, model: type[BaseModel]) -> Any:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
         )
-    body: Any = raw
-    if _is_json(request.headers.get("content-type")):
-        body = _loads(raw)
+    content_type = request.headers.get("content-type")
+    if not _is_json(content_type):
+        raise RequestValidationError([{
+            "type": "content_type",
+            "loc": ("body",),
+            "msg": f"The body must be JSON sent with Content-Type: application/json (got "
+                   f"{content_type or 'no content type'!r}); with curl add "
+                   "-H 'Content-Type: application/json'",
+            "input": None,
+        }])  # fmt: skip
+    body: Any = _loads(raw)
     try:
         return model.model_validate(body).model_dump(exclude_unset=True)
     except ValidationError as exc:

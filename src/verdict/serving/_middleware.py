@@ -125,7 +125,8 @@ class RequestMiddleware:
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["sent"] = message["status"], True
-                message["headers"] = [*message.get("headers", []), header]
+                kept = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
+                message["headers"] = [*kept, header]  # once, even if a handler set it too
             await send(message)
 
         self.telemetry.in_flight.inc()
@@ -198,3 +199,34 @@ class TargetHeader:
             await send(message)
 
         await self.app(scope, receive, send_with_target)
+
+
+class HeadersWithBody:
+    """Holds a response's headers until its first body chunk, then sends both back to back.
+
+    The outermost layer: handlers and middleware may await between the two messages, and a
+    busy event loop then leaves headers on the wire with no body for milliseconds. A replica
+    killed in that gap leaves the gateway with a response it has started forwarding and can no
+    longer retry elsewhere; sent together, a killed replica has sent nothing, or everything.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def send_together(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                held.append(message)
+                return
+            if held:
+                await send(held.pop())
+            await send(message)
+
+        await self.app(scope, receive, send_together)
+        if held:  # a response that ended without a body message
+            await send(held.pop())

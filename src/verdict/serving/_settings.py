@@ -6,11 +6,12 @@ bounded, and the service listens on 127.0.0.1 unless told otherwise.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path(".verdict")
 _TARGET = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # travels in a header and a log column: keep it plain
@@ -64,7 +65,7 @@ class ServiceSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
 
-    models: list[str] = Field(default_factory=list)
+    models: Annotated[list[str], NoDecode] = Field(default_factory=list)
     home: Path = DEFAULT_HOME
     state_url: str | None = None
     auth: bool = True
@@ -76,10 +77,21 @@ class ServiceSettings(BaseSettings):
     log_flush_seconds: float = Field(default=0.2, gt=0)
     log_inputs: bool = True
     reload_seconds: float = Field(default=1.0, ge=0)
-    cors_origins: list[str] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     runtime: Literal["native", "onnx"] = "native"
     target: str | None = Field(default=None, min_length=1, max_length=63, pattern=_TARGET)
     public_readiness: bool = False
+
+    @field_validator("models", "cors_origins", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        """A JSON list or comma-separated words, as the variables are documented."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     def state_database(self) -> str:
         """The SQLAlchemy URL of the service state actually used."""
