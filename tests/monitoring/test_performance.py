@@ -129,6 +129,20 @@ def test_a_miscalibrated_model_is_flagged_unreliable():
     assert est.metrics["accuracy"] > realised + 0.05  # overconfidence inflates the estimate
 
 
+def test_a_model_sure_when_wrong_is_not_usable_before_labels():
+    # an unpruned tree: every probability 0 or 1, wrong on 2 of 69 held-out rows. Its ECE
+    # (0.029) passes 0.05, yet an estimate from it would claim accuracy 1 with no doubt.
+    y = np.array([0, 1, 2] * 23)
+    hard = np.eye(3)[y]
+    hard[[5, 40]] = np.eye(3)[[(y[5] + 1) % 3, (y[40] + 1) % 3]]
+    check = calibration_check(CLASSES[y], hard, CLASSES)
+    assert check.ece <= 0.05 and not check.calibrated
+    assert "wrong 2 time(s) with probability >= 0.999" in check.message
+    assert "To fix:" in check.message
+    est = estimate_performance(hard, CLASSES, calibration=check)
+    assert not est.reliable
+
+
 def test_calibration_check_on_a_trained_models_test_predictions(run):
     frame = stored_predictions(run)
     proba = frame[[f"proba_{c}" for c in CLASSES]].to_numpy()

@@ -59,6 +59,9 @@ class CalibrationCheck(Result):
     message: str
 
 
+SURE = 0.999  # a held-out error at this confidence disqualifies the probabilities
+
+
 def calibration_check(
     y_true: Any, proba: Any, classes: Any, *, max_ece: float = 0.05, n_bins: int = 10
 ) -> CalibrationCheck:
@@ -80,24 +83,39 @@ def calibration_check(
     Returns
     -------
     CalibrationCheck
-        ``ece``, ``max_ece``, ``calibrated`` (``ece <= max_ece``), ``n`` rows and a sentence.
+        ``ece``, ``max_ece``, ``calibrated`` (``ece <= max_ece`` and no held-out error made
+        with probability >= 0.999: a model that is sure when wrong, such as an unpruned tree
+        whose probabilities are all 0 or 1, would estimate its own accuracy as 1), ``n`` rows
+        and a sentence.
     """
     labels = check_classes(classes)
     codes = label_codes(y_true, labels, "y_true")
     p = check_proba(proba, codes.shape[0], labels.shape[0], "proba")
     limit = check_alpha(max_ece, "max_ece", "calibration_check")
     ece = float(expected_calibration_error(codes, p, n_bins=n_bins, labels=np.arange(len(p[0]))))
-    calibrated = ece <= limit
-    if calibrated:
+    top = p.max(axis=1)
+    sure_but_wrong = int(np.sum((top >= SURE) & (p.argmax(axis=1) != codes)))
+    calibrated = ece <= limit and sure_but_wrong == 0
+    n = codes.shape[0]
+    if ece > limit:
+        sure = f", and wrong {sure_but_wrong} time(s) with probability >= {SURE:g}"
         message = (
-            f"calibrated on {codes.shape[0]} held-out rows: ECE {ece:.3f} <= {limit:g}, so the "
-            "probabilities can estimate performance before labels arrive"
+            f"not calibrated on {n} held-out rows: ECE {ece:.3f} > {limit:g}"
+            f"{sure if sure_but_wrong else ''}, so performance estimated from the probabilities "
+            "would be biased. To fix: calibrate the model on held-out data, or rely on "
+            "labelled feedback"
+        )
+    elif sure_but_wrong:
+        message = (
+            f"not usable before labels: on {n} held-out rows the model was wrong {sure_but_wrong}"
+            f" time(s) with probability >= {SURE:g} (ECE {ece:.3f}); probabilities that certain "
+            "cannot show its errors, so an estimate from them would be over-optimistic. To fix: "
+            "calibrate the model on held-out data, or rely on labelled feedback"
         )
     else:
         message = (
-            f"not calibrated on {codes.shape[0]} held-out rows: ECE {ece:.3f} > {limit:g}, so "
-            "performance estimated from the probabilities would be biased. To fix: calibrate "
-            "the model on held-out data, or rely on labelled feedback"
+            f"calibrated on {n} held-out rows: ECE {ece:.3f} <= {limit:g}, so the "
+            "probabilities can estimate performance before labels arrive"
         )
     return CalibrationCheck(ece, limit, calibrated, int(codes.shape[0]), message)
 
