@@ -71,6 +71,7 @@ def check_cv(cv: Any, test_size: Any) -> tuple[int, float]:
     ):
         raise InvalidParameterError(
             f"The 'test_size' parameter must be a fraction strictly between 0 and 1. Got "
-            f"{test_size!r} instead. To fix: pass test_size=0.2, for example."
+            f"{test_size!r} instead. To fix: pass test_size=0.2 (--test-size 0.2 on the command "
+            "line), for example."
         )
     return cv, float(test_size)

@@ -121,7 +121,7 @@ def monitor(
     if isinstance(window, bool) or not isinstance(window, int) or window < MIN_ROWS:
         raise InvalidInputError(
             f"window must be an integer of at least {MIN_ROWS} rows; got {window!r}. To fix: "
-            "pass e.g. window=1000."
+            "pass e.g. window=1000 (--window 1000 on the command line)."
         )
     loaded = registry.load(ref)
     version = registry.get(loaded.ref)

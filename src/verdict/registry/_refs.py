@@ -55,7 +55,8 @@ def check_name(name: str, what: str = "model name") -> str:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
         raise InvalidInputError(
             f"{what} {name!r} is not allowed: use 1 to 64 letters, digits, '_', '.' or '-', "
-            f"starting with a letter or digit. To fix: choose a name like 'penguins'."
+            f"starting with a letter or digit. To fix: choose a name like "
+            f"{'production' if what == 'alias' else 'penguins'!r}."
         )
     return name
 
