@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import pandas as pd
@@ -12,10 +12,11 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from verdict.cli._output import console, domain_errors
-from verdict.data import read_table
+from verdict.cli._output import console, domain_errors, read_table
 from verdict.errors import InvalidInputError
-from verdict.metrics import MetricAdvice, recommend_metrics
+
+if TYPE_CHECKING:
+    from verdict.metrics import MetricAdvice
 
 
 def advise(
@@ -53,6 +54,8 @@ def advise(
     with domain_errors():
         y = _target(read_table(file), target)
         costs = _costs(y, cost_fp, cost_fn, cost_matrix)
+        from verdict.metrics import recommend_metrics  # scipy: only when advising
+
         advice = recommend_metrics(
             y,
             costs=costs,

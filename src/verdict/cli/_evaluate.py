@@ -9,10 +9,8 @@ import numpy as np
 import pandas as pd
 import typer
 
-from verdict.cli._output import console, domain_errors
-from verdict.data import read_table
+from verdict.cli._output import console, domain_errors, read_table
 from verdict.errors import InvalidInputError
-from verdict.metrics import evaluate as evaluate_metrics
 
 
 def evaluate(
@@ -60,6 +58,8 @@ def evaluate(
                 "--proba-prefix reads every PREFIX<label> column."
             )
         y_score, labels = _scores(table, true, score, proba_prefix)
+        from verdict.metrics import evaluate as evaluate_metrics  # scipy: only when run
+
         result = evaluate_metrics(
             table[true].to_numpy(),
             None if pred is None else table[pred].to_numpy(),

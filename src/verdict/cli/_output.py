@@ -73,3 +73,12 @@ class VerdictGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         with usage_errors():
             return super().invoke(ctx)
+
+
+def read_table(path: Any, **options: Any) -> Any:
+    """``verdict.data.read_table``, imported when first called: ``verdict.data`` pulls in
+    scikit-learn, which would otherwise cost every command (``--help`` and ``--version``
+    included) a second and more of start-up."""
+    from verdict.data import read_table as read
+
+    return read(path, **options)
