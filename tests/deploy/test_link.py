@@ -10,16 +10,15 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import Engine, create_engine, delete, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, delete, select
 
+from postgres_support import fresh_database
 from verdict.deploy import _link
 from verdict.deploy._link import ShipResult, adopt_salt, run_link, ship
 from verdict.errors import ConfigurationError, InvalidInputError
@@ -28,7 +27,6 @@ from verdict.serving._predlog import FeedbackItem, PredictionBatch, PredictionLo
 from verdict.serving._state import feedback, open_state, predictions, salt, sync_marks
 
 CLASSES = ["adelie", "gentoo"]
-POSTGRES_URL = os.environ.get("VERDICT_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -38,18 +36,8 @@ def central_url(request, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'central' / 'service.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("VERDICT_TEST_POSTGRES_URL is not set (.ci/run starts a server)")
-    name = f"verdict_link_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("verdict_link") as url:
+        yield url
 
 
 @pytest.fixture

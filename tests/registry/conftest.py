@@ -7,8 +7,6 @@ own fresh database there.
 
 from __future__ import annotations
 
-import os
-import uuid
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,10 +14,10 @@ from pathlib import Path
 import pytest
 from palmerpenguins import load_penguins
 
+from postgres_support import fresh_database
 from verdict.pipeline import train
 from verdict.registry import Registry
 
-POSTGRES_URL = os.environ.get("VERDICT_TEST_POSTGRES_URL")
 FAMILIES = (
     "softmax",
     "ovr_logistic",
@@ -68,21 +66,8 @@ def registry_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'registry.db'}"
         return
-    if not POSTGRES_URL:
-        pytest.skip("VERDICT_TEST_POSTGRES_URL is not set (.ci/run starts a server)")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"verdict_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_database("verdict_test") as url:
+        yield url
 
 
 @pytest.fixture

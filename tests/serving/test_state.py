@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, select, text
 
+from postgres_support import POSTGRES_URL, SKIP_REASON, fresh_database
 from verdict.errors import ConfigurationError
 from verdict.serving._predlog import PredictionLog
 from verdict.serving._state import SCHEMA_VERSION, open_state, state_meta
@@ -115,17 +113,9 @@ def test_other_versions_are_refused(tmp_path: Path, version: str, needle: str) -
     db.close()
 
 
-POSTGRES_URL = os.environ.get("VERDICT_TEST_POSTGRES_URL")
-
-
-@pytest.mark.skipif(not POSTGRES_URL, reason="VERDICT_TEST_POSTGRES_URL is not set")
+@pytest.mark.skipif(not POSTGRES_URL, reason=SKIP_REASON)
 def test_a_version_2_postgresql_database_is_migrated_in_place() -> None:
-    name = f"verdict_state_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with fresh_database("verdict_state") as url:
         engine = open_state(url)
         with engine.begin() as connection:  # back to version 2, with a prediction in it
             for table in ("predictions", "feedback"):
@@ -153,7 +143,3 @@ def test_a_version_2_postgresql_database_is_migrated_in_place() -> None:
                 assert connection.scalar(query) == "3"
         finally:
             engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
