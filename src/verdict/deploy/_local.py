@@ -29,7 +29,7 @@ from verdict.deploy._local_state import (
     forget,
     write_key,
 )
-from verdict.deploy._planner import plan
+from verdict.deploy._planner import Plan, plan
 from verdict.deploy._spec import DeploySpec, load_spec
 from verdict.errors import ConfigurationError
 from verdict.registry import ModelVersion, Registry
@@ -114,7 +114,7 @@ def _prepare(
     version: ModelVersion,
     registry: Registry,
     folder: Path,
-    placement: object,
+    placement: Plan,
 ) -> tuple[DeploymentState, list[SyncReport]]:
     """Folders, artifacts, state databases, salt and keys for every target in the plan."""
     from verdict.serving._keys import KeyStore
@@ -134,7 +134,7 @@ def _prepare(
             certificate="", stats_socket=admin_socket(folder),
         )  # fmt: skip
         reports = []
-        planned = {t.name: t.replicas for t in placement.targets}  # type: ignore[attr-defined]
+        planned = placement.replicas
         for target in spec.targets:
             if planned.get(target.name, 0) == 0:
                 continue

@@ -25,7 +25,6 @@ from verdict.deploy._local import (
 from verdict.deploy._local_state import DeploymentState, Replica, TargetState
 from verdict.deploy._spec import load_spec
 from verdict.errors import ConfigurationError
-from verdict.registry import Registry
 
 PROMOTE_SECONDS = 30
 
@@ -70,7 +69,7 @@ def revive(name: str, home: str | Path | None = None) -> tuple[list[str], list[S
 
 def _resync(state: DeploymentState, targets: list[TargetState]) -> list[SyncReport]:
     refs = {r.ref for t in targets for r in t.replicas}
-    with Registry(state.registry_url, home=Path(state.folder).parent) as registry:
+    with state.registry() as registry:
         versions = [registry.get(ref) for ref in sorted(refs)]
         return [
             sync_version(registry, v, t.name, Path(t.folder) / "artifacts")
@@ -124,7 +123,7 @@ def canary(
 
 def _shift(state: DeploymentState, ref: str, percent: float) -> None:
     """Start the canary replicas if none run yet, and set the canary's share."""
-    with Registry(state.registry_url, home=Path(state.folder).parent) as registry:
+    with state.registry() as registry:
         version = registry.get(ref)
         if version.name != state.model.split("@")[0]:
             raise ConfigurationError(
@@ -163,10 +162,10 @@ def _finish(state: DeploymentState, alias: str, promote: bool) -> None:
     if not running:
         raise ConfigurationError("No canary runs. To fix: start one with --percent P first.")
     if promote:
-        with Registry(state.registry_url, home=Path(state.folder).parent) as registry:
+        with state.registry() as registry:
             registry.set_alias(state.model.split("@")[0], alias, running["version"])
         state.version = int(running["version"])
-        _wait_version(state, int(running["version"]))
+        wait_version(state, int(running["version"]))
     canaries = [r for t in state.targets.values() for r in t.replicas if r.canary]
     procs.stop([r.pid for r in canaries], seconds=15)
     for target in state.targets.values():
@@ -174,11 +173,11 @@ def _finish(state: DeploymentState, alias: str, promote: bool) -> None:
     state.canary = None
 
 
-def _wait_version(state: DeploymentState, version: int) -> None:
+def wait_version(state: DeploymentState, version: int, seconds: float = PROMOTE_SECONDS) -> None:
     """Wait until every live stable replica answers with ``version`` alone (hot reload)."""
     from verdict.deploy._local_status import scrape
 
-    deadline = time.monotonic() + PROMOTE_SECONDS
+    deadline = time.monotonic() + seconds
     wanted = {f"{state.model.split('@')[0]}@v{version}"}
     key = state.api_key()
     stable = [r for t in state.targets.values() for r in t.replicas if not r.canary]
@@ -188,6 +187,6 @@ def _wait_version(state: DeploymentState, version: int) -> None:
             return
         time.sleep(0.3)
     raise ConfigurationError(
-        f"Not every replica reloaded {wanted.pop()} within {PROMOTE_SECONDS} s. To fix: read "
+        f"Not every replica reloaded {wanted.pop()} within {seconds:g} s. To fix: read "
         "`verdict deploy status` and the replica logs; the alias has moved."
     )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from verdict.errors import ConfigurationError
+from verdict.registry import Registry
 
 STATE_FILE = "state.json"
 KEY_FILE = "api-key"
@@ -103,6 +104,11 @@ class DeploymentState:
             for name, t in data.pop("targets").items()
         }
         return cls(**data, targets=targets)
+
+    def registry(self) -> Registry:
+        """The central registry this deployment was started from (its metadata and store)."""
+        home = Path(self.folder).parent
+        return Registry(self.registry_url, self.central_store or None, home=home)
 
     def api_key(self) -> str:
         """The deployment's API key (created by ``up``)."""
