@@ -112,6 +112,7 @@ class ArtifactFollower:
         self.urls = (registry_url, store_url)
         self.synced: int | None = None
         self._next = 0.0
+        self._registry: Registry | None = None  # opened once, reopened after an error
 
     def __call__(self) -> SyncReport | None:
         """Sync if the alias moved since the last sync (at most every ``every`` seconds)."""
@@ -119,16 +120,24 @@ class ArtifactFollower:
             return None
         self._next = time.monotonic() + self.every
         try:
-            with Registry(*self.urls) as registry:
-                version = registry.get(self.ref)
-                if version.version == self.synced:
-                    return None
-                report = sync_version(registry, version, self.target, self.folder)
+            if self._registry is None:
+                self._registry = Registry(*self.urls)
+            version = self._registry.get(self.ref)
+            if version.version == self.synced:
+                return None
+            report = sync_version(self._registry, version, self.target, self.folder)
         except Exception as exc:  # logged and retried next round: the link must not die
             logger.warning("artifacts for %s: sync of %s failed, will retry: %s: %s",
                            self.target, self.ref, type(exc).__name__, exc)  # fmt: skip
+            self.close()
             return None
         self.synced = version.version
         if report.changed:
             logger.info("artifacts for %s: %s synced (%s)", self.target, version.ref, report)
         return report
+
+    def close(self) -> None:
+        """Release the registry's connections."""
+        if self._registry is not None:
+            self._registry.close()
+            self._registry = None

@@ -131,8 +131,9 @@ def ship(target: str, source: Engine, central: Engine, *, batch_rows: int = 500)
     _check(target, batch_rows)
     keys = _share_keys(central, source)
     done = {t.name: _ship_table(target, t, source, central, batch_rows) for t in _SHIPPED}
-    backlog = sum(_backlog(target, t, source, central) for t in _SHIPPED)
-    return ShipResult(done["predictions"], done["feedback"], keys, backlog)
+    # a table that stopped short of the cap was caught up: count only where the cap cut in
+    backlog = sum(_backlog(target, t, source, central) for t in _SHIPPED if done[t.name][1])
+    return ShipResult(done["predictions"][0], done["feedback"][0], keys, backlog)
 
 
 def _check(target: Any, batch_rows: Any) -> None:
@@ -147,8 +148,11 @@ def _check(target: Any, batch_rows: Any) -> None:
         )
 
 
-def _ship_table(target: str, table: Table, source: Engine, central: Engine, size: int) -> int:
-    """Ship ``table``'s rows past the mark, ``size`` per central transaction; rows inserted."""
+def _ship_table(
+    target: str, table: Table, source: Engine, central: Engine, size: int
+) -> tuple[int, bool]:
+    """Ship ``table``'s rows past the mark, ``size`` per central transaction; the rows
+    inserted, and whether the cap on transactions stopped it before it caught up."""
     inserted = 0
     for _ in range(_MAX_BATCHES):
         with reading(central).connect() as connection:
@@ -163,7 +167,9 @@ def _ship_table(target: str, table: Table, source: Engine, central: Engine, size
             inserted += _store(connection, target, table, rows, classes)
         if len(rows) < size:
             break
-    return inserted
+    else:
+        return inserted, True
+    return inserted, False
 
 
 def _store(
@@ -415,6 +421,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except InvalidInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if follow is not None:
+            follow.close()
     return 0
 
 
