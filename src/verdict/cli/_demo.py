@@ -124,6 +124,8 @@ def cloud_story(out: Path, table_path: Path, seed: int) -> None:
         cloud.lose_a_cloud(state, rows)
         console.print("verdict deploy chaos --revive aws; verdict deploy status")
         from verdict.deploy import revive
+        from verdict.deploy._local_ops import wait_version
+        from verdict.deploy._local_state import DeploymentState
 
         revive("aws")
         status()
@@ -151,7 +153,7 @@ def cloud_story(out: Path, table_path: Path, seed: int) -> None:
                 f"every target picks up v{after}: its link syncs the artifacts, its replicas "
                 "hot-reload (verdict deploy status)"
             )
-            cloud.wait_version(after)
+            wait_version(DeploymentState.load(Path(state.folder)), after)  # pids after revive
             status()
         console.print("\n[bold]11. Tear down[/]  verdict deploy down")
 

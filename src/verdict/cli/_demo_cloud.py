@@ -181,20 +181,6 @@ def wait_central(
     )
 
 
-def wait_version(version: int, seconds: float = 30.0) -> None:
-    """Wait until every target answers with ``version`` (the links sync it, replicas reload)."""
-    from verdict.deploy import status
-    from verdict.deploy._local import deploy_folder
-    from verdict.deploy._local_state import DeploymentState
-
-    state = DeploymentState.load(deploy_folder())
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if all(row.versions == (f"penguins@v{version}",) for row in status(state)):
-            return
-        time.sleep(0.3)
-
-
 def run_exit_code(command: Any, *args: Any, **kwargs: Any) -> int:
     """Call a CLI command function; its exit code (monitor exits 1 on an alert)."""
     try:
