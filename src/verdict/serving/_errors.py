@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from verdict.serving._schemas import ErrorDetail, ErrorResponse, V2ErrorResponse
 
+MAX_DETAILS = 20  # field-level problems listed in an error at most; the rest are counted
 _KIND_BY_STATUS = {
     400: "bad_request",
     401: "unauthorized",
@@ -26,6 +27,9 @@ _KIND_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    421: "misdirected",
+    429: "too_many",
+    431: "headers_too_large",
     415: "unsupported_media_type",
     422: "invalid",
     500: "internal",
@@ -53,6 +57,9 @@ class ServiceError(Exception):
         Field-level problems (422).
     headers : dict, optional
         Extra response headers (``WWW-Authenticate`` on 401).
+    more_details : int, default 0
+        Problems found beyond those listed in ``details`` (which stops at
+        :data:`MAX_DETAILS`, so an error never grows with the size of the request).
     """
 
     def __init__(
@@ -63,12 +70,14 @@ class ServiceError(Exception):
         kind: str | None = None,
         details: Sequence[ErrorDetail] = (),
         headers: dict[str, str] | None = None,
+        more_details: int = 0,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.kind = kind or _KIND_BY_STATUS.get(status, "error")
-        self.details = list(details)
+        self.details = list(details[:MAX_DETAILS])
+        self.more_details = more_details + max(0, len(details) - MAX_DETAILS)
         self.headers = headers
 
 
@@ -86,14 +95,16 @@ def error_response(
     body: Any
     if is_v2(path):
         body = V2ErrorResponse(
-            error=error.message, kind=error.kind, details=error.details, request_id=request_id
-        )
+            error=error.message, kind=error.kind, details=error.details,
+            more_details=error.more_details, request_id=request_id,
+        )  # fmt: skip
     else:
         body = ErrorResponse(
             error={
                 "kind": error.kind,
                 "message": error.message,
                 "details": error.details,
+                "more_details": error.more_details,
                 "request_id": request_id,
             }
         )
@@ -136,13 +147,15 @@ async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = _validation_details(exc.errors())
+    errors = exc.errors()
+    details = _validation_details(errors[:MAX_DETAILS])
     shown = "; ".join(f"{'.'.join(map(str, d.loc))}: {d.message}" for d in details[:5])
     error = ServiceError(
         422,
         f"The request body does not match the expected schema: {shown}. To fix: send the "
         "fields the OpenAPI document at /openapi.json describes for this path.",
         details=details,
+        more_details=max(0, len(errors) - MAX_DETAILS),
     )
     return await _on_service_error(request, error)
 

@@ -49,6 +49,9 @@ class ErrorBody(BaseModel):
     kind: str = Field(description="e.g. unauthorized, forbidden, not_found, too_large, invalid.")
     message: str = Field(description="What was wrong, ending with 'To fix: ...'.")
     details: list[ErrorDetail] = Field(default_factory=list)
+    more_details: int = Field(
+        default=0, description="Problems found beyond those listed (details stop at 20)."
+    )
     request_id: str
 
 
@@ -64,6 +67,9 @@ class V2ErrorResponse(BaseModel):
     error: str
     kind: str
     details: list[ErrorDetail] = Field(default_factory=list)
+    more_details: int = Field(
+        default=0, description="Problems found beyond those listed (details stop at 20)."
+    )
     request_id: str
 
 

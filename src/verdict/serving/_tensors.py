@@ -25,6 +25,7 @@ from verdict.data._rows import RowProblem
 from verdict.registry import LoadedModel
 from verdict.serving._answers import invalid_rows
 from verdict.serving._errors import ServiceError
+from verdict.serving._limits import check_rows_limit
 from verdict.serving._schemas import ErrorDetail, V2Datatype
 from verdict.serving._work import Rows
 
@@ -41,8 +42,21 @@ class Tensor:
     data: list[Any]
 
 
-def tensors_of(inputs: list[dict[str, Any]]) -> list[Tensor]:
-    """The request's input tensors (validated JSON objects)."""
+def tensors_of(inputs: list[dict[str, Any]], max_rows: int) -> list[Tensor]:
+    """The request's input tensors (validated JSON objects): a 422 when two share a name, a
+    413 when a shape announces more than ``max_rows`` rows (before any data is read)."""
+    seen: dict[str, int] = {}
+    for i, t in enumerate(inputs):
+        if t["name"] in seen:
+            raise _error(
+                f"inputs {seen[t['name']]} and {i} are both named {t['name'][:64]!r}, so which "
+                "one counts is ambiguous",
+                ["body", "inputs", i, "name"],
+                kind="duplicate_input",
+            )
+        seen[t["name"]] = i
+        if t["shape"] and t["shape"][0] > max_rows:
+            check_rows_limit(t["shape"][0], max_rows)
     return [Tensor(t["name"], t["shape"], t["data"]) for t in inputs]
 
 
@@ -63,6 +77,16 @@ def fits_request(body: Any) -> bool:
 
 def _optional_dict(value: Any) -> bool:
     return value is None or type(value) is dict
+
+
+def fits_input(t: Any) -> bool:
+    """Whether ``t`` is an input tensor as ``RequestInput`` accepts it unchanged."""
+    return _fits_input(t)
+
+
+def fits_output(o: Any) -> bool:
+    """Whether ``o`` is a requested output as ``RequestOutput`` accepts it unchanged."""
+    return _fits_output(o)
 
 
 def _fits_input(t: Any) -> bool:
@@ -129,12 +153,16 @@ def _error(message: str, loc: list[str | int], kind: str = "invalid_tensor") -> 
 
 
 def flat(data: list[Any]) -> list[Any]:
-    """Row-major ``data`` with nested lists flattened."""
+    """Row-major ``data`` with one level of nested lists (a matrix's rows) flattened; deeper
+    nesting is left as list values, which the shape check or the row checks then refuse."""
     if list not in set(map(type, data)):  # one C-level pass over a flat tensor
         return data
     out: list[Any] = []
     for v in data:
-        out.extend(flat(v) if isinstance(v, list) else [v])
+        if type(v) is list:
+            out.extend(v)
+        else:
+            out.append(v)
     return out
 
 
