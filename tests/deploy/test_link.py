@@ -266,7 +266,7 @@ def test_the_link_process_cut_restored_and_stopped_by_sigterm(tmp_path, engines,
     command = [sys.executable, "-m", "verdict.deploy._link", "--target", "aws-eu",
                "--source", urls["aws"], "--central", urls["central"], "--cut-flag", str(cut),
                "--interval", "0.05"]  # fmt: skip
-    log = PredictionLog(source, target="aws-eu", flush_seconds=0.02)
+    log = PredictionLog(source, target="aws-eu")
     log.start()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip

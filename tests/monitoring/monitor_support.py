@@ -46,7 +46,7 @@ def make_world(root: Path) -> World:
                     out=root / "run", seed=0)  # fmt: skip
     registry = Registry(home=root)
     registry.register(run, "penguins", alias="production")
-    log = PredictionLog(open_state(f"sqlite:///{root / 'service.db'}"), flush_seconds=0.05)
+    log = PredictionLog(open_state(f"sqlite:///{root / 'service.db'}"))
     log.start()
     return World(root, registry, log)
 

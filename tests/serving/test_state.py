@@ -1,4 +1,4 @@
-"""The state schema: version 3 created fresh, version 2 migrated in place, others refused."""
+"""The state schema: version 4 created fresh, versions 2 and 3 migrated in place, others refused."""
 
 from __future__ import annotations
 
@@ -65,9 +65,9 @@ def test_a_new_database_has_the_current_schema(tmp_path: Path) -> None:
             stored = connection.scalar(
                 select(state_meta.c.value).where(state_meta.c.key == "schema")
             )
-        assert stored == str(SCHEMA_VERSION) == "3"
-        assert {"target", "source_id"} <= _columns(engine, "predictions")
-        assert {"target", "source_id"} <= _columns(engine, "feedback")
+        assert stored == str(SCHEMA_VERSION) == "4"
+        assert {"target", "source_id", "client_request_id"} <= _columns(engine, "predictions")
+        assert {"target", "source_id", "orphan"} <= _columns(engine, "feedback")
         assert _columns(engine, "sync_marks") == {"target", "table", "last_id", "updated"}
     finally:
         engine.dispose()
@@ -78,6 +78,8 @@ def test_a_version_2_database_is_migrated_in_place(tmp_path: Path) -> None:
     _old_database(path, "2")
     engine = open_state(f"sqlite:///{path}")
     try:
+        assert "client_request_id" in _columns(engine, "predictions")
+        assert "orphan" in _columns(engine, "feedback")
         for table in ("predictions", "feedback"):
             assert {"target", "source_id"} <= _columns(engine, table)
             unique = [i for i in inspect(engine).get_indexes(table) if i["unique"]]
@@ -85,7 +87,7 @@ def test_a_version_2_database_is_migrated_in_place(tmp_path: Path) -> None:
         assert "sync_marks" in inspect(engine).get_table_names()
         with engine.connect() as connection:
             meta = dict(connection.execute(select(state_meta)).all())
-        assert meta == {"schema": "3", "salt": "ab" * 16}  # the salt survives: hashes still agree
+        assert meta == {"schema": "4", "salt": "ab" * 16}  # the salt survives: hashes still agree
         log = PredictionLog(engine)
         frame = log.predictions("penguins")
         assert frame["request_id"].tolist() == ["r1"] and frame["mass"].tolist() == [4000]
@@ -98,7 +100,7 @@ def test_a_version_2_database_is_migrated_in_place(tmp_path: Path) -> None:
     again.dispose()
 
 
-@pytest.mark.parametrize(("version", "needle"), [("1", "no longer reads"), ("4", "newer")])
+@pytest.mark.parametrize(("version", "needle"), [("1", "no longer reads"), ("5", "newer")])
 def test_other_versions_are_refused(tmp_path: Path, version: str, needle: str) -> None:
     path = tmp_path / "service.db"
     _old_database(path, version)
@@ -118,6 +120,9 @@ def test_a_version_2_postgresql_database_is_migrated_in_place() -> None:
     with fresh_database("verdict_state") as url:
         engine = open_state(url)
         with engine.begin() as connection:  # back to version 2, with a prediction in it
+            connection.execute(text("DROP INDEX ix_feedback_orphans"))
+            connection.execute(text("ALTER TABLE predictions DROP COLUMN client_request_id"))
+            connection.execute(text("ALTER TABLE feedback DROP COLUMN orphan"))
             for table in ("predictions", "feedback"):
                 connection.execute(text(f"DROP INDEX ux_{table}_source"))
                 connection.execute(text(f"ALTER TABLE {table} DROP COLUMN target"))
@@ -140,6 +145,7 @@ def test_a_version_2_postgresql_database_is_migrated_in_place() -> None:
             assert PredictionLog(engine).predictions("penguins")["target"].tolist() == [None]
             with engine.connect() as connection:
                 query = select(state_meta.c.value).where(state_meta.c.key == "schema")
-                assert connection.scalar(query) == "3"
+                assert connection.scalar(query) == "4"
+            assert "orphan" in _columns(engine, "feedback")
         finally:
             engine.dispose()

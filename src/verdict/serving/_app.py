@@ -109,7 +109,7 @@ def create_app(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type", "X-API-Key", "X-Request-ID"],
-            expose_headers=["X-Request-ID", "X-Verdict-Target"],
+            expose_headers=["X-Request-ID", "X-Client-Request-ID", "X-Verdict-Target"],
         )
     if settings.target:  # outermost: every response, CORS preflights included
         app.add_middleware(TargetHeader, target=settings.target)
@@ -123,7 +123,7 @@ async def _metrics(request: Request) -> Response:
     telemetry: Telemetry = request.app.state.telemetry
     predlog = getattr(request.app.state, "predlog", None)
     if predlog is not None:
-        telemetry.log_state(predlog.pending, predlog.dropped)
+        telemetry.log_state(predlog.pending, predlog.refused)
     return Response(telemetry.render(), media_type=telemetry.content_type)
 
 
@@ -137,9 +137,7 @@ def _lifespan(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = state_engine or await asyncio.to_thread(open_state, settings.state_database())
-        predlog = PredictionLog(
-            engine, flush_seconds=settings.log_flush_seconds, target=settings.target
-        )
+        predlog = PredictionLog(engine, target=settings.target)
         executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="verdict-score")
         watcher = None
         try:

@@ -1,16 +1,20 @@
-"""The prediction log: every answered row written durably without holding up the response.
+"""The prediction log: every answered row committed before its answer leaves, in groups.
 
 A request's rows are recorded as one :class:`PredictionBatch` (by column) and stored as one
 table row (see ``_predlog_rows``); :meth:`PredictionLog.predictions` explodes them back into
-one frame row per predicted row. ``record`` only appends to an in-memory queue (a lock and a
-list append, microseconds) and never raises; a writer thread commits everything queued in one
-transaction every ``flush_seconds``, sooner when much is waiting. What a crash can lose is
-therefore bounded by the flush interval: with SQLite in WAL mode and ``synchronous=NORMAL`` a
-committed batch survives ``kill -9`` of the process (not necessarily a power cut). ``close``
-writes what is left, so a graceful shutdown loses nothing. A batch that fails is logged and
-retried once; rows it still cannot write are counted in ``dropped`` (and ``lost``), as are rows
-refused because the queue is full. ``max_queue``, ``pending``, ``dropped`` and ``lost`` count
-rows, not batches.
+one frame row per predicted row.
+
+Group commit: :meth:`PredictionLog.commit` (the service's path) queues a request's batch and
+waits until the writer thread has committed it; the service answers only then. The writer
+takes everything queued at once and commits it in one transaction, so while one commit runs
+the requests arriving meanwhile form the next group: a busy service makes few, large commits
+and an idle one commits each request at once, with no timer. With SQLite in WAL mode and
+``synchronous=NORMAL`` a committed group has reached the operating system, so every answered
+prediction survives ``kill -9`` of the process (a power cut can still lose the last commits).
+A group that fails is retried once; if it still fails, or the queue is full (``max_queue``
+rows waiting) or the log is closed, its requests are refused (:class:`LogUnavailableError`)
+and the service answers 503 instead of a prediction it did not log. ``record`` queues without
+waiting, for library callers who flush themselves. ``pending`` and ``refused`` count rows.
 
 Sensitive inputs are hashed by the writer, never stored in clear (see ``_predlog_rows``).
 Feedback (true labels) is written synchronously; see :meth:`PredictionLog.add_feedback`.
@@ -18,18 +22,25 @@ Feedback (true labels) is written synchronously; see :meth:`PredictionLog.add_fe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import Future, wait
 from datetime import datetime
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Connection, Engine, insert, select
 
-from verdict.errors import InvalidInputError
-from verdict.serving._predlog_read import labelled_frame, predictions_frame, store_feedback
+from verdict.errors import InvalidInputError, VerdictError
+from verdict.serving._predlog_read import (
+    FeedbackRules,
+    labelled_frame,
+    predictions_frame,
+    store_feedback,
+)
 from verdict.serving._predlog_rows import (
     FeedbackItem,
     FeedbackResult,
@@ -42,29 +53,37 @@ from verdict.serving._predlog_rows import (
 )
 from verdict.serving._state import prediction_classes, predictions, salt
 
-__all__ = ["FeedbackItem", "FeedbackResult", "PredictionBatch", "PredictionLog"]
+__all__ = [
+    "FeedbackItem",
+    "FeedbackResult",
+    "LogUnavailableError",
+    "PredictionBatch",
+    "PredictionLog",
+]
 
 logger = logging.getLogger("verdict.serving.predlog")
 
-_SOON_ROWS = 5_000  # wake the writer early once this many rows wait
-_WARN_EVERY = 10.0  # seconds between two warnings about dropped rows
+_WARN_EVERY = 10.0  # seconds between two warnings about refused rows
 _FEEDBACK_FLUSH_TIMEOUT = 30.0
+_Queued = tuple[Sequence[PredictionBatch], Sensitive, Future]
+
+
+class LogUnavailableError(VerdictError):
+    """The prediction log could not commit a request's rows (full, closed, or failing)."""
 
 
 class PredictionLog:
-    """A batched, durable log of answered predictions, and the feedback store.
+    """A group-committed, durable log of answered predictions, and the feedback store.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
         The state database (:func:`open_state`).
-    flush_seconds : float, default 0.2
-        The longest a recorded row waits before its batch is committed (plus the commit).
     sensitive : mapping of str to collection of str, optional
         Model name -> input columns stored hashed.
     max_queue : int, default 100000
-        Rows (not batches) waiting to be written at most; a batch that would go beyond it is
-        dropped whole by ``record`` and its rows counted in ``dropped``.
+        Rows (not batches) waiting to be committed at most; a request that would go beyond it
+        is refused at once.
     target : str, optional
         The deployment target stored with every prediction and feedback row written here
         (``ServiceSettings.target``); None for a service outside a multi-target deployment.
@@ -74,33 +93,25 @@ class PredictionLog:
         self,
         engine: Engine,
         *,
-        flush_seconds: float = 0.2,
         sensitive: Mapping[str, Collection[str]] | None = None,
         max_queue: int = 100_000,
         target: str | None = None,
     ) -> None:
-        if not flush_seconds > 0:
-            raise InvalidInputError(
-                f"flush_seconds must be > 0; got {flush_seconds!r}. To fix: pass e.g. 0.2."
-            )
         if not isinstance(max_queue, int) or max_queue < 1:
             raise InvalidInputError(
                 f"max_queue must be an integer >= 1; got {max_queue!r}. To fix: pass e.g. 100000."
             )
         self._engine = engine
         self._target = target
-        self._flush_seconds = float(flush_seconds)
         self._max_queue = max_queue
         self._hasher = Hasher(salt(engine))
         self._sensitive: Sensitive = {}
         for model, columns in (sensitive or {}).items():
             self.set_sensitive(model, columns)
         self._lock = threading.Lock()
-        self._done = threading.Condition(self._lock)
-        self._wake = threading.Event()
-        self._queue: list[tuple[Sequence[PredictionBatch], Sensitive]] = []
-        self._pending = self._dropped = self._lost = 0
-        self._recorded = self._written = 0  # record() calls queued / handled by the writer
+        self._wake = threading.Condition(self._lock)
+        self._queue: list[_Queued] = []
+        self._pending = self._refused = 0
         self._last_warning = -_WARN_EVERY
         self._drain_lock = threading.Lock()
         self._known_classes: set[tuple[str, int]] = set()
@@ -108,14 +119,9 @@ class PredictionLog:
         self._closed = False
 
     @property
-    def dropped(self) -> int:
-        """Rows that will never be stored: queue full, recorded after close, or failed writes."""
-        return self._dropped
-
-    @property
-    def lost(self) -> int:
-        """The part of ``dropped`` that failed to be written (twice)."""
-        return self._lost
+    def refused(self) -> int:
+        """Rows refused: queue full, recorded after close, or a group that failed twice."""
+        return self._refused
 
     @property
     def pending(self) -> int:
@@ -129,7 +135,7 @@ class PredictionLog:
                 f"columns must be a collection of names, not the string {columns!r}. To fix: "
                 f"pass a list, e.g. [{columns!r}]."
             )
-        # replaced, never mutated: record() keeps a reference to the mapping it saw
+        # replaced, never mutated: queued entries keep a reference to the mapping they saw
         self._sensitive = {**self._sensitive, str(model): frozenset(map(str, columns))}
 
     def start(self) -> None:
@@ -146,31 +152,43 @@ class PredictionLog:
             )
         self._thread.start()
 
-    def record(self, batches: Sequence[PredictionBatch]) -> None:
-        """Queue ``batches`` (one per request) for the next commit; returns at once, never raises.
+    async def commit(self, batches: Sequence[PredictionBatch]) -> None:
+        """Queue ``batches`` and return once they are committed (group commit).
 
-        If the queue would hold more than ``max_queue`` rows, or the log is closed, the
-        batches are dropped, their rows counted in :attr:`dropped` and a warning is logged (at
-        most every 10 s). A batch whose columns disagree on its length is dropped and logged.
+        Raises
+        ------
+        LogUnavailableError
+            If the log is closed or full, or the write failed twice: nothing was stored.
         """
+        await asyncio.wrap_future(self.record(batches))
+
+    def record(self, batches: Sequence[PredictionBatch]) -> Future:
+        """Queue ``batches`` for the next group commit; never blocks, never raises.
+
+        Returns
+        -------
+        concurrent.futures.Future
+            Done once the batches are committed; its exception is a ``LogUnavailableError``
+            when they were refused (the rows are counted in :attr:`refused`).
+        """
+        done: Future = Future()
         try:
             batches, n = self._checked(batches)
             with self._lock:
                 if self._closed or self._pending + n > self._max_queue:
-                    self._dropped += n
-                    self._warn_dropped(n)
-                    return
-                self._queue.append((batches, self._sensitive))
+                    self._refuse(n, done, "closed" if self._closed else "full")
+                    return done
+                self._queue.append((batches, self._sensitive, done))
                 self._pending += n
-                self._recorded += 1
-                soon = self._pending >= _SOON_ROWS
-            if soon:
-                self._wake.set()
-        except Exception:  # the hot path must never fail a response
+                self._wake.notify()
+        except Exception as exc:  # the hot path fails only the request, with a clear error
             logger.exception("could not queue prediction log batches")
+            if not done.done():
+                done.set_exception(LogUnavailableError(f"The prediction log failed: {exc}"))
+        return done
 
     def flush(self, timeout: float | None = None) -> bool:
-        """Block until everything recorded before the call is committed (or given up on).
+        """Block until everything recorded before the call is committed (or refused).
 
         Without a running writer the caller writes the queue itself.
 
@@ -184,39 +202,65 @@ class PredictionLog:
             self._drain()
             return True
         with self._lock:
-            target = self._recorded
-            self._wake.set()
-            ok = self._done.wait_for(lambda: self._written >= target, timeout)
-        if not ok:
+            waiting = [entry[2] for entry in self._queue]
+        done, _ = wait(waiting, timeout)
+        if len(done) < len(waiting):
             logger.warning("prediction log flush timed out after %ss", timeout)
-        return ok
+            return False
+        return True
 
     def close(self) -> None:
-        """Write everything queued and stop the writer; later records are dropped. Idempotent."""
+        """Commit everything queued and stop the writer; later records are refused. Idempotent."""
         with self._lock:
             self._closed = True
             thread = self._thread
-        self._wake.set()
+            self._wake.notify_all()
         if thread is not None:
             thread.join()
         self._drain()
 
-    def add_feedback(self, items: Sequence[FeedbackItem]) -> FeedbackResult:
+    def add_feedback(
+        self,
+        items: Sequence[FeedbackItem],
+        *,
+        classes: Callable[[str], Sequence[Any] | None] | None = None,
+        default_model: str | None = None,
+        max_orphans: int | None = None,
+    ) -> FeedbackResult:
         """Store true labels; committed when this returns.
 
-        The log is flushed first, so a label for a request just answered finds it. Labels whose
-        (request id, row) is not in the log are stored all the same and listed in ``unknown``;
-        :meth:`labelled` matches them at read time should the prediction be written later (by
-        another replica sharing the database, say). Rows sent with features need ``model``.
+        Labels whose (request id, row) is not in the log (orphans) are stored all the same and
+        listed in ``unknown``; :meth:`labelled` matches them at read time should the
+        prediction be written later (by another replica sharing the database, say). Rows sent
+        with features need ``model``.
+
+        Parameters
+        ----------
+        items : sequence of FeedbackItem
+        classes : callable, optional
+            ``classes(model)``: the classes labels of ``model`` must be among (compared by
+            spelling: ``1``, ``1.0`` and ``"1"`` name the class ``1``, whose own value is
+            stored), or None where unknown. A logged prediction's own version's classes are
+            used when the log knows them.
+        default_model : str, optional
+            The model of an orphan label that names none (the one served model).
+        max_orphans : int, optional
+            Orphan labels kept per model at most (the items are refused beyond).
 
         Raises
         ------
         InvalidInputError
-            If an item has no label, neither a request id nor features, or features but no model.
+            If an item has no label, neither a request id nor features, features but no
+            model, or a label that is not one of its model's classes (nothing is stored).
+        OrphanLimitError
+            If storing the orphans would keep more than ``max_orphans`` for a model.
         """
         items = check_feedback(items)
-        self.flush(_FEEDBACK_FLUSH_TIMEOUT)
-        return store_feedback(self._engine, items, self._hasher, self._sensitive, self._target)
+        self.flush(_FEEDBACK_FLUSH_TIMEOUT)  # rows recorded without waiting (library callers)
+        rules = FeedbackRules(classes, default_model, max_orphans)
+        return store_feedback(
+            self._engine, items, self._hasher, self._sensitive, self._target, rules
+        )
 
     def predictions(
         self,
@@ -252,69 +296,76 @@ class PredictionLog:
         """
         return labelled_frame(self._engine, model, since, until)
 
-    def _warn_dropped(self, n: int) -> None:
+    def _refuse(self, n: int, done: Future, why: str) -> None:
+        """Count ``n`` refused rows and fail ``done`` (called with the lock held)."""
+        self._refused += n
         now = time.monotonic()
         if now - self._last_warning >= _WARN_EVERY:
             self._last_warning = now
-            logger.warning(
-                "prediction log dropped %d rows (%d in all; closed=%s, queue limit %d)",
-                n, self._dropped, self._closed, self._max_queue,
-            )  # fmt: skip
+            logger.warning("prediction log refused %d rows (%d in all; %s, queue limit %d)",
+                           n, self._refused, why, self._max_queue)  # fmt: skip
+        fix = "retry later" if why == "full" else "retry (another replica will answer)"
+        done.set_exception(LogUnavailableError(
+            f"The prediction log is {why}, so the prediction was not logged and is not "
+            f"answered. To fix: {fix}."
+        ))  # fmt: skip
 
     def _run(self) -> None:
-        """The writer: a batch every flush interval, or sooner when woken; never dies."""
-        deadline = time.monotonic() + self._flush_seconds
+        """The writer: commit whatever is queued as one group, as soon as there is any."""
         while True:
-            self._wake.wait(max(0.0, deadline - time.monotonic()))
-            self._wake.clear()
-            deadline = time.monotonic() + self._flush_seconds
+            with self._lock:
+                self._wake.wait_for(lambda: self._queue or self._closed)
+                if self._closed and not self._queue:
+                    return
             try:
                 self._drain()
             except Exception:  # _drain handles write errors; this is a last resort
                 logger.exception("prediction log writer failed; it carries on")
-            if self._closed:
-                return
 
     def _drain(self) -> None:
-        """Commit everything queued now as one transaction, retrying once."""
+        """Commit everything queued now as one transaction (retried once), then answer."""
         with self._drain_lock:
             with self._lock:
-                batch, self._queue = self._queue, []
-                upto = self._recorded
-            rows = sum(len(b.labels) for batches, _ in batch for b in batches)
-            try:
-                if rows:
-                    self._write_with_retry(batch, rows)
-            finally:
-                with self._lock:
-                    self._pending -= rows
-                    self._written = upto
-                    self._done.notify_all()
+                group, self._queue = self._queue, []
+            rows = sum(len(b.labels) for batches, _, _ in group for b in batches)
+            if not group:
+                return
+            error = self._write_with_retry(group, rows) if rows else None
+            with self._lock:
+                self._pending -= rows
+                if error is not None:
+                    self._refused += rows
+            for _, _, done in group:
+                if done.done():
+                    continue
+                if error is None:
+                    done.set_result(None)
+                else:
+                    done.set_exception(LogUnavailableError(
+                        f"The prediction log could not be written ({error}), so the prediction "
+                        "is not answered. To fix: retry; the operator's log has the cause."
+                    ))  # fmt: skip
 
-    def _write_with_retry(self, batch: list[tuple[Sequence[PredictionBatch], Sensitive]],
-                          rows: int) -> None:  # fmt: skip
+    def _write_with_retry(self, group: list[_Queued], rows: int) -> str | None:
+        """Write the group; None when committed, else what failed."""
         for attempt in (1, 2):
             try:
                 with self._engine.begin() as connection:
-                    known = self._write(connection, batch)
+                    known = self._write(connection, group)
                 self._known_classes.update(known)
-                return
-            except Exception:
-                logger.exception("prediction log batch of %d rows failed (try %d)", rows, attempt)
-                if attempt == 1:
-                    time.sleep(min(self._flush_seconds, 0.5))
-        with self._lock:
-            self._lost += rows
-            self._dropped += rows
-        logger.error("prediction log lost %d rows (%d in all)", rows, self._lost)
+                return None
+            except Exception as exc:
+                logger.exception("prediction log group of %d rows failed (try %d)", rows, attempt)
+                if attempt == 2:
+                    return f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+                time.sleep(0.05)
+        return "unreachable"
 
-    def _write(
-        self, connection: Connection, batch: list[tuple[Sequence[PredictionBatch], Sensitive]]
-    ) -> set[tuple[str, int]]:
-        """Insert the batch and the classes of versions not seen before; return those."""
+    def _write(self, connection: Connection, group: list[_Queued]) -> set[tuple[str, int]]:
+        """Insert the group and the classes of versions not seen before; return those."""
         hasher, known = self._hasher, self._known_classes
         values, new = [], {}
-        for batches, sensitive in batch:
+        for batches, sensitive, _ in group:
             for one in batches:
                 values.append(batch_row(one, hasher, sensitive, self._target))
                 key = (values[-1]["model"], values[-1]["version"])
@@ -327,16 +378,10 @@ class PredictionLog:
         return set(new)
 
     def _checked(self, batches: Sequence[PredictionBatch]) -> tuple[list[PredictionBatch], int]:
-        """The batches with rows, their number of rows; malformed ones dropped and logged."""
+        """The batches with rows and their number of rows; a ValueError for a malformed one."""
         kept, n = [], 0
         for one in batches:
-            try:
-                size = batch_size(one)
-            except ValueError:
-                logger.exception("prediction log refused a malformed batch")
-                with self._lock:
-                    self._dropped += len(one.labels)
-                continue
+            size = batch_size(one)
             if size:
                 kept.append(one)
                 n += size

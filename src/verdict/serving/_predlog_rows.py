@@ -26,10 +26,14 @@ from typing import Any
 import numpy as np
 
 from verdict._results import Result, plain
-from verdict.errors import InvalidInputError
+from verdict.errors import CapacityError, InvalidInputError
 from verdict.serving._state import compact, utc
 
 Sensitive = Mapping[str, frozenset[str]]  # model name -> columns stored hashed
+
+
+class OrphanLimitError(CapacityError):
+    """Too many labels for request ids the log does not hold are stored for a model."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,8 @@ class PredictionBatch:
         The class probabilities, shape ``(n, k)`` in ``classes`` order.
     classes : list
         The model version's classes (stored once per version, not per request).
+    client_request_id : str or None
+        The client's own ``X-Request-ID``, kept beside (never instead of) ``request_id``.
     """
 
     request_id: str
@@ -65,6 +71,7 @@ class PredictionBatch:
     labels: list[Any]
     proba: np.ndarray
     classes: list[Any] = field(default_factory=list, repr=False)
+    client_request_id: str | None = None
 
 
 def batch_size(batch: PredictionBatch) -> int:
@@ -196,6 +203,7 @@ def batch_row(
         "proba": np.ascontiguousarray(batch.proba, dtype="<f8").tobytes(),
         "inputs": None if inputs is None else compact(inputs),
         "target": target,
+        "client_request_id": batch.client_request_id,
     }
 
 

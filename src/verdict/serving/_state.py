@@ -13,8 +13,11 @@ labels as JSON text, the probabilities as raw little-endian float64). Version 3 
 row was served: ``target`` (the deployment target, or NULL) and ``source_id`` (the row's id in
 the target's own database, set only on rows a link shipped to a central database; unique per
 target, so a replayed shipment inserts nothing twice), and ``sync_marks``, the last id shipped
-per target and table. A version-2 database is migrated in place when opened; version 1 (one
-row per predicted row, development only) and versions newer than this verdict are refused.
+per target and table. Version 4 keeps a client's own ``X-Request-ID`` beside the server's
+unique request id (``predictions.client_request_id``; it never replaces it) and marks feedback
+that arrived for a request id not in the log (``feedback.orphan``), so the orphans stored per
+model can be bounded. Versions 2 and 3 are migrated in place when opened; version 1 (one row
+per predicted row, development only) and versions newer than this verdict are refused.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from __future__ import annotations
 import json
 import secrets
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Connection,
     DateTime,
@@ -51,9 +54,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
 from verdict.errors import ConfigurationError
-from verdict.registry._database import configure_sqlite, reading
+from verdict.registry._database import configure_sqlite, private_sqlite, reading
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _OLDEST_MIGRATED = 2  # older schemas are refused, not migrated
 _PG_LOCK = 0x7665726473  # "verds": the advisory lock id held while creating tables
 _ID = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements INTEGER keys only
@@ -91,6 +94,7 @@ predictions = Table(  # one row per request: its rows as columns (see _predlog_r
     Column("inputs", Text, nullable=True),  # JSON {feature: [value per row]}, or NULL
     Column("target", String(63), nullable=True),  # where it was served (v3)
     Column("source_id", BigInteger, nullable=True),  # its id in the target's database (v3)
+    Column("client_request_id", String(128), nullable=True),  # the client's X-Request-ID (v4)
     Index("ix_predictions_request", "request_id"),
     Index("ix_predictions_model_created", "model", "created"),
     Index("ux_predictions_source", "target", "source_id", unique=True),  # NULLs never collide
@@ -116,9 +120,11 @@ feedback = Table(
     Column("features", JSON, nullable=True),
     Column("target", String(63), nullable=True),
     Column("source_id", BigInteger, nullable=True),
+    Column("orphan", Boolean, nullable=True),  # its request id was not in the log on arrival (v4)
     Index("ix_feedback_request", "request_id", "row"),
     Index("ix_feedback_model_created", "model", "created"),
     Index("ux_feedback_source", "target", "source_id", unique=True),
+    Index("ix_feedback_orphans", "model", "orphan"),
 )
 
 sync_marks = Table(  # per target and table: the last source id shipped to this database
@@ -130,7 +136,10 @@ sync_marks = Table(  # per target and table: the last source id shipped to this 
     Column("updated", DateTime(timezone=True), nullable=False),
 )
 
-_ADDED_IN_3 = {"predictions": ("target", "source_id"), "feedback": ("target", "source_id")}
+_ADDED = {  # schema version -> table -> the columns it added
+    3: {"predictions": ("target", "source_id"), "feedback": ("target", "source_id")},
+    4: {"predictions": ("client_request_id",), "feedback": ("orphan",)},
+}
 
 
 def open_state(url: str) -> Engine:
@@ -156,7 +165,7 @@ def open_state(url: str) -> Engine:
     parsed = _parse(url)
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
-        Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(str(parsed.database))  # 0600 file in a 0700 folder when created here
     try:
         engine = create_engine(
             parsed,
@@ -211,7 +220,7 @@ def _create(engine: Engine) -> None:
         if stored is not None:
             _check_version(int(stored), engine)
             if int(stored) < SCHEMA_VERSION:
-                _migrate_2_to_3(connection)
+                _migrate(connection, int(stored))
         metadata.create_all(connection)
         if stored is None:
             connection.execute(
@@ -242,13 +251,18 @@ def _check_version(stored: int, engine: Engine) -> None:
         )
 
 
-def _migrate_2_to_3(connection: Connection) -> None:
-    """Add the target columns and their unique indexes (``create_all`` then adds sync_marks).
+def _migrate(connection: Connection, stored: int) -> None:
+    """Add the columns of every version after ``stored`` and the indexes (``create_all`` then
+    adds new tables such as sync_marks).
 
-    Runs inside ``_create``'s transaction, so a crash half-way leaves version 2 intact.
+    Runs inside ``_create``'s transaction, so a crash half-way leaves the old version intact.
     """
     dialect = connection.dialect
-    for name, added in _ADDED_IN_3.items():
+    columns: dict[str, list[str]] = {}
+    for version in range(stored + 1, SCHEMA_VERSION + 1):
+        for name, added in _ADDED[version].items():
+            columns.setdefault(name, []).extend(added)
+    for name, added in columns.items():
         table = metadata.tables[name]
         present = {c["name"] for c in inspect(connection).get_columns(name)}
         for column in (table.c[c] for c in added if c not in present):
