@@ -193,3 +193,39 @@ def test_service_batches_concurrent_single_row_requests(home, tmp_path, loaded):
     assert held <= BUDGET_MS / 1000 + SLACK
     labels = [a.json()["predictions"][0]["class"] for a in answers]
     assert labels == loaded.predict(pd.DataFrame(rows)).tolist()
+
+
+class PoisonedError(ValueError):
+    pass
+
+
+@pytest.mark.parametrize("poisoned", [{7}, {0, 15}, set(range(16))])
+def test_a_failing_request_fails_alone_in_a_shared_batch(poisoned):
+    calls = []
+
+    def work(payloads):
+        calls.append(list(payloads))
+        time.sleep(0.005)
+        if poisoned & set(payloads):
+            raise PoisonedError(f"cannot score {sorted(poisoned & set(payloads))}")
+        return [2 * p for p in payloads]
+
+    with ThreadPoolExecutor(2) as pool:
+
+        async def main():
+            batcher = MicroBatcher(work, pool, size=lambda p: 1, mode="on", budget_ms=BUDGET_MS)
+            out = await asyncio.gather(
+                *(batcher.submit(p) for p in range(16)), return_exceptions=True
+            )
+            await batcher.drain()
+            return out, batcher
+
+        out, batcher = run(main())
+    for p, result in enumerate(out):
+        if p in poisoned:
+            assert isinstance(result, PoisonedError) and str(p) in str(result)
+        else:
+            assert result == 2 * p
+    assert len(calls[0]) == 16  # they did share one batch first
+    assert batcher.splits >= 1 and batcher.idle
+    assert len(calls) <= 1 + 2 * 16  # bisection, not one call per request and more
