@@ -8,6 +8,7 @@ written against scikit-learn keeps catching them::
         ├── InvalidInputError(ValueError) an argument is malformed: lengths, NaN, label sets ...
         │   └── InvalidParameterError     a parameter outside its allowed values
         ├── ConfigurationError            settings or environment cannot be used as given
+        ├── CapacityError                 a bounded store is full (e.g. orphan feedback per model)
         ├── RegistryError                 a registry operation cannot be done as asked
         │   ├── NotFoundError(KeyError)   no such model, version or alias
         │   └── ArtifactIntegrityError    a stored artifact fails its hash or type check
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 __all__ = [
     "ArtifactIntegrityError",
+    "CapacityError",
     "ConfigurationError",
     "ExportError",
     "InvalidInputError",
@@ -50,6 +52,10 @@ class InvalidParameterError(InvalidInputError):
 
 class ConfigurationError(VerdictError):
     """Settings or the environment cannot be used as given."""
+
+
+class CapacityError(VerdictError):
+    """A bounded store is full: what was sent is refused rather than growing it without end."""
 
 
 class RegistryError(VerdictError):

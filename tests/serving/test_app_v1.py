@@ -57,11 +57,17 @@ def test_predict_equals_the_loaded_model(svc, loaded):
     assert {p["model_version"] for p in body["predictions"]} == {"penguins@v1"}
 
 
-def test_a_given_request_id_is_kept(svc):
-    response = svc.post(PREDICT, json={"instances": records(1)}, headers={"X-Request-ID": "abc-1"})
-    assert response.headers["x-request-id"] == "abc-1" == response.json()["request_id"]
-    bad = svc.post(PREDICT, json={"instances": records(1)}, headers={"X-Request-ID": "a b\n"})
+def test_a_client_request_id_is_kept_beside_the_servers_own(svc):
+    sent = {"instances": records(1)}
+    first = svc.post(PREDICT, json=sent, headers={"X-Request-ID": "abc-1"})
+    again = svc.post(PREDICT, json=sent, headers={"X-Request-ID": "abc-1"})
+    ids = [r.headers["x-request-id"] for r in (first, again)]
+    assert ids[0] != ids[1] and all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids)
+    assert [r.json()["request_id"] for r in (first, again)] == ids
+    assert first.headers["x-client-request-id"] == again.headers["x-client-request-id"] == "abc-1"
+    bad = svc.post(PREDICT, json=sent, headers={"X-Request-ID": "a b\n"})
     assert re.fullmatch(r"[0-9a-f]{32}", bad.headers["x-request-id"])
+    assert "x-client-request-id" not in bad.headers
 
 
 def test_unknown_category_is_accepted_and_reported(svc):
@@ -133,7 +139,7 @@ def test_feedback_and_the_prediction_log(home, tmp_path):
         rid = answer["request_id"]
         items = [
             {"request_id": rid, "row": 1, "label": "Adelie"},
-            {"request_id": "never-answered", "label": "Gentoo"},
+            {"request_id": "never-answered", "label": "Gentoo", "model": "penguins"},
             {"features": records(1)[0], "label": "Chinstrap", "model": "penguins"},
         ]
         response = running.post("/v1/feedback", json={"feedback": items})

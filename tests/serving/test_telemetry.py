@@ -85,10 +85,12 @@ def test_retired_versions_leave_the_model_info():
 def test_one_json_log_line_per_request(home, tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="verdict.serving.access"), \
             service(home, tmp_path) as svc:  # fmt: skip
-        svc.post(PREDICT, json={"instances": records(1)}, headers={"X-Request-ID": "trace-42"})
+        answer = svc.post(
+            PREDICT, json={"instances": records(1)}, headers={"X-Request-ID": "trace-42"}
+        )
     lines = [json.loads(r.getMessage()) for r in caplog.records
              if r.name == "verdict.serving.access"]  # fmt: skip
-    mine = [line for line in lines if line["request_id"] == "trace-42"]
-    assert len(mine) == 1
+    mine = [line for line in lines if line.get("client_request_id") == "trace-42"]
+    assert len(mine) == 1 and mine[0]["request_id"] == answer.headers["x-request-id"]
     assert mine[0]["status"] == 200 and mine[0]["model"] == "penguins"
     assert re.fullmatch(r"/v1/models/\{name\}/predict", mine[0]["route"])

@@ -7,9 +7,11 @@ the body is read: a request without a key gets 401, with an unknown key 401, wit
 403, whatever its body or path. ``TargetHeader`` tags every response with the target.
 
 A plain ASGI middleware (no ``BaseHTTPMiddleware``: it costs a task per request). The request
-id is the client's ``X-Request-ID`` when it is 1-128 characters of letters, digits and
-``._:-``, else a fresh ``uuid4().hex``; it is stored in ``request.state.request_id`` and
-returned in the ``X-Request-ID`` header.
+id is always the service's own, a fresh ``uuid4().hex``, stored in ``request.state.request_id``
+and returned in the ``X-Request-ID`` header: it is unique, so feedback and the prediction log
+can rely on it. A client's own ``X-Request-ID`` (1-128 characters of letters, digits and
+``._:-``) is kept beside it, never instead: in ``request.state.client_request_id``, echoed in
+``X-Client-Request-ID``, logged with the prediction and in the access log.
 """
 
 from __future__ import annotations
@@ -40,15 +42,18 @@ def open_paths(public_readiness: bool) -> frozenset[str]:
     return (OPEN_PATHS | {READY_PATH}) if public_readiness else OPEN_PATHS
 
 
-def request_id(headers: list[tuple[bytes, bytes]]) -> str:
-    """The client's X-Request-ID if usable, else a new one."""
+def client_id(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The client's own X-Request-ID if usable, else None."""
     for key, value in headers:
         if key == b"x-request-id":
             text = value.decode("latin-1")
-            if _GOOD_ID.match(text):
-                return text
-            break
-    return uuid.uuid4().hex
+            return text if _GOOD_ID.match(text) else None
+    return None
+
+
+def client_request_id(request: Any) -> str | None:
+    """The client's own X-Request-ID of a request the middleware saw (or None)."""
+    return getattr(request.state, "client_request_id", None)
 
 
 def token_of(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -117,16 +122,20 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        rid = request_id(scope["headers"])
-        scope.setdefault("state", {})["request_id"] = rid
+        rid, theirs = uuid.uuid4().hex, client_id(scope["headers"])
+        state = scope.setdefault("state", {})
+        state["request_id"], state["client_request_id"] = rid, theirs
         status = {"code": 500, "sent": False}
-        header = (b"x-request-id", rid.encode("latin-1"))
+        added = [(b"x-request-id", rid.encode("latin-1"))]
+        if theirs is not None:
+            added.append((b"x-client-request-id", theirs.encode("latin-1")))
+        names = {name for name, _ in added}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["code"], status["sent"] = message["status"], True
-                kept = [h for h in message.get("headers", []) if h[0].lower() != header[0]]
-                message["headers"] = [*kept, header]  # once, even if a handler set it too
+                kept = [h for h in message.get("headers", []) if h[0].lower() not in names]
+                message["headers"] = [*kept, *added]  # once, even if a handler set them too
             await send(message)
 
         self.telemetry.in_flight.inc()
@@ -134,7 +143,7 @@ class RequestMiddleware:
             await self._answer(scope, receive, send_with_id, send, rid, status)
         finally:
             self.telemetry.in_flight.dec()
-            self._record(scope, rid, status["code"], time.perf_counter() - started)
+            self._record(scope, rid, theirs, status["code"], time.perf_counter() - started)
 
     async def _answer(
         self, scope: Scope, receive: Receive, send_with_id: Send, send: Send, rid: str, status: dict
@@ -161,7 +170,9 @@ class RequestMiddleware:
             status["code"] = 500
             await internal_error(path, rid)(scope, receive, send)
 
-    def _record(self, scope: Scope, rid: str, code: int, seconds: float) -> None:
+    def _record(
+        self, scope: Scope, rid: str, theirs: str | None, code: int, seconds: float
+    ) -> None:
         route = scope.get("route")
         template = getattr(route, "path", None) or "unmatched"
         self.telemetry.request(template, scope["method"], code, seconds)
@@ -177,6 +188,8 @@ class RequestMiddleware:
             model = scope.get("path_params", {}).get("name")
             if model is not None:
                 line["model"] = model
+            if theirs is not None:
+                line["client_request_id"] = theirs
             access_log.info(json.dumps(line, separators=(",", ":")))
 
 

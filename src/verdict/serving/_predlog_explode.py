@@ -2,12 +2,20 @@
 
 Every column is built with numpy over all the batches at once (repeat, concatenate, take): the
 only Python loops run per batch or per feature, never per row.
+
+What was stored is read as it is, whoever wrote it: a stored text that is not JSON, labels or
+inputs of the wrong shape become missing values rather than errors, and text holding a lone
+surrogate (the JSON escape ``"\\ud800"``, which no UTF-8 file, Parquet column or terminal can
+hold) comes back with the surrogate spelled as its escape (``"\\ud800"`` as six characters).
+Deciding what a value of an unexpected type means is left to the reader (monitoring).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -16,6 +24,7 @@ import pandas as pd
 from verdict.serving._state import utc
 
 Picks = tuple[np.ndarray, np.ndarray]  # per output row: the batch's position, the row within
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")  # a surrogate's escape in JSON text (paired or not)
 
 
 def every_row(batches: Sequence[Any]) -> Picks:
@@ -61,7 +70,7 @@ def rows_frame(
 
 
 def _sizes(batches: Sequence[Any]) -> np.ndarray:
-    return np.asarray([b.n_rows for b in batches], dtype=np.int64)
+    return np.asarray([max(int(b.n_rows or 0), 0) for b in batches], dtype=np.int64)
 
 
 def _objects(values: Iterable[Any]) -> np.ndarray:
@@ -70,9 +79,68 @@ def _objects(values: Iterable[Any]) -> np.ndarray:
 
 
 def _labels(batches: Sequence[Any]) -> list[Any]:
-    """Every batch's labels, concatenated (one JSON parse for all)."""
-    bodies = [b.labels[1:-1] for b in batches if b.n_rows]
-    return json.loads(f"[{','.join(bodies)}]")
+    """Every batch's labels, concatenated (one JSON parse for all); a batch whose stored
+    labels are not a list of one per row gets missing labels."""
+    sizes = _sizes(batches).tolist()
+    lists = decode_json([b.labels for b in batches])
+    return list(chain.from_iterable(
+        got if isinstance(got, list) and len(got) == n else [None] * n
+        for got, n in zip(lists, sizes, strict=True)
+    ))  # fmt: skip
+
+
+def decode_json(texts: Sequence[Any]) -> list[Any]:
+    """Each stored JSON text decoded (one parse for all when every text is sound).
+
+    NULL, and a text that is not JSON, decode to None; strings come back without lone
+    surrogates (see :func:`scrub`).
+    """
+    texts = [_text(t) for t in texts]
+    body = ",".join("null" if t is None else t for t in texts)
+    try:
+        values = json.loads(f"[{body}]")
+    except (ValueError, RecursionError):
+        values = []
+    if len(values) != len(texts):  # a text that is not one JSON value: each on its own
+        values = [_decode_one(t) for t in texts]
+    if _SURROGATE.search(body):
+        values = [scrub(v) for v in values]
+    return values
+
+
+def _text(value: Any) -> str | None:
+    """A stored value as JSON text: SQLite hands back a JSON number as a number (its JSON
+    columns have numeric affinity)."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return None
+
+
+def _decode_one(text: str | None) -> Any:
+    try:
+        return None if text is None else json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+def scrub(value: Any) -> Any:
+    """``value`` with every string (keys included) free of lone surrogates, which are spelled
+    as their backslash escape; anything else is returned as it is."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    return value
 
 
 def _probas(
@@ -80,9 +148,11 @@ def _probas(
 ) -> dict[str, np.ndarray]:
     """One float column per class over every version picked (NaN where a version lacks it)."""
     groups: dict[tuple[int, int], list[int]] = {}  # (version, k) -> batch positions
+    sizes = _sizes(batches)
     for i in np.unique(which).tolist():
         b = batches[i]
-        groups.setdefault((b.version, len(b.proba) // (8 * b.n_rows)), []).append(i)
+        k = len(b.proba or b"") // (8 * max(int(sizes[i]), 1))
+        groups.setdefault((b.version, k), []).append(i)
     widths: dict[int, int] = {}
     for version, k in groups:
         widths[version] = max(widths.get(version, 0), k)
@@ -92,10 +162,12 @@ def _probas(
         for name in names[version]:
             out.setdefault(f"proba_{name}", np.full(len(which), np.nan))
     for (version, k), members in groups.items():
-        matrix = np.frombuffer(b"".join(batches[i].proba for i in members), dtype="<f8")
-        sizes = np.zeros(len(batches), dtype=np.int64)
-        sizes[members] = [batches[i].n_rows for i in members]
-        starts = np.cumsum(sizes) - sizes  # each member's first row within ``matrix``
+        # cut to n * k values: a stored matrix of a size no shape explains has its tail ignored
+        parts = [(batches[i].proba or b"")[: 8 * k * sizes[i]] for i in members]
+        matrix = np.frombuffer(b"".join(parts), dtype="<f8")
+        taken = np.zeros(len(batches), dtype=np.int64)
+        taken[members] = sizes[members]
+        starts = np.cumsum(taken) - taken  # each member's first row within ``matrix``
         mask = np.isin(which, members)
         picked = matrix.reshape(-1, k)[starts[which[mask]] + row[mask]] if k else None
         for j in range(k):
@@ -112,17 +184,18 @@ def _names(stored: list[Any] | None, width: int) -> list[Any]:
 def _inputs(
     batches: Sequence[Any], which: np.ndarray, flat: np.ndarray, n: np.ndarray
 ) -> dict[str, list[Any]]:
-    """The input columns of the picked rows (NaN where a batch lacks the column or inputs)."""
-    decoded = json.loads(f"[{','.join(b.inputs or 'null' for b in batches)}]")
+    """The input columns of the picked rows (NaN where a batch lacks the column or inputs, or
+    stored something other than one value per row)."""
+    decoded = [d if isinstance(d, dict) else {} for d in decode_json([b.inputs for b in batches])]
     _, first = np.unique(which, return_index=True)
     order = which[np.sort(first)].tolist()  # batches in the order their rows are picked
-    names = dict.fromkeys(name for i in order for name in decoded[i] or {})
+    names = dict.fromkeys(name for i in order for name in decoded[i])
     columns = {}
     for name in names:
         values: list[Any] = []
         for columns_of, size in zip(decoded, n.tolist(), strict=True):
-            got = (columns_of or {}).get(name)
-            values += got if got is not None else [np.nan] * size
+            got = columns_of.get(name)
+            values += got if isinstance(got, list) and len(got) == size else [np.nan] * size
         columns[name] = _objects(values)[flat].tolist()
     return columns
 

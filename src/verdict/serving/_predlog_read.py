@@ -8,18 +8,39 @@ instead of a request id. A label matches the row ``row`` of the batch of its req
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Select, Text, and_, insert, or_, select, type_coerce
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Text,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    type_coerce,
+    update,
+)
 
+from verdict._results import plain
+from verdict.data._levels import level_spelling
 from verdict.errors import InvalidInputError
-from verdict.serving._predlog_explode import every_row, rows_frame
-from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, Hasher, Sensitive
+from verdict.serving._predlog_explode import decode_json, every_row, rows_frame, scrub
+from verdict.serving._predlog_rows import (
+    FeedbackItem,
+    FeedbackResult,
+    Hasher,
+    OrphanLimitError,
+    Sensitive,
+)
 from verdict.serving._state import feedback, prediction_classes, predictions, reading, utc
 
 _CHUNK = 400  # request ids per IN (...) lookup, under every backend's parameter limit
@@ -51,7 +72,7 @@ def labelled_frame(engine: Engine, model: str, since: Any, until: Any) -> pd.Dat
     request id, version or served label; their ``created`` is when the feedback arrived.
     """
     model, raw = _model(model), engine.dialect.name == "sqlite"
-    joined = and_(_F.request_id == _P.request_id, _F.row < _P.n_rows)
+    joined = and_(_F.request_id == _P.request_id, _F.row >= 0, _F.row < _P.n_rows)
     query = select(_P.id, _P.request_id, _P.created, _F.row,
                    _json(_F.label, raw).label("true_label"))  # fmt: skip
     query = query.select_from(predictions.join(feedback, joined))
@@ -96,52 +117,149 @@ def _batches(connection: Connection, ids: list[int]) -> list[Any]:
     return found
 
 
+@dataclass(frozen=True)
+class FeedbackRules:
+    """What the service checks when it stores feedback (a library caller may check nothing).
+
+    Attributes
+    ----------
+    classes : callable or None
+        ``classes(model)``: the classes a label of ``model`` must be among, or None if unknown.
+        When set, an orphan label must name (or default to) a model.
+    default_model : str or None
+        The model of an orphan label that names none.
+    max_orphans : int or None
+        Orphan labels (request id not in the log on arrival) kept per model at most.
+    """
+
+    classes: Callable[[str], Sequence[Any] | None] | None = None
+    default_model: str | None = None
+    max_orphans: int | None = None
+
+
 def store_feedback(
     engine: Engine,
     items: Sequence[FeedbackItem],
     hasher: Hasher,
     sensitive: Sensitive,
     target: str | None = None,
+    rules: FeedbackRules = FeedbackRules(),
 ) -> FeedbackResult:
-    """Insert every item in one transaction (tagged with ``target``); report those whose
-    prediction is not logged."""
+    """Insert every item in one transaction (tagged with ``target``), or none if one is
+    refused; report those whose prediction is not logged."""
     now = datetime.now(UTC)
     rows, unknown, attached, with_features = [], [], 0, 0
+    orphans: dict[str, int] = {}
     with engine.begin() as connection:
         found = _models_of(connection, {(i.request_id, i.row) for i in items if i.request_id})
-        for item in items:
-            model = item.model
+        logged = _logged_classes(connection, set(found.values()))
+        for i, item in enumerate(items):
+            model, classes, orphan = item.model, None, False
             if item.request_id is None:
                 with_features += 1
-            elif (served := found.get((item.request_id, item.row))) and model in (None, served):
-                attached, model = attached + 1, served
+            elif (hit := found.get((item.request_id, item.row))) and model in (None, hit[0]):
+                attached, model, classes = attached + 1, hit[0], logged.get(hit)
             else:
                 unknown.append({"request_id": item.request_id, "row": item.row})
+                model, orphan = _orphan_model(i, item, rules), True
+                orphans[model or ""] = orphans.get(model or "", 0) + 1
+            if classes is None and rules.classes is not None and model is not None:
+                classes = rules.classes(model)
             features = item.features
             if features is not None:
                 features = hasher.row(features, sensitive.get(model or "", frozenset()))
             rows.append({"created": now, "request_id": item.request_id, "row": item.row,
-                         "model": model, "label": item.label, "features": features,
-                         "target": target})  # fmt: skip
+                         "model": model, "label": _label(i, item.label, model, classes),
+                         "features": features, "target": target, "orphan": orphan})  # fmt: skip
+        if orphans and rules.max_orphans is not None:
+            _check_orphans(connection, orphans, rules.max_orphans)
         if rows:
             connection.execute(insert(feedback), rows)
     return FeedbackResult(attached=attached, with_features=with_features, unknown=unknown)
 
 
-def _models_of(connection: Connection, keys: set[tuple[Any, int]]) -> dict[tuple[str, int], str]:
-    """The model of each logged (request id, row) among ``keys``."""
-    found: dict[tuple[str, int], str] = {}
+def _orphan_model(i: int, item: FeedbackItem, rules: FeedbackRules) -> str | None:
+    """The model an orphan label is kept for; when the service checks, one must be known."""
+    model = item.model or rules.default_model
+    if model is None and rules.classes is not None:
+        raise InvalidInputError(
+            f"feedback item {i}: request id {item.request_id[:64]!r} (row {item.row}) is not in "
+            "the prediction log and the item names no model, so its label cannot be checked. "
+            "To fix: send the X-Request-ID the prediction was answered with, or name the "
+            "'model'."
+        )
+    return model
+
+
+def _label(i: int, label: Any, model: str | None, classes: Sequence[Any] | None) -> Any:
+    """The class ``label`` names (the class's own value), or an error listing the classes."""
+    if classes is None:
+        return label
+    by_spelling = {level_spelling(c): plain(c) for c in classes}
+    spelled = level_spelling(label) if type(label) in (str, int, float, bool) else None
+    if spelled is not None and spelled in by_spelling:
+        return by_spelling[spelled]
+    shown = repr(label)[:64]
+    raise InvalidInputError(
+        f"feedback item {i}: the label {shown} is not one of the classes of {model!r}: "
+        f"{list(by_spelling.values())}. To fix: send one of those classes as 'label'."
+    )
+
+
+def _check_orphans(connection: Connection, new: dict[str, int], limit: int) -> None:
+    """Refuse the orphans if a model would keep more than ``limit``; labels whose prediction
+    has arrived since (another replica's) stop counting first."""
+    for model, n in new.items():
+        if _orphans(connection, model) + n <= limit:
+            continue
+        attached = exists().where(_P.request_id == _F.request_id, _F.row < _P.n_rows)
+        query = update(feedback).where(_F.model == model, _F.orphan.is_(True), attached)
+        connection.execute(query.values(orphan=False))
+        stored = _orphans(connection, model)
+        if stored + n > limit:
+            raise OrphanLimitError(
+                f"{stored:,} labels for request ids this service never answered are kept for "
+                f"the model {model!r}, and at most {limit:,} are (max_orphan_feedback); these "
+                f"{n:,} were not stored. To fix: send feedback with the X-Request-ID the "
+                "prediction was answered with (or the row's features and the model), or raise "
+                "VERDICT_MAX_ORPHAN_FEEDBACK."
+            )
+
+
+def _orphans(connection: Connection, model: str) -> int:
+    query = select(func.count()).select_from(feedback)
+    return int(connection.scalar(query.where(_F.model == model, _F.orphan.is_(True))) or 0)
+
+
+def _logged_classes(
+    connection: Connection, versions: set[tuple[str, int]]
+) -> dict[tuple[str, int], list[Any]]:
+    """The classes the log stored for each (model, version)."""
+    table = prediction_classes
+    models = {m for m, _ in versions}
+    if not models:
+        return {}
+    query = select(table.c.model, table.c.version, table.c.classes)
+    rows = connection.execute(query.where(table.c.model.in_(models)))
+    return {(r.model, r.version): list(r.classes) for r in rows if (r.model, r.version) in versions}
+
+
+def _models_of(
+    connection: Connection, keys: set[tuple[Any, int]]
+) -> dict[tuple[str, int], tuple[str, int]]:
+    """The (model, version) of each logged (request id, row) among ``keys``."""
+    found: dict[tuple[str, int], tuple[str, int]] = {}
     ids = sorted({k[0] for k in keys})
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        query = select(_P.request_id, _P.n_rows, _P.model).where(_P.request_id.in_(chunk))
+        query = select(_P.request_id, _P.n_rows, _P.model, _P.version)
         by_request: dict[str, list[Any]] = {}
-        for r in connection.execute(query):
+        for r in connection.execute(query.where(_P.request_id.in_(chunk))):
             by_request.setdefault(r.request_id, []).append(r)
         for request_id, row in keys:
             for r in by_request.get(request_id, ()):
                 if 0 <= row < r.n_rows:
-                    found[(request_id, row)] = r.model
+                    found[(request_id, row)] = (r.model, r.version)
     return found
 
 
@@ -169,9 +287,14 @@ def _window(query: Select, column: Any, since: Any, until: Any) -> Select:
 
 
 def _classes(connection: Connection, model: str) -> dict[int, list[Any]]:
-    query = select(prediction_classes.c.version, prediction_classes.c.classes)
-    rows = connection.execute(query.where(prediction_classes.c.model == model))
-    return {r.version: list(r.classes) for r in rows}
+    """The stored classes of each version of ``model`` (a version whose are unreadable has
+    none: its probability columns are named by position)."""
+    raw = connection.dialect.name == "sqlite"
+    table = prediction_classes.c
+    query = select(table.version, _json(table.classes, raw).label("classes"))
+    rows = connection.execute(query.where(table.model == model)).all()
+    stored = decode_json([r.classes for r in rows]) if raw else [scrub(r.classes) for r in rows]
+    return {r.version: c for r, c in zip(rows, stored, strict=True) if isinstance(c, list)}
 
 
 def _json(column: Any, raw: bool) -> Any:
@@ -180,13 +303,14 @@ def _json(column: Any, raw: bool) -> Any:
 
 
 def _columns(rows: Sequence[Any], raw: bool) -> dict[str, list[Any]]:
-    """The fetched rows as lists by column, JSON columns decoded."""
+    """The fetched rows as lists by column, JSON columns decoded (text that is not JSON as
+    None, strings without lone surrogates)."""
     names = list(rows[0]._fields) if rows else []
     columns = {name: [r[i] for r in rows] for i, name in enumerate(names)}
     for name in names:
-        if raw and name in _JSON:
-            texts = ["null" if v is None else v for v in columns[name]]
-            columns[name] = json.loads(f"[{','.join(texts)}]")
+        if name in _JSON:
+            values = columns[name]
+            columns[name] = decode_json(values) if raw else [scrub(v) for v in values]
     return _EmptyColumns(columns) if not rows else columns
 
 
@@ -199,10 +323,12 @@ class _EmptyColumns(dict):
 
 def _frame(base: Mapping[str, Any], inputs: list[dict | None]) -> pd.DataFrame:
     """The base columns then the feature columns of rows sent with their features (renamed
-    ``input_<name>`` where a name clashes with a base column)."""
+    ``input_<name>`` where a name clashes with a base column); stored features that are not
+    an object of columns count as none."""
     index = pd.RangeIndex(len(inputs))
     frame = pd.DataFrame(dict(base), index=index)
-    extra = pd.DataFrame.from_records([x or {} for x in inputs], index=index)
+    rows = [x if isinstance(x, dict) else {} for x in inputs]
+    extra = pd.DataFrame.from_records(rows, index=index)
     extra.columns = [f"input_{c}" if c in frame.columns else c for c in extra.columns]
     return pd.concat([frame, extra], axis=1)
 

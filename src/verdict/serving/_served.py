@@ -26,7 +26,7 @@ from verdict.serving._batcher import MicroBatcher
 from verdict.serving._runtime import Runtime, runtime_for
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._telemetry import Telemetry
-from verdict.serving._work import Rows, Scored, rows_of, score_batch
+from verdict.serving._work import Ranges, Rows, Scored, rows_of, score_batch, training_ranges
 
 logger = logging.getLogger("verdict.serving.reload")
 
@@ -47,6 +47,8 @@ class ServedModel:
         Features where a missing value is refused (422).
     runtime : str
         What scores its rows: ``'native'`` (the pipeline) or ``'onnx'`` (its ONNX export).
+    ranges : dict
+        Per numeric feature, the bounds beyond which a number is counted as out of range.
     """
 
     served: str
@@ -54,6 +56,7 @@ class ServedModel:
     batcher: MicroBatcher[Rows, Scored]
     required: frozenset[str]
     runtime: str = "native"
+    ranges: Ranges | None = None
 
     @property
     def name(self) -> str:
@@ -119,6 +122,11 @@ class ServedModels:
         """Every served model, by name."""
         return [self._models[k] for k in sorted(self._models)]
 
+    def classes(self, name: str) -> tuple[Any, ...] | None:
+        """The classes of the version answering for ``name`` now, or None if not served."""
+        model = self._models.get(name)
+        return None if model is None else model.loaded.classes
+
     async def start(self) -> None:
         """Resolve and load every served reference (off the event loop)."""
         refs = self.settings.models or await asyncio.to_thread(self._default_refs)
@@ -133,8 +141,8 @@ class ServedModels:
                 )
             names[name] = ref
         for ref in refs:
-            loaded, runtime = await asyncio.to_thread(self._load, ref)
-            self._install(ref, loaded, runtime, previous=None)
+            loaded, runtime, ranges = await asyncio.to_thread(self._load, ref)
+            self._install(ref, loaded, runtime, ranges, previous=None)
         await self.refresh_monitoring()
         self.ready = True
 
@@ -148,17 +156,34 @@ class ServedModels:
             )
         return refs
 
-    def _load(self, ref: str | ModelVersion) -> tuple[LoadedModel, Runtime]:
-        """Load a version and make its runtime (an ONNX export is checked here: slow)."""
+    def _load(self, ref: str | ModelVersion) -> tuple[LoadedModel, Runtime, Ranges]:
+        """Load a version, make its runtime (an ONNX export is checked here: slow) and read
+        its numeric features' ranges from its training reference sample."""
         loaded = self.registry.load(ref)
-        return loaded, runtime_for(loaded, self.settings.runtime, self.registry)
+        runtime = runtime_for(loaded, self.settings.runtime, self.registry)
+        return loaded, runtime, self._ranges(loaded)
+
+    def _ranges(self, loaded: LoadedModel) -> Ranges:
+        try:
+            reference = self.registry.frame(f"{loaded.name}@v{loaded.version}")
+        except Exception:  # an old version without a reference sample: nothing to compare
+            logger.warning("no training reference for %s: out-of-range numbers not counted",
+                           loaded.ref)  # fmt: skip
+            return {}
+        return training_ranges(reference, loaded.schema.numeric)
 
     def _install(
-        self, served: str, loaded: LoadedModel, runtime: Runtime, previous: ServedModel | None
+        self,
+        served: str,
+        loaded: LoadedModel,
+        runtime: Runtime,
+        ranges: Ranges,
+        previous: ServedModel | None,
     ) -> None:
         """Make ``loaded`` answer for ``served``: one reference swap."""
-        batcher = self._batcher(loaded, runtime)
-        model = ServedModel(served, loaded, batcher, self._required(loaded), runtime.name)
+        batcher = self._batcher(loaded, runtime, ranges)
+        required = self._required(loaded)
+        model = ServedModel(served, loaded, batcher, required, runtime.name, ranges)
         if self.on_load is not None:
             self.on_load(loaded)
         self._models = {**self._models, loaded.name: model}
@@ -170,10 +195,15 @@ class ServedModels:
             self._retired = [m for m in self._retired if not m.batcher.idle]
             self._retired.append(previous)
 
-    def _batcher(self, loaded: LoadedModel, runtime: Runtime) -> MicroBatcher[Rows, Scored]:
+    def _batcher(
+        self, loaded: LoadedModel, runtime: Runtime, ranges: Ranges
+    ) -> MicroBatcher[Rows, Scored]:
         s = self.settings
+        work = partial(
+            score_batch, loaded, self._required(loaded), predict=runtime.predict, ranges=ranges
+        )
         return MicroBatcher(
-            partial(score_batch, loaded, self._required(loaded), predict=runtime.predict),
+            work,
             self.executor,
             size=rows_of,
             mode=s.batching,
@@ -194,13 +224,13 @@ class ServedModels:
                 version = await asyncio.to_thread(self.registry.get, current.served)
                 if version.version == current.version:
                     continue
-                loaded, runtime = await asyncio.to_thread(self._load, version)
+                loaded, runtime, ranges = await asyncio.to_thread(self._load, version)
             except Exception:
                 logger.exception(
                     "could not reload %s; %s keeps serving", current.served, current.ref
                 )
                 continue
-            self._install(current.served, loaded, runtime, previous=current)
+            self._install(current.served, loaded, runtime, ranges, previous=current)
             logger.info("%s now answered by %s (was %s)", current.served, loaded.ref, current.ref)
             moved.append(loaded.ref)
         return moved

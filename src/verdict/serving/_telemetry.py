@@ -7,7 +7,9 @@ Metrics (all prefixed ``verdict_``): ``requests_total{route,method,status}``,
 ``unknown_categories_total{model,column}``, ``model_info{model,version,ref,served,runtime}``
 (1 for the version answering; ``runtime``: native or onnx), ``batch_rows{model}`` and
 ``batch_wait_seconds{model}`` (micro-batching),
-``in_flight``, ``prediction_log_pending`` and ``prediction_log_dropped_total``.
+``out_of_range_total{model,column}``, ``in_flight``, ``prediction_log_pending`` (rows waiting
+for their group commit) and ``prediction_log_refused_rows`` (rows answered 503 because the log
+could not commit them).
 
 With several uvicorn workers (``verdict serve --workers N``) each worker is a process with its
 own counters; the ``serve`` command then sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers
@@ -69,6 +71,10 @@ class Telemetry:
             "verdict_unknown_categories", "Values not seen in training (accepted).",
             ["model", "column"], registry=reg,
         )  # fmt: skip
+        self.out_of_range = Counter(
+            "verdict_out_of_range", "Numbers far outside the training range (scored all the same).",
+            ["model", "column"], registry=reg,
+        )  # fmt: skip
         self.model_info = Gauge(
             "verdict_model_info", "1 for each model version answering requests.",
             ["model", "version", "ref", "served", "runtime"], registry=reg,
@@ -90,9 +96,10 @@ class Telemetry:
             "verdict_prediction_log_pending", "Prediction log entries not yet written.",
             registry=reg, multiprocess_mode="livesum",
         )  # fmt: skip
-        self.log_dropped = Gauge(
-            "verdict_prediction_log_dropped_total",
-            "Prediction log entries dropped because the writer's queue was full.",
+        self.log_refused = Gauge(
+            "verdict_prediction_log_refused_rows",
+            "Rows answered 503 because the prediction log could not commit them (queue full, "
+            "closed or failing), since the process started.",
             registry=reg, multiprocess_mode="livesum",
         )  # fmt: skip
 
@@ -143,9 +150,15 @@ class Telemetry:
         self.errors.labels(kind).inc()
 
     def scored(
-        self, model: str, version: int, labels: list[Any], unknown: Mapping[str, int]
+        self,
+        model: str,
+        version: int,
+        labels: list[Any],
+        unknown: Mapping[str, int],
+        out_of_range: Mapping[str, int] | None = None,
     ) -> None:
-        """Count the rows of one request, their classes and their unknown categories."""
+        """Count the rows of one request, their classes, unknown categories and numbers out
+        of range."""
         self.rows.labels(model).inc(len(labels))
         counts: dict[str, int] = {}
         for label in labels:
@@ -156,6 +169,8 @@ class Telemetry:
             self.predictions.labels(model, v, label).inc(n)
         for column, n in unknown.items():
             self.unknown.labels(model, column).inc(n)
+        for column, n in (out_of_range or {}).items():
+            self.out_of_range.labels(model, column).inc(n)
 
     def batch(self, model: str, rows: int, waited: float) -> None:
         """Record one pipeline call of ``rows`` rows whose first request waited ``waited`` s."""
@@ -178,10 +193,10 @@ class Telemetry:
         else:
             self.model_info.remove(model, str(version), ref, served, runtime)
 
-    def log_state(self, pending: int, dropped: int) -> None:
-        """Record the prediction log writer's backlog and losses."""
+    def log_state(self, pending: int, refused: int) -> None:
+        """Record the prediction log writer's backlog and the rows it refused."""
         self.log_pending.set(pending)
-        self.log_dropped.set(dropped)
+        self.log_refused.set(refused)
 
     def render(self) -> bytes:
         """The text exposition of every metric (all workers' in multiprocess mode)."""

@@ -2,8 +2,17 @@
 and ``POST /v1/feedback`` (true labels for earlier predictions).
 
 A predict response carries the request id and the version that answered at the top and in
-every row (``{"row", "class", "probabilities", "model_version", "request_id"}``), and the
-request's unknown categories (accepted, scored as values not seen in training).
+every row (``{"row", "class", "probabilities", "model_version", "request_id"}``), the
+request's unknown categories (accepted, scored as values not seen in training) and its
+out-of-range numbers (accepted, scored, but far outside anything seen in training). It is sent
+only once the rows are in the prediction log.
+
+Feedback is checked at the door as strictly as predictions, so that everything stored can be
+read back by monitoring and retraining: a label must be one of the model's classes (``1``,
+``1.0`` and ``"1"`` name the class ``1``; the class's own value is stored), features sent with
+a label pass the same row checks as features sent for scoring (only the model's features are
+stored), and labels for request ids the log does not hold (orphans, kept in case the prediction
+is logged later by another replica) are bounded per model (``max_orphan_feedback``; 429 beyond).
 """
 
 from __future__ import annotations
@@ -27,7 +36,9 @@ from verdict.serving._deps import (
     TelemetryDep,
 )
 from verdict.serving._errors import ERROR_RESPONSES, ServiceError
-from verdict.serving._limits import check_rows_limit
+from verdict.serving._feedback_check import OrphanLimitError, check_features, feedback_item_ok
+from verdict.serving._json import BodyShape
+from verdict.serving._middleware import client_request_id
 from verdict.serving._schemas import (
     ErrorDetail,
     FeedbackRequest,
@@ -36,7 +47,7 @@ from verdict.serving._schemas import (
     PredictResponse,
 )
 from verdict.serving._served import ServedModel, ServedModels
-from verdict.serving._work import Rows
+from verdict.serving._work import Rows, Scored
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 _ABSENT = object()
@@ -67,6 +78,32 @@ def _fits(body: Any) -> bool:
     return type(instances) is list and bool(instances) and all(type(r) is dict for r in instances)
 
 
+def _is_dict(item: Any) -> bool:
+    return type(item) is dict
+
+
+def _fits_feedback(body: Any) -> bool:
+    if type(body) is not dict:
+        return False
+    items = body.get("feedback")
+    return type(items) is list and bool(items) and all(map(feedback_item_ok, items))
+
+
+def predict_shape(max_rows: int) -> BodyShape:
+    """The predict body: ``instances``, at most ``max_rows`` of them."""
+    return BodyShape(
+        PredictRequest, _fits, {"instances": _is_dict}, {"instances": (max_rows, "max_rows")}
+    )
+
+
+def feedback_shape(max_rows: int) -> BodyShape:
+    """The feedback body: ``feedback`` items, at most ``max_rows`` of them."""
+    return BodyShape(
+        FeedbackRequest, _fits_feedback, {"feedback": feedback_item_ok},
+        {"feedback": (max_rows, "max_rows")},
+    )  # fmt: skip
+
+
 @router.post(
     "/models/{name}/predict",
     response_model=PredictResponse,
@@ -81,24 +118,23 @@ async def predict(
     request_id: RequestId,
 ) -> Response:
     """Score records: per row the class, the probabilities, the version and the request id."""
-    instances = (await read_json(request, PredictRequest, _fits))["instances"]
-    check_rows_limit(len(instances), settings.max_rows)
-    rows = records_to_rows(instances, model.loaded.schema.features)
+    features = model.loaded.schema.features
+    rows = await read_json(
+        request,
+        predict_shape(settings.max_rows),
+        lambda body: records_to_rows(body["instances"], features),
+    )
     scored = await model.score(rows)
     if scored.problems:
         raise invalid_rows(scored.problems, lambda p: ["body", "instances", p.row, p.column])
-    record(model, scored, request_id, rows.columns if settings.log_inputs else None, predlog,
-           telemetry)  # fmt: skip
+    await record(model, scored, request_id, rows.columns if settings.log_inputs else None,
+                 predlog, telemetry, client_request_id(request))  # fmt: skip
     proba = scored.proba.tolist()
-    return json_answer(_answer(model, scored.labels, proba, scored.unknown, request_id))
+    return json_answer(_answer(model, scored, proba, request_id))
 
 
 def _answer(
-    model: ServedModel,
-    labels: list[Any],
-    proba: list[list[float]],
-    unknown: dict[str, int],
-    request_id: str,
+    model: ServedModel, scored: Scored, proba: list[list[float]], request_id: str
 ) -> dict[str, Any]:
     """The predict response (``PredictResponse``'s fields, in its order)."""
     names = [str(c) for c in model.loaded.classes]
@@ -110,38 +146,53 @@ def _answer(
         "predictions": [
             {"row": i, "class": label, "probabilities": dict(zip(names, p, strict=True)),
              "model_version": ref, "request_id": request_id}
-            for i, (label, p) in enumerate(zip(labels, proba, strict=True))
+            for i, (label, p) in enumerate(zip(scored.labels, proba, strict=True))
         ],
-        "unknown_categories": unknown,
+        "unknown_categories": scored.unknown,
+        "out_of_range": scored.out_of_range,
     }  # fmt: skip
 
 
-@router.post("/feedback", response_model=FeedbackResponse)
+@router.post(
+    "/feedback",
+    response_model=FeedbackResponse,
+    openapi_extra=openapi_body(FeedbackRequest),
+)
 async def feedback(
-    body: FeedbackRequest,
+    request: Request,
     served: ServedDep,
     settings: SettingsDep,
     predlog: PredLogDep,
     request_id: RequestId,
-) -> dict[str, Any]:
+) -> Response:
     """Attach true labels to earlier predictions (request id and row) or to rows sent whole."""
-    check_rows_limit(len(body.feedback), settings.max_rows)
-    items = [_feedback_item(i, item, served) for i, item in enumerate(body.feedback)]
+    body = await read_json(request, feedback_shape(settings.max_rows))
+    items = [_feedback_item(i, item, served) for i, item in enumerate(body["feedback"])]
+    problems = check_features(items, served)
+    if problems:
+        raise invalid_rows(problems, lambda p: ["body", "feedback", p.row, "features", p.column])
+    models = served.all()
+    only = models[0].name if len(models) == 1 else None
     try:
-        result = await asyncio.to_thread(predlog.add_feedback, items)
+        result = await asyncio.to_thread(
+            predlog.add_feedback, items, classes=served.classes, default_model=only,
+            max_orphans=settings.max_orphan_feedback,
+        )  # fmt: skip
+    except OrphanLimitError as exc:
+        raise ServiceError(429, str(exc), kind="orphan_limit") from None
     except InvalidInputError as exc:
         raise ServiceError(422, str(exc), kind="invalid_feedback") from None
-    return {
+    return json_answer({
         "attached": result.attached,
         "with_features": result.with_features,
         "unknown": result.unknown,
         "request_id": request_id,
-    }
+    })  # fmt: skip
 
 
-def _feedback_item(i: int, item: Any, served: ServedModels) -> _predlog.FeedbackItem:
+def _feedback_item(i: int, item: dict[str, Any], served: ServedModels) -> _predlog.FeedbackItem:
     """One item for the log; 404 if it names a model that is not served."""
-    model = item.model
+    model = item.get("model")
     if model is not None and served.get(model) is None:
         names = [m.name for m in served.all()]
         detail = ErrorDetail(loc=["body", "feedback", i, "model"], kind="model_not_found",
@@ -150,6 +201,6 @@ def _feedback_item(i: int, item: Any, served: ServedModels) -> _predlog.Feedback
                            f"not served here. To fix: name one of {names}.",
                            kind="model_not_found", details=[detail])  # fmt: skip
     return _predlog.FeedbackItem(
-        label=item.label, request_id=getattr(item, "request_id", None),
-        row=getattr(item, "row", 0), features=getattr(item, "features", None), model=model,
+        label=item["label"], request_id=item.get("request_id"), row=item.get("row", 0),
+        features=item.get("features"), model=model,
     )  # fmt: skip

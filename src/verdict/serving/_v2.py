@@ -29,7 +29,9 @@ from verdict.serving._deps import (
     VersionDep,
 )
 from verdict.serving._errors import V2_ERROR_RESPONSES, ServiceError
+from verdict.serving._json import BodyShape
 from verdict.serving._limits import check_rows_limit
+from verdict.serving._middleware import client_request_id
 from verdict.serving._schemas import (
     ErrorDetail,
     InferenceRequest,
@@ -44,6 +46,8 @@ from verdict.serving._served import ServedModel
 from verdict.serving._tensors import (
     LABEL,
     PROBABILITIES,
+    fits_input,
+    fits_output,
     fits_request,
     input_metadata,
     label_datatype,
@@ -131,8 +135,7 @@ async def infer(
     request_id: RequestId,
 ) -> Response:
     """Score named tensors; outputs ``label`` and ``probabilities``."""
-    body = await read_json(request, InferenceRequest, fits_request)
-    return await _infer(body, model, settings, predlog, telemetry, request_id)
+    return await _infer(request, model, settings, predlog, telemetry, request_id)
 
 
 @router.post("/models/{name}/versions/{version}/infer", **_INFER)
@@ -145,28 +148,41 @@ async def infer_version(
     request_id: RequestId,
 ) -> Response:
     """As ``/v2/models/{name}/infer``, for the version answering now."""
-    body = await read_json(request, InferenceRequest, fits_request)
-    return await _infer(body, model, settings, predlog, telemetry, request_id)
+    return await _infer(request, model, settings, predlog, telemetry, request_id)
+
+
+def infer_shape(max_tensors: int) -> BodyShape:
+    """The inference body: ``inputs`` and ``outputs``, at most ``max_tensors`` of each."""
+    limits = {"inputs": (max_tensors, "max_rows"), "outputs": (max_tensors, "max_rows")}
+    lists = {"inputs": fits_input, "outputs": fits_output}
+    return BodyShape(InferenceRequest, fits_request, lists, limits)
 
 
 async def _infer(
-    body: dict[str, Any],
+    request: Request,
     model: ServedModel,
     settings: Any,
     predlog: Any,
     telemetry: Any,
     request_id: str,
 ) -> Response:
-    wanted = _wanted_outputs(body.get("outputs"))
     schema = model.loaded.schema
-    tensors = tensors_of(body["inputs"])
-    rows, layout = tensors_to_rows(tensors, schema)
-    check_rows_limit(rows.n, settings.max_rows)
+
+    def prepare(body: dict[str, Any]) -> tuple[Any, ...]:
+        wanted = _wanted_outputs(body.get("outputs"))
+        tensors = tensors_of(body["inputs"], settings.max_rows)
+        rows, layout = tensors_to_rows(tensors, schema)
+        check_rows_limit(rows.n, settings.max_rows)
+        return body, wanted, tensors, rows, layout
+
+    body, wanted, tensors, rows, layout = await read_json(
+        request, infer_shape(settings.max_rows), prepare
+    )
     scored = await model.score(rows)
     if scored.problems:
         raise invalid_rows(scored.problems, problem_place(tensors, layout, schema.features))
     inputs = rows.columns if settings.log_inputs else None
-    record(model, scored, request_id, inputs, predlog, telemetry)
+    await record(model, scored, request_id, inputs, predlog, telemetry, client_request_id(request))
     k = len(model.loaded.classes)
     outputs = {
         LABEL: {"name": LABEL, "shape": [rows.n],
@@ -197,7 +213,8 @@ def _wanted_outputs(asked: list[dict[str, Any]] | None) -> list[str]:
         ]  # fmt: skip
         raise ServiceError(
             422,
-            f"Unknown outputs {[n[:64] for _, n in unknown]}. To fix: ask for "
+            f"Unknown outputs {[n[:64] for _, n in unknown[:5]]}"
+            f"{f' and {len(unknown) - 5:,} more' if len(unknown) > 5 else ''}. To fix: ask for "
             f"'{LABEL}' and/or '{PROBABILITIES}'.",
             kind="unknown_output",
             details=details,

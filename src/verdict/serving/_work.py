@@ -10,13 +10,15 @@ on the company it was scored in.
 Missing values (null, NaN) are imputed as in training, except in ``required`` features where
 they are a ``missing_value`` problem. Infinite numbers (``Infinity``, ``1e999``) in a numeric
 feature are a ``not_finite`` problem: JSON has no infinity, so one reaching the service is a
-client bug rather than a value to impute.
+client bug rather than a value to impute. Finite numbers far outside the training range (see
+:func:`training_ranges`) are scored, and counted per column in ``Scored.out_of_range``, as
+unknown categories are.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +46,31 @@ class Scored:
     proba: np.ndarray
     problems: tuple[RowProblem, ...]
     unknown: dict[str, int]
+    out_of_range: dict[str, int] = field(default_factory=dict)
+
+
+Ranges = dict[str, tuple[float, float]]  # numeric feature -> (low, high) still in range
+OUT_OF_RANGE_FACTOR = 1000.0
+
+
+def training_ranges(reference: pd.DataFrame, features: Sequence[str]) -> Ranges:
+    """Per numeric feature, the values beyond which a number is out of range: the training
+    range widened by ``OUT_OF_RANGE_FACTOR`` times its scale (the larger of its span and its
+    largest magnitude), i.e. three orders of magnitude beyond anything seen in training."""
+    ranges: Ranges = {}
+    for name in features:
+        if name not in reference or not pd.api.types.is_numeric_dtype(reference[name]):
+            continue
+        if pd.api.types.is_bool_dtype(reference[name]):
+            continue
+        values = reference[name].to_numpy(dtype=float, na_value=np.nan)
+        values = values[np.isfinite(values)]
+        if not len(values):
+            continue
+        low, high = float(values.min()), float(values.max())
+        scale = max(high - low, abs(low), abs(high)) or 1.0
+        ranges[name] = (low - OUT_OF_RANGE_FACTOR * scale, high + OUT_OF_RANGE_FACTOR * scale)
+    return ranges
 
 
 def rows_of(rows: Rows) -> int:
@@ -56,6 +83,7 @@ def score_batch(
     required: Collection[str],
     batch: Sequence[Rows],
     predict: Predict | None = None,
+    ranges: Ranges | None = None,
 ) -> list[Scored]:
     """Check and score the rows of every request of ``batch`` in one pipeline call
     (``predict``: the runtime's, by default the pipeline's own)."""
@@ -72,7 +100,29 @@ def score_batch(
         proba, labels = (predict or native(loaded).predict)(check.frame)
     else:
         proba, labels = np.empty((0, len(loaded.classes))), []
-    return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba)
+    far = _out_of_range(check.frame, ranges or {})
+    return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba, far)
+
+
+def check_only(loaded: LoadedModel, required: Collection[str], rows: Rows) -> list[RowProblem]:
+    """The problems ``score_batch`` would find in ``rows``, without scoring them."""
+    frame = _frame(rows.columns, loaded)
+    check = check_rows(frame, loaded.schema, required=required)
+    return sorted(check.problems + _infinite(frame, loaded), key=_order(loaded.schema.features))
+
+
+def _out_of_range(frame: pd.DataFrame, ranges: Ranges) -> dict[str, np.ndarray]:
+    """Per numeric feature with any, which rows hold a number beyond its range."""
+    found = {}
+    for name, (low, high) in ranges.items():
+        if name not in frame:
+            continue
+        values = frame[name].to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            beyond = (values < low) | (values > high)
+        if beyond.any():
+            found[name] = beyond
+    return found
 
 
 _NUMBERS = frozenset({int, float})
@@ -104,10 +154,12 @@ def _split(
     problems: list[RowProblem],
     labels: list[Any],
     proba: np.ndarray,
+    far: dict[str, np.ndarray],
 ) -> list[Scored]:
     """Each request's slice of the batch's results, its problems renumbered from 0."""
     if len(batch) == 1:
-        return [Scored(labels, proba, tuple(problems), unknown)]
+        counts = {k: int(v.sum()) for k, v in far.items()}
+        return [Scored(labels, proba, tuple(problems), unknown, counts)]
     out, start = [], 0
     for rows in batch:
         stop = start + rows.n
@@ -117,7 +169,9 @@ def _split(
             if p.row is not None and start <= p.row < stop
         )
         counts = _unknown_in(loaded, frame.iloc[start:stop], unknown) if unknown else {}
-        out.append(Scored(labels[start:stop], proba[start:stop], mine, counts))
+        beyond = {k: int(v[start:stop].sum()) for k, v in far.items()}
+        beyond = {k: v for k, v in beyond.items() if v}
+        out.append(Scored(labels[start:stop], proba[start:stop], mine, counts, beyond))
         start = stop
     return out
 
