@@ -19,6 +19,7 @@ from palmerpenguins import load_penguins
 from typer.testing import CliRunner
 
 from verdict.cli import app
+from verdict.errors import ArtifactIntegrityError
 from verdict.registry import Registry
 
 VERDICT = [sys.executable, "-m", "verdict.cli"]
@@ -139,3 +140,44 @@ def test_export_onnx_matches_the_native_model(registered, tmp_path):
     assert {o.name for o in session.get_outputs()} >= {"label", "probabilities"}
     bad = invoke("export", "penguins@production", "--format", "pmml")
     assert bad.exit_code == 2 and "--format onnx" in bad.output
+
+
+def _flip_a_byte(registry: Registry, ref: str, artifact: str) -> Path:
+    version = registry.get(ref)
+    stored = Path(registry.store.location(version.artifacts[artifact]["sha256"]))
+    data = bytearray(stored.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    stored.write_bytes(bytes(data))
+    return stored
+
+
+def test_verify_hashes_the_stored_files_without_loading_them(registered):
+    assert set(registered.verify("penguins@v1").values()) == {"ok"}
+    assert registered.require_intact("penguins@v1").version == 1
+    stored = _flip_a_byte(registered, "penguins@v1", "model.skops")
+    states = registered.verify("penguins@v1")
+    assert states.pop("model.skops") == "altered" and set(states.values()) == {"ok"}
+    with pytest.raises(ArtifactIntegrityError) as caught:
+        registered.require_intact("penguins@production")
+    message = str(caught.value)
+    assert "penguins@v1" in message and "model.skops is altered" in message
+    assert str(stored) in message and "To fix:" in message
+    stored.unlink()
+    assert registered.verify("penguins@v1")["model.skops"] == "missing"
+
+
+def test_models_show_says_whether_the_artifacts_are_intact(registered):
+    shown = invoke("models", "show", "penguins@v1")
+    assert shown.exit_code == 0 and "artifacts: ok" in shown.output
+    data = json.loads(invoke("models", "show", "penguins@v1", "--json").output)
+    assert data["integrity"]["intact"] is True
+    assert set(data["integrity"]["artifacts"]) == set(data["artifacts"])
+    _flip_a_byte(registered, "penguins@v1", "model.skops")
+    shown = invoke("models", "show", "penguins@v1")
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.split())
+    assert "artifacts: ALTERED" in text and "model.skops altered" in text and "To fix:" in text
+    data = json.loads(invoke("models", "show", "penguins@v1", "--json").output)
+    assert data["integrity"]["intact"] is False
+    assert data["integrity"]["artifacts"]["model.skops"] == "altered"
+    assert invoke("models", "show", "penguins@v2").output.count("ALTERED") == 0

@@ -59,14 +59,24 @@ def show(
     ],
     as_json: _JSON = False,
 ) -> None:
-    """Show one version: metrics with intervals, lineage, artifacts and the model's history."""
+    """Show one version: metrics with intervals, lineage, artifacts and the model's history.
+
+    Every stored artifact is hashed and compared with the sha256 registered for it: the
+    output says whether the files are intact or which were altered or are missing.
+    """
     with domain_errors(), _registry() as registry:
         version = registry.get(ref)
         events = registry.events(version.name)
+        states = registry.verify(version)
     if as_json:
-        data = {**version.to_dict(), "events": [e.to_dict() for e in events]}
+        intact = all(state == "ok" for state in states.values())
+        data = {
+            **version.to_dict(),
+            "integrity": {"intact": intact, "artifacts": states},
+            "events": [e.to_dict() for e in events],
+        }
         return typer.echo(json.dumps(data, indent=2))
-    _print_version(version, events)
+    _print_version(version, events, states)
 
 
 @models_app.command("promote")
@@ -171,7 +181,7 @@ def _versions_table(name: str, versions: list[Any]) -> Table:
     return table
 
 
-def _print_version(version: Any, events: list[Any]) -> None:
+def _print_version(version: Any, events: list[Any], states: dict[str, str]) -> None:
     summary = version.summary
     console.print(f"[bold]{version.ref}[/] ({version.family}), registered {version.created}")
     console.print(f"aliases: {', '.join(version.aliases) or 'none'}", highlight=False)
@@ -195,14 +205,34 @@ def _print_version(version: Any, events: list[Any]) -> None:
         highlight=False,
     )
     console.print(f"source run: {version.source}", highlight=False)
+    _print_integrity(version, states)
     for artifact, entry in sorted(version.artifacts.items()):
+        state = {"ok": "ok", "altered": "ALTERED", "missing": "MISSING"}[states[artifact]]
         console.print(
-            f"  {artifact:<26} {entry['bytes']:>10,} bytes  sha256 {entry['sha256'][:16]}",
+            f"  {artifact:<26} {entry['bytes']:>10,} bytes  sha256 {entry['sha256'][:16]}  {state}",
             highlight=False,
         )
     console.print("[bold]history[/]")
     for event in events:
         console.print(f"  {event.created[:19]}  {_describe(event)}", highlight=False)
+
+
+def _print_integrity(version: Any, states: dict[str, str]) -> None:
+    bad = [f"{name} {state}" for name, state in states.items() if state != "ok"]
+    if not bad:
+        model = version.artifacts.get("model.skops", {}).get("sha256", "")
+        console.print(
+            f"artifacts: ok, each matches its registered sha256 (model.skops {model[:12]}…)",
+            highlight=False,
+        )
+        return
+    console.print(
+        f"[bold red]artifacts: ALTERED[/] — {', '.join(bad)}: the stored bytes no longer match "
+        f"the sha256 registered, and {version.ref} will be refused when loaded or served. "
+        "To fix: restore the artifact store from a backup, or register the model again from "
+        "its run directory.",
+        highlight=False,
+    )
 
 
 def _describe(event: Any) -> str:

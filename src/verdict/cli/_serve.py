@@ -4,7 +4,12 @@ With ``--workers 1`` the app is built in this process; with more, each uvicorn w
 its own from ``VERDICT_*`` variables (the flags given here are exported first) through the
 import-string factory ``verdict.serving._app:app_from_env``, and Prometheus metrics are merged
 across workers (multiprocess mode, in a temporary folder unless ``PROMETHEUS_MULTIPROC_DIR`` is
-set). ``--port 0`` picks a free port; the address is printed on stdout either way.
+set). ``--port 0`` picks a free port; the address is printed on stdout either way, and only
+once every artifact of every version to serve matched its registered sha256.
+
+Connections are served by :class:`verdict.serving._http.GuardedHttpToolsProtocol`: uvicorn's
+httptools protocol with a header deadline (``--header-timeout``) and request-head limits
+(431), which uvicorn itself does not have.
 """
 
 from __future__ import annotations
@@ -102,6 +107,13 @@ def serve(
     graceful_timeout: Annotated[
         int, typer.Option(help="Seconds to finish in-flight requests on shutdown.")
     ] = 30,
+    header_timeout: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds a client has to send a request's line and headers; then it is closed.",
+            show_default="10",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option(help="Log level: trace, debug, info, warning, error or critical.")
     ] = "info",
@@ -117,15 +129,18 @@ def serve(
     overrides: dict[str, Any] = {
         "models": model or None, "batching": batching, "batch_budget_ms": batch_budget_ms,
         "batch_max_rows": batch_max_rows, "auth": auth, "runtime": runtime,
+        "header_timeout_seconds": header_timeout,
     }  # fmt: skip
     overrides = {k: v for k, v in overrides.items() if v is not None}
     with domain_errors():
         _check_log_level(log_level)
         settings = _settings(overrides)
         _check_models(settings)
+        protocol = _protocol(settings)
     config = uvicorn.Config(
         FACTORY if workers > 1 else _build_app(settings),
         factory=workers > 1,
+        http=protocol,
         host=host,
         port=port,
         workers=workers,
@@ -176,7 +191,8 @@ def _settings(overrides: dict[str, Any]) -> Any:
 
 
 def _check_models(settings: Any) -> None:
-    """Fail here, with one clear line, if a model to serve or the state database is unusable."""
+    """Fail here, with one clear line, if a model to serve or the state database is unusable,
+    or if any artifact of a version to serve no longer matches its registered sha256."""
     from verdict.errors import ConfigurationError
     from verdict.registry import Registry
     from verdict.serving._state import open_state
@@ -184,13 +200,32 @@ def _check_models(settings: Any) -> None:
     open_state(settings.state_database()).dispose()  # refuses an old or unreachable database
 
     with Registry(home=settings.home) as registry:
-        for ref in settings.models:
-            registry.get(ref)
-        if not settings.models and not any("production" in m.aliases for m in registry.models()):
+        refs = settings.models or [
+            f"{m.name}@production" for m in registry.models() if "production" in m.aliases
+        ]
+        if not refs:
             raise ConfigurationError(
                 f"There is no model to serve: no model in {registry.where} has a 'production' "
                 "alias. To fix: pass --model NAME@ALIAS, or register one with an alias."
             )
+        for ref in refs:
+            registry.require_intact(ref)
+
+
+def _protocol(settings: Any) -> Any:
+    """uvicorn's ``http``: the guarded httptools protocol, bound to the settings' limits."""
+    from verdict.errors import ConfigurationError
+
+    try:
+        import httptools  # noqa: F401 - comes with uvicorn[standard], a dependency
+    except ImportError:
+        raise ConfigurationError(
+            "The HTTP server cannot start: httptools is not installed. To fix: pip install "
+            "'uvicorn[standard]' (it brings httptools)."
+        ) from None
+    from verdict.serving._http import HeadLimits, guarded_protocol
+
+    return guarded_protocol(HeadLimits.from_settings(settings))
 
 
 def _build_app(settings: Any) -> Any:

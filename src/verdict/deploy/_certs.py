@@ -32,7 +32,7 @@ def self_signed_certificate(
     Parameters
     ----------
     folder : Path
-        Where the file goes (created if missing); the file is ``verdict-self-signed.pem``.
+        Where the file goes (created 0700 if missing); the file is ``verdict-self-signed.pem``.
     hosts : sequence of str
         DNS names and IP addresses the certificate is valid for (its subject alternative
         names); the first names the subject.
@@ -59,7 +59,7 @@ def self_signed_certificate(
     if _reusable(path, hosts):
         return path
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # an existing one is kept as is
         _write_private(path, _generate(list(hosts)))
     except OSError as exc:
         raise ConfigurationError(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from verdict._files import private_folder
 from verdict.deploy import _local_procs as procs
 from verdict.deploy._artifacts import SyncReport, sync_version
 from verdict.deploy._certs import self_signed_certificate
@@ -121,7 +122,7 @@ def _prepare(
     from verdict.serving._settings import ServiceSettings
     from verdict.serving._state import open_state
 
-    folder.mkdir(parents=True, exist_ok=True)
+    private_folder(folder)  # holds the deployment's key, certificates and state: 0700
     central_url = ServiceSettings(home=folder.parent).state_database()
     central = open_state(central_url)
     try:
@@ -213,7 +214,7 @@ def _start_links(state: DeploymentState) -> None:
 
 def _start_gateway(state: DeploymentState, spec: DeploySpec) -> None:
     gateway = Path(state.gateway_config).parent
-    gateway.mkdir(parents=True, exist_ok=True)
+    private_folder(gateway)
     state.certificate = str(self_signed_certificate(gateway))
     state.gateway_port = procs.free_port()
     config = Path(state.gateway_config)

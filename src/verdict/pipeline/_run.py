@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
+from verdict._files import private_folder
 from verdict.data import Schema
 from verdict.errors import InvalidInputError
 from verdict.metrics import Evaluation
@@ -111,7 +112,7 @@ def write_run(
     import skops.io  # imported here: only writing a run needs it
 
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        private_folder(path)  # under VERDICT_HOME by default: created 0700
     except OSError as exc:
         raise InvalidInputError(
             f"Cannot create the run directory {str(path)!r}: {exc.strerror or exc}. To fix: "

@@ -3,6 +3,7 @@
 SQLite (the embedded default) takes write transactions with ``BEGIN IMMEDIATE`` and WAL, so two
 processes registering at once queue for the lock instead of failing half-way; PostgreSQL takes
 an advisory lock while migrating. Either way an old registry is upgraded by Alembic on open.
+A SQLite file verdict creates is 0600 in a folder it creates 0700 (:func:`private_sqlite`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
+from verdict._files import private_file, private_folder
 from verdict.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -31,8 +33,8 @@ def open_engine(url: str) -> Engine:
             f"'sqlite:///.verdict/registry.db' or 'postgresql+psycopg://user@host/db'."
         ) from exc
     sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if sqlite and parsed.database:
+        private_sqlite(parsed.database)
     try:
         engine = create_engine(parsed, **({"connect_args": {"timeout": 60}} if sqlite else {}))
     except (NoSuchModuleError, ImportError) as exc:
@@ -52,6 +54,20 @@ def open_engine(url: str) -> Engine:
             f"the server is running and that you may write there."
         ) from exc
     return engine
+
+
+def private_sqlite(database: str) -> None:
+    """Create a SQLite database's folder (0700) and its empty file (0600) if missing.
+
+    SQLite gives the ``-wal`` and ``-shm`` files it makes later the mode of the main file, so
+    the whole database stays readable by its owner only. Existing folders and files are left
+    as they are; in-memory and ``file:`` URI databases are left to SQLite.
+    """
+    if database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    private_folder(path.parent)
+    private_file(path)
 
 
 def configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from verdict.data import Schema
-from verdict.errors import NotFoundError, RegistryError
+from verdict.errors import ArtifactIntegrityError, NotFoundError, RegistryError
 from verdict.pipeline import DecisionPolicy, Run
 from verdict.registry._database import open_engine
 from verdict.registry._history import alias_stack
@@ -335,6 +335,43 @@ class Registry:
                 f"To fix: ask for one of those."
             )
         return self.store.get(entry["sha256"], what=f"{artifact} of {version.ref}")
+
+    def verify(self, ref: str | ModelVersion) -> dict[str, str]:
+        """Check every stored artifact of a version against its registered sha256.
+
+        Cheap: each file is read once and hashed; nothing is deserialised or loaded.
+
+        Returns
+        -------
+        dict
+            Artifact name -> ``'ok'``, ``'altered'`` (the stored bytes' sha256 differs from
+            the registered one) or ``'missing'``.
+        """
+        version = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        return {n: self.store.check(e["sha256"]) for n, e in sorted(version.artifacts.items())}
+
+    def require_intact(self, ref: str | ModelVersion) -> ModelVersion:
+        """The version ``ref`` names, after :meth:`verify` found every artifact intact.
+
+        Raises
+        ------
+        ArtifactIntegrityError
+            Naming the version and each altered or missing file.
+        """
+        version = ref if isinstance(ref, ModelVersion) else self.get(ref)
+        bad = {name: state for name, state in self.verify(version).items() if state != "ok"}
+        if bad:
+            files = "; ".join(
+                f"{name} is {state} ({self.store.location(version.artifacts[name]['sha256'])})"
+                for name, state in bad.items()
+            )
+            raise ArtifactIntegrityError(
+                f"{version.ref} cannot be trusted: {files}; an altered file's sha256 differs "
+                f"from the one registered. To fix: restore the artifact store from a backup, "
+                f"or register the model again from its run directory ({version.source}) and "
+                f"point the alias at the new version."
+            )
+        return version
 
     def frame(self, ref: str | ModelVersion, artifact: str = "reference.parquet") -> pd.DataFrame:
         """A table artifact: the training reference sample (default) or the held-out rows."""

@@ -4,6 +4,10 @@ The address is the hash, so an artifact cannot change without its address changi
 write of the same bytes is a no-op, and every read verifies that the bytes are still the ones
 written. Local folders get an atomic write (temporary file, then rename); object stores (s3://,
 gs://, az:// through fsspec) write each object atomically themselves.
+
+Local files are the owner's alone: folders verdict creates are 0700 and the files it writes
+0600 (:func:`private_folder`, :func:`private_file`, shared with the SQLite databases); folders
+that already exist are left as their owner set them.
 """
 
 from __future__ import annotations
@@ -14,7 +18,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from verdict._files import private_folder
 from verdict.errors import ArtifactIntegrityError, ConfigurationError, NotFoundError
+
+_CHUNK = 1024 * 1024  # bytes hashed at a time when verifying a stored file
 
 
 def sha256(data: bytes) -> str:
@@ -74,6 +81,26 @@ class ArtifactStore:
             )
         return data
 
+    def location(self, digest: str) -> str:
+        """Where the bytes of ``digest`` are stored (a path, or a URL for object stores)."""
+        path = self._path(digest)
+        return path if self._local else self._fs.unstrip_protocol(path)
+
+    def check(self, digest: str) -> str:
+        """``'ok'`` when the bytes filed under ``digest`` still hash to it, else ``'altered'``,
+        or ``'missing'``.
+
+        Streamed in 1 MiB chunks: nothing is loaded whole or deserialised.
+        """
+        hasher = hashlib.sha256()
+        try:
+            with self._fs.open(self._path(digest), "rb") as handle:
+                while chunk := handle.read(_CHUNK):
+                    hasher.update(chunk)
+        except FileNotFoundError:
+            return "missing"
+        return "ok" if hasher.hexdigest() == digest else "altered"
+
     def exists(self, digest: str) -> bool:
         """Whether ``digest`` is stored."""
         return bool(self._fs.exists(self._path(digest)))
@@ -91,11 +118,13 @@ def _protocols(fs: Any) -> tuple[str, ...]:
 
 
 def _write_local(path: Path, data: bytes) -> None:
-    """Write via a unique temporary file and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write via a unique temporary file (0600) and rename, so readers never see half a file."""
+    private_folder(path.parent)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with open(temporary, "wb") as handle:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            os.chmod(temporary, 0o600)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())

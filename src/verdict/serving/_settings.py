@@ -41,8 +41,9 @@ class ServiceSettings(BaseSettings):
         Rows scored in one pipeline call at most.
     batch_budget_ms : float
         The longest a request waits for others to join its batch; never exceeded.
-    log_flush_seconds : float
-        The prediction log is written at least this often (what a crash can lose at most).
+    max_orphan_feedback : int
+        Labels for request ids the log does not hold kept per model at most
+        (``VERDICT_MAX_ORPHAN_FEEDBACK``); beyond, such feedback gets 429.
     log_inputs : bool
         Store each row's inputs in the prediction log (sensitive columns hashed).
     reload_seconds : float
@@ -61,6 +62,14 @@ class ServiceSettings(BaseSettings):
     public_readiness : bool
         Answer ``GET /v2/health/ready`` without an API key (``VERDICT_PUBLIC_READINESS``), for
         load-balancer and kubelet probes that cannot send one; liveness is always open.
+    header_timeout_seconds : float
+        A request's line and headers must arrive complete within this many seconds of its first
+        byte (of the connection's opening, for the first request), or the connection is closed
+        (``VERDICT_HEADER_TIMEOUT_SECONDS``); the deadline is not extended by trickled bytes.
+    max_header_bytes, max_headers : int
+        Larger request heads (request line and headers together), or more header fields, get
+        431 and the connection is closed; the excess is never buffered
+        (``VERDICT_MAX_HEADER_BYTES``, ``VERDICT_MAX_HEADERS``).
     """
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
@@ -74,13 +83,16 @@ class ServiceSettings(BaseSettings):
     batching: Literal["off", "on", "auto"] = "auto"
     batch_max_rows: int = Field(default=2048, gt=0)
     batch_budget_ms: float = Field(default=2.0, ge=0)
-    log_flush_seconds: float = Field(default=0.2, gt=0)
+    max_orphan_feedback: int = Field(default=100_000, ge=0)
     log_inputs: bool = True
     reload_seconds: float = Field(default=1.0, ge=0)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     runtime: Literal["native", "onnx"] = "native"
     target: str | None = Field(default=None, min_length=1, max_length=63, pattern=_TARGET)
     public_readiness: bool = False
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_header_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_headers: int = Field(default=100, gt=0)
 
     @field_validator("models", "cors_origins", mode="before")
     @classmethod
