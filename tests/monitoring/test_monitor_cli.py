@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import traceback
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,3 +74,57 @@ def test_no_traffic_exits_2_with_one_clear_line(world, monkeypatch):
     assert "0 logged rows between" in result.output and "Traceback" not in result.output
     bad = _monitor(world, monkeypatch, "--since", "yesterday")
     assert bad.exit_code == 2 and "ISO 8601" in bad.output
+
+
+def _broken(*args: object, **kwargs: object) -> None:
+    raise RuntimeError("boom:\nthe core failed")
+
+
+INTERNAL = (
+    "error: verdict hit an unexpected internal error (RuntimeError: boom: the core failed). "
+    "This is a bug in verdict, not a problem with your input. To fix: rerun with "
+    "VERDICT_DEBUG=1 to see the full traceback, and report it with that traceback."
+)
+
+
+def test_an_internal_error_exits_3_in_one_paragraph_without_a_traceback(monkeypatch, tmp_path):
+    monkeypatch.setenv("VERDICT_HOME", str(tmp_path))
+    monkeypatch.delenv("VERDICT_DEBUG", raising=False)
+    monkeypatch.setattr("verdict.monitoring.monitor", _broken)
+    result = CliRunner().invoke(app, ["monitor", "penguins"])
+    assert result.exit_code == 3, result.output
+    assert result.output.strip() == INTERNAL  # one paragraph, nothing else
+    # the whole command line, not only monitor: any command of any group
+    monkeypatch.setattr("verdict.cli._models._registry", _broken)
+    listed = CliRunner().invoke(app, ["models", "list"])
+    assert listed.exit_code == 3 and listed.output.strip() == INTERNAL
+
+
+def test_verdict_debug_shows_the_traceback_of_an_internal_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("VERDICT_HOME", str(tmp_path))
+    monkeypatch.setenv("VERDICT_DEBUG", "1")
+    monkeypatch.setattr("verdict.monitoring.monitor", _broken)
+    result = CliRunner().invoke(app, ["monitor", "penguins"])
+    assert isinstance(result.exception, RuntimeError)  # re-raised as it was
+    assert "Traceback" in "".join(traceback.format_exception(*result.exc_info))
+
+
+def test_the_console_script_prints_no_traceback_unless_asked(tmp_path):
+    """The real entry point (not the test runner): exit 3, stderr one paragraph."""
+    script = (
+        "import sys, verdict.monitoring as m\n"
+        "def broken(*a, **k):\n    raise RuntimeError('boom:\\nthe core failed')\n"
+        "m.monitor = broken\n"
+        "from verdict.cli import main\nmain()\n"
+    )
+    env = {**os.environ, "VERDICT_HOME": str(tmp_path), "COLUMNS": "400"}
+    env.pop("VERDICT_DEBUG", None)
+    plain = subprocess.run([sys.executable, "-c", script, "monitor", "penguins"], env=env,
+                           capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert plain.returncode == 3 and plain.stdout == ""
+    assert plain.stderr.strip() == INTERNAL
+    debug = subprocess.run([sys.executable, "-c", script, "monitor", "penguins"],
+                           env={**env, "VERDICT_DEBUG": "1"}, capture_output=True, text=True,
+                           timeout=120)  # fmt: skip
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+    assert "RuntimeError: boom:" in debug.stderr

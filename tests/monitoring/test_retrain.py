@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 import typer
 from monitor_support import World, make_world, population, send, utc
+from sqlalchemy import select, update
 from typer.testing import CliRunner
 
 from verdict.cli._retrain import retrain as cli_retrain
 from verdict.errors import InvalidInputError
 from verdict.monitoring._retrain import EVENT_KIND, RetrainResult, retrain
+from verdict.serving._state import feedback
 
 SWAP = {"Adelie": "Chinstrap", "Chinstrap": "Adelie"}
 
@@ -115,13 +117,25 @@ def test_bad_input_is_refused_and_changes_nothing(world: World) -> None:
     with pytest.raises(InvalidInputError, match=r"new data holds 3 label"):
         _retrain(world, data=more.assign(species=labels), min_holdout=50)
 
-    send(world, more, start=utc(10), labels=labels)
-    with pytest.raises(InvalidInputError, match=r"3 label\(s\) outside.*'Emperor', 'King'"):
-        _retrain(world)
+    send(world, more, start=utc(10), labels=more["species"])
+    _relabel(world, {5: "Emperor", 17: "Emperor", 90: "King"}, 200)  # labels of no class
+    left_out = r"257 usable .*left out 3 feedback labels: 3 not one of .*'Emperor', 'King'"
+    with pytest.raises(InvalidInputError, match=left_out):
+        _retrain(world, min_holdout=300)  # are left out, and said so; not a refusal
 
     assert [v.version for v in world.registry.versions("penguins")] == [1]
     assert [e.kind for e in world.registry.events("penguins")] == before
     assert len(world.log.labelled("penguins")) == 260  # the feedback is all still there
+
+
+def _relabel(world: World, labels: dict[int, str], sent: int) -> None:
+    """Overwrite labels among the ``sent`` newest (by the position they were sent at), as a
+    database written before the service checked labels would hold them."""
+    with world.log._engine.begin() as connection:
+        ids = connection.scalars(select(feedback.c.id).order_by(feedback.c.id)).all()[-sent:]
+        for position, label in labels.items():
+            query = update(feedback).where(feedback.c.id == ids[position])
+            connection.execute(query.values(label=label))
 
 
 def test_options_are_checked() -> None:

@@ -1,8 +1,11 @@
 """``verdict monitor``: drift and performance of a served model; non-zero exit on an alert.
 
 Made for cron and CI: exit 0 when the newest window raised no alert, 1 when one fired, 2 for
-bad input (no traffic in the window, an unknown model ...). Each pass is stored in the registry
-(event ``monitor``), where the running service picks up the figures for its Prometheus gauges.
+bad input (no traffic in the window, an unknown model ...), 3 for an unexpected internal error
+(``VerdictGroup``: one paragraph, no traceback). Whatever the log holds (inputs of unexpected
+types, labels that are not classes) is digested and reported as a warning, never an error.
+Each pass is stored in the registry (event ``monitor``), where the running service picks up the
+figures for its Prometheus gauges.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from verdict.cli._output import MODEL_REF, console, domain_errors
@@ -52,7 +56,17 @@ def monitor(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Check the logged traffic of REF for drift and performance; exit 1 when an alert fires."""
+    """Check the logged traffic of REF for drift and performance; exit 1 when an alert fires.
+
+    Logged values the model does not expect (an input of an unexpected type, a feedback label
+    that is not one of its classes) are read as unknown or missing, or left out, and reported
+    as warnings.
+
+    Exit codes: 0 calm, no alert on the newest window; 1 an alert fired (drift, or a drop in
+    live performance); 2 bad input or usage (no traffic in the window, an unknown model, a bad
+    option), one paragraph on stderr; 3 an unexpected internal error, reported the same way
+    without a traceback (set VERDICT_DEBUG=1 to see it).
+    """
     with domain_errors():
         result, report = _run(ref, window, _time(since, "--since"), _time(until, "--until"),
                               false_alarm_rate, out)  # fmt: skip
@@ -134,6 +148,8 @@ def _print(result: Any, report: Path) -> None:
         console.print(f"live: {result.labelled[-1].live.message}", highlight=False)
     else:
         console.print("live: no labels have come back for this version yet", highlight=False)
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for alert in result.alerts:
         console.print(f"[bold red]ALERT:[/] {alert}", highlight=False)
     if not result.alerts:

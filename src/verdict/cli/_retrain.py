@@ -1,8 +1,10 @@
 """``verdict retrain``: train a challenger on the feedback; promote it only on evidence.
 
 Exit 0 whether the challenger was promoted or the champion kept (both are decisions, stored
-in the registry and shown by ``verdict models show``); 2 for bad input (too few labelled rows,
-labels outside the model's classes, an unreadable ``--data`` file ...).
+in the registry and shown by ``verdict models show``); 2 for bad input (too few usable
+labelled rows, labels outside the model's classes in ``--data``, an unreadable ``--data`` file
+...); 3 for an unexpected internal error (``VerdictGroup``). Feedback labels that are not the
+model's classes are left out and reported in a note, never an error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from verdict.cli._output import console, domain_errors
 
@@ -52,7 +55,17 @@ def retrain(
     quiet: Annotated[bool, typer.Option("--quiet", help="Hide the progress display.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Train a challenger on the training data plus labelled feedback; promote it if better."""
+    """Train a challenger on the training data plus labelled feedback; promote it if better.
+
+    Feedback labels that are not one of the model's classes (or are missing) are left out, and
+    logged features of an unexpected type are read as missing; the output says how many and
+    why.
+
+    Exit codes: 0 a decision was made (the challenger promoted or the champion kept); 2 bad
+    input or usage (too few usable labelled rows, --data without the model's columns or with
+    labels outside its classes, a bad option), one paragraph on stderr; 3 an unexpected
+    internal error, reported the same way without a traceback (set VERDICT_DEBUG=1 to see it).
+    """
     options = {"data": data, "holdout": holdout, "time_budget": time_budget, "seed": seed,
                "alias": alias, "alpha": alpha, "out": out, "quiet": quiet}  # fmt: skip
     with domain_errors():
@@ -88,7 +101,7 @@ def _print(result: Any, alias: str) -> None:
         highlight=False,
     )
     for note in result.notes:
-        console.print(f"note: {note}", highlight=False)
+        console.print(f"note: {escape(note)}", highlight=False)
     level = 1 - 2 * decision.alpha
     console.print(
         f"{decision.metric}: champion {decision.champion_score:.4f}, challenger "

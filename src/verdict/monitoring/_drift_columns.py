@@ -27,6 +27,7 @@ from verdict.monitoring._stats import (
     numeric_values,
     psi_from_counts,
 )
+from verdict.monitoring._unexpected import NESTED, UNEXPECTED
 
 PSI_BINS = 10
 PSI_EPS = 1e-4
@@ -94,10 +95,15 @@ class Column:
 
 
 def column_values(series: pd.Series, test: str, datetime_format: str | None = None) -> np.ndarray:
-    """A column as the detector compares it: floats (NaN missing) or categories (MISSING)."""
+    """A column as the detector compares it: floats (NaN missing) or categories (MISSING).
+
+    A list, object or set among categories is one category, ``UNEXPECTED`` (it has no level).
+    """
     if test == "chi2":
-        out = series.to_numpy(dtype=object)
+        out = series.to_numpy(dtype=object, copy=True)  # a view of a frame may be read-only
         out[pd.isna(out)] = MISSING
+        nested = np.fromiter((isinstance(v, NESTED) for v in out), dtype=bool, count=len(out))
+        out[nested] = UNEXPECTED
         return out
     if datetime_format is not None or _is_datetime(series):
         dates = pd.to_datetime(series, format=datetime_format, errors="coerce")

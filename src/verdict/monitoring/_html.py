@@ -59,7 +59,8 @@ def write_monitor_report(result: MonitorResult, path: str | Path) -> Path:
     text = render(result)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        # a lone surrogate (from a client's JSON) is written as its escape, never fatal
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace") as handle:
             handle.write(text)
         os.replace(tmp, target)
     except BaseException:

@@ -82,7 +82,19 @@ def glance(result: MonitorResult) -> str:
     title = f"<h1>Monitoring {esc(result.ref)}</h1>"
     return (
         f'<section id="glance" class="{css}">\n{title}\n{verdict}\n'
-        f'<div class="kpis">{kpis}</div>\n<p class="note">Time span: {esc(span)}.</p>\n</section>'
+        f'<div class="kpis">{kpis}</div>\n<p class="note">Time span: {esc(span)}.</p>\n'
+        f"{_warnings(result.warnings)}</section>"
+    )
+
+
+def _warnings(warnings: Sequence[str]) -> str:
+    """What the log held that the model did not expect, or nothing."""
+    if not warnings:
+        return ""
+    items = "".join(f"<li>{esc(w)}</li>" for w in warnings)
+    return (
+        '<p class="note">Data quality: the log held values the model does not expect; they '
+        f'were digested, not fatal:</p>\n<ul class="verdicts warnings">{items}</ul>\n'
     )
 
 
@@ -153,6 +165,11 @@ def _heat_cell(test: FeatureDrift | None, rate: float) -> str:
     )
 
 
+def _cut(text: str, limit: int = 40) -> str:
+    """A category as shown: a client may send a very long one."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _short(iso: str) -> str:
     return when(iso).strftime("%m-%d %H:%M")
 
@@ -162,7 +179,7 @@ def _detail_table(order: list[str], tests: Sequence[FeatureDrift]) -> str:
     rows = []
     for name in order:
         t = by_name[name]
-        unseen = ", ".join(str(c) for c in t.unseen_categories[:8]) or "—"
+        unseen = ", ".join(_cut(str(c)) for c in t.unseen_categories[:8]) or "—"
         rows.append(
             (
                 name, "DRIFT" if t.drifted else "no", f"{t.test} {t.statistic:.4g}",

@@ -6,11 +6,16 @@ the version (calibrated drift alarms), and its performance is estimated from the
 probabilities; windows of rows whose true labels came back get live performance with the drop
 test against the test-time figures. Alerts are judged on the newest window only, so an old,
 already-handled episode does not keep a cron job failing.
+
+The log may hold anything a client sent or a writer stored (see ``_unexpected``): a logged
+input of an unexpected type is an unknown category or a missing value, and a row whose served
+label or probabilities do not fit the version, or a feedback label that is not one of its
+classes, is left out. Each is counted in the result and said in one sentence (``warnings``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,7 +26,6 @@ from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.monitoring._drift import DriftDetector
 from verdict.monitoring._drift_report import DriftReport
-from verdict.monitoring._logged import logged_features
 from verdict.monitoring._performance import (
     CalibrationCheck,
     EstimatedPerformance,
@@ -29,6 +33,15 @@ from verdict.monitoring._performance import (
     calibration_check,
     estimate_performance,
     live_performance,
+)
+from verdict.monitoring._unexpected import (
+    UNEXPECTED,
+    digest_inputs,
+    inputs_note,
+    labels_note,
+    match_labels,
+    restricted,
+    usable_rows,
 )
 from verdict.registry import LoadedModel, Registry
 from verdict.serving._predlog import PredictionLog
@@ -39,7 +52,8 @@ MAX_WINDOWS = 24
 
 @dataclass(frozen=True)
 class WindowResult(Result):
-    """One window of logged traffic: its span, drift and estimated performance."""
+    """One window of logged traffic: its span, drift and estimated performance, and per
+    feature the logged values of an unexpected type read as unknown or missing."""
 
     _hidden: ClassVar[tuple[str, ...]] = ("drift", "estimated")
 
@@ -48,6 +62,7 @@ class WindowResult(Result):
     n: int
     drift: DriftReport
     estimated: EstimatedPerformance
+    unexpected: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -64,7 +79,14 @@ class LabelledWindow(Result):
 
 @dataclass(frozen=True)
 class MonitorResult(Result):
-    """A monitoring pass: every window, the calibration check, and the alerts that fired."""
+    """A monitoring pass: every window, the calibration check, and the alerts that fired.
+
+    ``unexpected_inputs`` counts per feature the logged values of an unexpected type in the
+    analysed windows (read as unknown categories or missing values); ``left_out`` counts the
+    rows left out by reason (a served label or probabilities that do not fit the version, a
+    feedback label that is missing or not one of its classes); ``warnings`` says both in
+    sentences.
+    """
 
     _hidden: ClassVar[tuple[str, ...]] = ("windows", "labelled", "calibration")
 
@@ -80,6 +102,9 @@ class MonitorResult(Result):
     windows: tuple[WindowResult, ...]
     labelled: tuple[LabelledWindow, ...]
     alerts: tuple[str, ...]
+    unexpected_inputs: dict[str, int] = field(default_factory=dict)
+    left_out: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     @property
     def alarm(self) -> bool:
@@ -125,13 +150,9 @@ def monitor(
         )
     loaded = registry.load(ref)
     version = registry.get(loaded.ref)
-    traffic = log.predictions(loaded.name, since=since, until=until, version=loaded.version)
-    if len(traffic) < MIN_ROWS:
-        raise InvalidInputError(
-            f"{loaded.ref} has {len(traffic)} logged rows{_span(since, until)}; at least "
-            f"{MIN_ROWS} are needed to monitor it. To fix: send traffic to the service first, "
-            "or widen --since/--until."
-        )
+    logged = log.predictions(loaded.name, since=since, until=until, version=loaded.version)
+    traffic, left_out, notes = usable_rows(logged, loaded.classes)
+    _check_enough(loaded.ref, len(traffic), notes, _span(since, until))
     test_rows = registry.frame(version, "test_predictions.parquet")
     calibration = _calibration(loaded, test_rows)
     detector = _detector(loaded, registry, version, false_alarm_rate, random_state)
@@ -139,7 +160,12 @@ def monitor(
         _window(loaded, part, detector, calibration, random_state)
         for part in _windows(traffic, window)
     )
-    labelled = _labelled_windows(loaded, log, since, until, window, test_rows, random_state)
+    labelled, dropped, note = _labelled_windows(
+        loaded, log, since, until, window, test_rows, random_state
+    )
+    unexpected = _summed(w.unexpected for w in windows)
+    read_as = inputs_note(unexpected, f"the unknown category {UNEXPECTED!r}")
+    notes += [n for n in (note, read_as) if n]
     primary = loaded.info["primary_metric"]
     found = version.metric()
     return MonitorResult(
@@ -148,7 +174,19 @@ def monitor(
         test_figure=None if found is None else float(found["estimate"]),
         calibration=calibration, windows=windows, labelled=labelled,
         alerts=_alerts(windows[-1], labelled[-1] if labelled else None),
+        unexpected_inputs=unexpected, left_out={**left_out, **dropped}, warnings=tuple(notes),
     )  # fmt: skip
+
+
+def _check_enough(ref: str, n: int, notes: list[str], span: str) -> None:
+    """Refuse a pass over fewer than ``MIN_ROWS`` usable rows, saying what was left out."""
+    if n >= MIN_ROWS:
+        return
+    usable, left_out = ("usable ", f" ({'; '.join(notes)})") if notes else ("", "")
+    raise InvalidInputError(
+        f"{ref} has {n} {usable}logged rows{span}{left_out}; at least {MIN_ROWS} are needed to "
+        "monitor it. To fix: send traffic to the service first, or widen --since/--until."
+    )
 
 
 def _span(since: datetime | None, until: datetime | None) -> str:
@@ -172,7 +210,7 @@ def _detector(
     predictions = pd.DataFrame(
         {"label": loaded.policy.decide(proba), "confidence": proba.max(axis=1)}
     )
-    schema = _without(loaded.schema, features)
+    schema = restricted(loaded.schema, features)
     return DriftDetector(
         reference[features], schema, false_alarm_rate=rate, random_state=seed,
         reference_predictions=predictions,
@@ -185,13 +223,12 @@ def _monitored(loaded: LoadedModel) -> list[str]:
     return [f for f in loaded.schema.features if f not in sensitive]
 
 
-def _without(schema: Any, features: list[str]) -> Any:
-    """The schema restricted to ``features`` (same target and classes)."""
-    from dataclasses import replace
-
-    kept = set(features)
-    columns = tuple(c for c in schema.columns if c.name in kept or not c.is_feature)
-    return replace(schema, columns=columns, sensitive=())
+def _summed(counts: Any) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for one in counts:
+        for name, n in one.items():
+            total[name] = total.get(name, 0) + n
+    return total
 
 
 def _windows(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
@@ -207,7 +244,9 @@ def _windows(frame: pd.DataFrame, size: int) -> list[pd.DataFrame]:
 
 
 def _proba(frame: pd.DataFrame, loaded: LoadedModel) -> np.ndarray:
-    return frame[[f"proba_{c}" for c in loaded.classes]].to_numpy(dtype=float)
+    """The probabilities in class order (NaN for a class the log has no column of)."""
+    columns = [f"proba_{c}" for c in loaded.classes]
+    return frame.reindex(columns=columns).to_numpy(dtype=float, na_value=np.nan)
 
 
 def _window(
@@ -218,14 +257,17 @@ def _window(
     seed: int,
 ) -> WindowResult:
     proba = _proba(part, loaded)
-    current = logged_features(part, _monitored(loaded))
+    schema = restricted(loaded.schema, _monitored(loaded))
+    current = digest_inputs(part, schema, unknown=UNEXPECTED)
     predictions = pd.DataFrame({"label": part["label"].to_numpy(), "confidence": proba.max(1)})
-    drift = detector.check(current, predictions=predictions)
+    drift = detector.check(current.frame.reset_index(drop=True), predictions=predictions)
     estimated = estimate_performance(
         proba, list(loaded.classes), calibration=calibration,
         policy_labels=part["label"].to_numpy(), random_state=seed,
     )  # fmt: skip
-    return WindowResult(_when(part, 0), _when(part, -1), len(part), drift, estimated)
+    return WindowResult(
+        _when(part, 0), _when(part, -1), len(part), drift, estimated, current.unexpected
+    )
 
 
 def _when(part: pd.DataFrame, i: int) -> str:
@@ -240,11 +282,17 @@ def _labelled_windows(
     size: int,
     test_rows: pd.DataFrame,
     seed: int,
-) -> tuple[LabelledWindow, ...]:
+) -> tuple[tuple[LabelledWindow, ...], dict[str, int], str | None]:
+    """The labelled windows, the feedback labels left out by reason, and a note on them."""
     frame = log.labelled(loaded.name, since=since, until=until)
     frame = frame[(frame["source"] == "prediction") & (frame["version"] == loaded.version)]
+    frame, _, _ = usable_rows(frame, loaded.classes)  # rows the traffic left out: not measured
+    labels = match_labels(frame["true_label"], loaded.classes)
+    note = labels_note("feedback labels", labels, loaded.classes)
+    left_out = {f"feedback label {r}": n for r, n in labels.left_out.items()}
+    frame = frame.loc[labels.kept].assign(true_label=labels.values[labels.kept])
     if len(frame) < MIN_ROWS:
-        return ()
+        return (), left_out, note
     out = []
     for part in _windows(frame.sort_values("created", kind="stable"), size):
         live = live_performance(
@@ -253,7 +301,7 @@ def _labelled_windows(
             primary_metric=loaded.info["primary_metric"], random_state=seed,
         )  # fmt: skip
         out.append(LabelledWindow(_when(part, 0), _when(part, -1), len(part), live))
-    return tuple(out)
+    return tuple(out), left_out, note
 
 
 def _alerts(latest: WindowResult, labelled: LabelledWindow | None) -> tuple[str, ...]:
@@ -306,7 +354,8 @@ def monitor_payload(result: MonitorResult) -> dict[str, Any]:
         "summary": f"monitored {result.n_rows} rows in {len(result.windows)} windows: {status}",
         "version": result.version, "window": result.window, "window_end": latest.end,
         "drift_alarm": latest.drift.alarm, "drift": drift, "estimated": estimated,
-        "live": live, "alerts": list(result.alerts),
+        "live": live, "alerts": list(result.alerts), "warnings": list(result.warnings),
+        "unexpected_inputs": dict(result.unexpected_inputs), "left_out": dict(result.left_out),
     }  # fmt: skip
 
 

@@ -11,15 +11,19 @@ one-sided test on the champion's primary metric. The decision and its evidence a
     result = retrain("penguins", registry=registry, log=log, time_budget=60)
     result.promoted, result.decision.p_value, result.decision.reason
 
-Inputs are checked before anything is trained or registered: feedback labels outside the
-champion's classes, a new table without the target or feature columns, or too few labelled
-rows for the evaluation set raise ``InvalidInputError`` and leave the registry unchanged.
+Inputs are checked before anything is trained or registered: a new table without the target
+or feature columns or with labels outside the champion's classes, or too few labelled rows for
+the evaluation set raise ``InvalidInputError`` and leave the registry unchanged. The feedback
+is read as it is stored, whoever wrote it: a label that is not one of the champion's classes
+(compared by the pipeline's spelling, so ``1``, ``1.0`` and ``"1"`` name the class ``1``) or
+is missing is left out, and a logged feature of an unexpected type is a missing value; both
+are counted in ``left_out`` / ``notes`` rather than blocking the retrain (see ``_unexpected``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +33,15 @@ import pandas as pd
 from verdict._results import Result
 from verdict.data import read_table
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.monitoring._logged import logged_column
 from verdict.monitoring._promotion import PromotionDecision, decide_promotion
+from verdict.monitoring._unexpected import (
+    NOT_A_CLASS,
+    digest_inputs,
+    inputs_note,
+    labels_note,
+    match_labels,
+    restricted,
+)
 from verdict.pipeline import train
 from verdict.registry import LoadedModel, Registry
 from verdict.serving._predlog import PredictionLog
@@ -46,7 +57,9 @@ class RetrainResult(Result):
     ``champion`` and ``challenger`` are ``name@vN`` refs; ``n_train`` counts the rows the
     challenger's training run received (reference rows + new data + older feedback, of which
     ``n_feedback_train`` were feedback); ``n_holdout`` the recent labelled rows both models
-    were scored on; ``notes`` what was adjusted on the way (e.g. sensitive columns blanked).
+    were scored on; ``notes`` what was adjusted on the way (e.g. sensitive columns blanked,
+    feedback labels left out); ``left_out`` the feedback labels left out, by reason (``'not
+    one of the model's classes'``, ``'missing'``).
     """
 
     champion: str
@@ -59,6 +72,7 @@ class RetrainResult(Result):
     metric: str
     run_dir: str
     notes: tuple[str, ...] = ()
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,16 @@ class _Inputs:
     holdout: pd.DataFrame
     n_feedback_train: int
     notes: tuple[str, ...]
+    left_out: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class _Feedback:
+    """The usable labelled rows (features + target + ``created``), oldest first."""
+
+    rows: pd.DataFrame
+    notes: tuple[str, ...]
+    left_out: dict[str, int]
 
 
 def retrain(
@@ -136,6 +160,7 @@ def retrain(
     result = RetrainResult(
         champion.ref, challenger.ref, decision, decision.promote, len(inputs.train),
         inputs.n_feedback_train, len(inputs.holdout), metric, str(run.run_dir), inputs.notes,
+        inputs.left_out,
     )  # fmt: skip
     _record(registry, name, version.version, alias, result)
     return result
@@ -164,7 +189,7 @@ def _inputs(
     min_holdout: int,
 ) -> _Inputs:
     """Feedback split by time, plus the reference rows and ``data``: all checked first."""
-    feedback, notes = _feedback(champion, log)
+    feedback = _feedback(champion, log)
     older, recent = _split(champion.name, feedback, holdout, min_holdout)
     columns = [*champion.schema.features, champion.schema.target]
     parts = [registry.frame(registry.get(champion.ref))[columns]]
@@ -172,65 +197,52 @@ def _inputs(
         parts.append(_new_data(champion, data))
     parts.append(older[columns])
     table = pd.concat(parts, ignore_index=True)
-    return _Inputs(table, recent[columns].reset_index(drop=True), len(older), notes)
+    recent = recent[columns].reset_index(drop=True)
+    return _Inputs(table, recent, len(older), feedback.notes, feedback.left_out)
 
 
-def _feedback(champion: LoadedModel, log: PredictionLog) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The labelled rows as features + target + ``created``, oldest first."""
+def _feedback(champion: LoadedModel, log: PredictionLog) -> _Feedback:
+    """The labelled rows whose label is a class, features digested, oldest first."""
     schema = champion.schema
     frame = log.labelled(champion.name)
-    frame = frame[frame["true_label"].notna()].reset_index(drop=True)
-    _check_labels(frame["true_label"], champion.classes, f"feedback of {champion.name}")
+    labels = match_labels(frame["true_label"], champion.classes)
+    frame = frame.loc[labels.kept].reset_index(drop=True)
+    hidden = [f for f in schema.features if f in set(schema.sensitive)]
+    shown = restricted(schema, [f for f in schema.features if f not in hidden])
+    digested = digest_inputs(frame, shown, unknown=np.nan)
     rows = pd.DataFrame({"created": frame["created"]})
     for feature in schema.features:
-        rows[feature] = logged_column(frame, feature)
-    rows[schema.target] = frame["true_label"].to_numpy()
-    notes: list[str] = []
-    hidden = [f for f in schema.features if f in set(schema.sensitive)]
+        rows[feature] = np.nan if feature in hidden else digested.frame[feature]
+    rows[schema.target] = labels.values[labels.kept]
+    notes = [labels_note("feedback labels", labels, champion.classes),
+             inputs_note(digested.unexpected, None)]  # fmt: skip
     if hidden and len(rows):
-        rows[hidden] = np.nan
         notes.append(
             f"sensitive feature(s) {', '.join(hidden)} are logged hashed, so they are missing "
             f"in the {len(rows)} feedback rows (the model's imputation fills them)"
         )
     order = np.argsort(rows["created"].to_numpy(), kind="stable")
-    return rows.iloc[order].reset_index(drop=True), tuple(notes)
-
-
-def _check_labels(labels: pd.Series, classes: tuple[Any, ...], what: str) -> None:
-    """Every label must be one of the champion's classes; name the ones that are not."""
-    known = set(classes)
-    unknown = sorted({_plain(v) for v in labels if _plain(v) not in known}, key=repr)
-    if unknown:
-        count = int(sum(_plain(v) not in known for v in labels))
-        shown = ", ".join(repr(v) for v in unknown[:10])
-        raise InvalidInputError(
-            f"The {what} holds {count} label(s) outside the model's classes "
-            f"{list(classes)}: {shown}. Nothing was trained or registered. To fix: correct "
-            "those labels (or drop those rows); a new class needs a newly trained model, "
-            "not a retrain."
-        )
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
+    rows = rows.iloc[order].reset_index(drop=True)
+    return _Feedback(rows, tuple(n for n in notes if n), labels.left_out)
 
 
 def _split(
-    name: str, feedback: pd.DataFrame, holdout: float, min_holdout: int
+    name: str, feedback: _Feedback, holdout: float, min_holdout: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Older rows (training) and the most recent ``holdout`` share (evaluation)."""
-    n = len(feedback)
+    rows = feedback.rows
+    n = len(rows)
     size = max(math.ceil(holdout * n), min_holdout)
     if n < min_holdout:
+        usable, why = ("usable ", f" ({feedback.notes[0]})") if feedback.left_out else ("", "")
         raise InvalidInputError(
-            f"{name} has {n} labelled row(s) in the prediction log, but retrain needs at least "
-            f"{min_holdout} recent labelled rows that neither model trained on to compare them "
-            f"(min_holdout={min_holdout}). Nothing was trained or registered. To fix: feed "
-            "back more true labels (POST /v1/feedback), or lower min_holdout in the Python API "
-            "(verdict.monitoring.retrain)."
+            f"{name} has {n} {usable}labelled row(s) in the prediction log{why}, but retrain "
+            f"needs at least {min_holdout} recent labelled rows that neither model trained on "
+            f"to compare them (min_holdout={min_holdout}). Nothing was trained or registered. "
+            "To fix: feed back more true labels (POST /v1/feedback), or lower min_holdout in "
+            "the Python API (verdict.monitoring.retrain)."
         )
-    return feedback.iloc[: n - size], feedback.iloc[n - size :]
+    return rows.iloc[: n - size], rows.iloc[n - size :]
 
 
 def _new_data(champion: LoadedModel, data: Any) -> pd.DataFrame:
@@ -249,8 +261,16 @@ def _new_data(champion: LoadedModel, data: Any) -> pd.DataFrame:
             f"was trained or registered. To fix: add them (the target is {schema.target!r})."
         )
     labelled = frame[frame[schema.target].notna()]
-    _check_labels(labelled[schema.target], champion.classes, "new data")
-    return labelled[[*schema.features, schema.target]]
+    labels = match_labels(labelled[schema.target], champion.classes)
+    odd = labels.left_out.get(NOT_A_CLASS, 0)
+    if odd:
+        raise InvalidInputError(
+            f"The new data holds {odd} label(s) outside the model's classes "
+            f"{list(champion.classes)}: {', '.join(labels.examples)}. Nothing was trained or "
+            "registered. To fix: correct those labels (or drop those rows); a new class needs "
+            "a newly trained model, not a retrain."
+        )
+    return labelled[list(schema.features)].assign(**{schema.target: labels.values})
 
 
 def _fit(
@@ -328,5 +348,6 @@ def _record(registry: Registry, name: str, version: int, alias: str, result: Ret
         "n_train": result.n_train,
         "n_feedback_train": result.n_feedback_train,
         "notes": list(result.notes),
+        "left_out": dict(result.left_out),
     }
     registry.record_event(name, EVENT_KIND, payload, version=version)
