@@ -12,9 +12,10 @@ from verdict.cli._deploy_local import register as register_local_deploy
 from verdict.cli._evaluate import evaluate
 from verdict.cli._export import export
 from verdict.cli._keys import keys_app
+from verdict.cli._logs import logs_app
 from verdict.cli._models import models_app
 from verdict.cli._monitor import monitor
-from verdict.cli._output import VerdictGroup
+from verdict.cli._output import EXIT_CODES_HELP, VerdictGroup
 from verdict.cli._predict import predict
 from verdict.cli._report import report
 from verdict.cli._retrain import retrain
@@ -24,7 +25,10 @@ from verdict.cli._train import train
 app = typer.Typer(
     name="verdict",
     cls=VerdictGroup,
-    help="From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy.",
+    help=(
+        "From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy.\n\n"
+        f"{EXIT_CODES_HELP} verdict monitor exits 1 when an alert fires."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -58,6 +62,7 @@ app.command("report")(report)
 app.command("train")(train)
 app.add_typer(models_app, name="models")
 app.add_typer(keys_app, name="keys")
+app.add_typer(logs_app, name="logs")
 app.command("predict")(predict)
 app.command("export")(export)
 app.command("serve")(serve)

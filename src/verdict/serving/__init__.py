@@ -13,6 +13,7 @@ from verdict.serving._app import create_app
 from verdict.serving._batch import BatchSummary, score_file
 from verdict.serving._keys import ApiKey, CreatedKey, KeyStore
 from verdict.serving._predlog import PredictionLog
+from verdict.serving._predlog_export import ExportSummary, export_log
 from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, PredictionBatch
 from verdict.serving._scoring import score_frame, score_rows
 from verdict.serving._settings import ServiceSettings
@@ -22,6 +23,7 @@ __all__ = [
     "ApiKey",
     "BatchSummary",
     "CreatedKey",
+    "ExportSummary",
     "FeedbackItem",
     "FeedbackResult",
     "KeyStore",
@@ -29,6 +31,7 @@ __all__ = [
     "PredictionLog",
     "ServiceSettings",
     "create_app",
+    "export_log",
     "open_state",
     "score_file",
     "score_frame",
