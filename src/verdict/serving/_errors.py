@@ -36,7 +36,7 @@ _KIND_BY_STATUS = {
     503: "unavailable",
 }
 _HTTP_FIXES = {
-    400: "send a JSON body encoded in UTF-8, with Content-Type: application/json",
+    400: "send the request the OpenAPI document at /openapi.json describes for this path",
     404: "check the path against the service's OpenAPI document at /openapi.json",
     405: "use the method the OpenAPI document at /openapi.json gives for this path",
 }
@@ -179,13 +179,15 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in [
-        (400, "The body is not JSON (or not UTF-8)."),
+        (400, "The body is not JSON, not UTF-8, or nested too deep (the message says which)."),
         (401, "No API key, or an unknown one."),
         (403, "The API key was revoked."),
         (404, "No such model, or not that version, is served."),
         (413, "The body or the number of rows is over the limit."),
         (422, "A field is wrong: the details name each one."),
+        (429, "Too many labels for request ids never answered are kept for the model."),
         (500, "An internal error; the log has the cause under the request id."),
+        (503, "Not ready, or the prediction log could not store the answer (nothing served)."),
     ]
 }
 V2_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -9,7 +9,9 @@ concatenation). :class:`GuardedHttpToolsProtocol` closes both doors below ASGI:
   request. The deadline is absolute: a client trickling one byte a second is cut at it like
   one that stalls. A client that sent part of a head gets ``408``; one that sent nothing is
   closed silently. Between requests uvicorn's keep-alive timeout (5 s) closes idle
-  connections, and the deadline starts again with the next request's first byte.
+  connections, and the deadline starts again with the next request's first byte. One sweep
+  per server enforces every connection's clock (every quarter of the deadline, at most every
+  0.5 s), so a request costs a clock read rather than a timer.
 - **Head limits.** A head over ``max_header_bytes`` or with more than ``max_headers`` fields
   gets ``431`` and the connection is closed. Bytes are counted before the parser sees them and
   at most ``max_header_bytes`` of a head are fed to it (a head pipelined behind a body, inside
@@ -116,7 +118,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._head_seen = 0  # the same, as the parser reported them (url, names, values)
         self._head_fields = 0
         self._heads = 0  # messages completed: tells whether a new head began inside a feed
-        self._deadline: asyncio.TimerHandle | None = None
+        self._head_since: float | None = None  # when the pending head's clock started
         self._refusal: tuple[int, str, str] | None = None
         self._refused = False  # answered with an error: nothing more is parsed
 
@@ -214,17 +216,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     # -- the deadline ------------------------------------------------------------------
 
     def _arm_deadline(self) -> None:
-        if self._deadline is None:
-            timeout = self.limits.timeout_seconds
-            self._deadline = self.loop.call_later(timeout, self._on_deadline)
+        """Start the pending head's clock (once); one sweep per server enforces every clock,
+        so a request costs a clock read, not a timer."""
+        if self._head_since is None:
+            self._head_since = self.loop.time()
+            _ensure_sweep(self.server_state, self.loop, self.limits.timeout_seconds)
 
     def _cancel_deadline(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._head_since = None
+
+    def overdue(self, now: float) -> bool:
+        """Whether the pending head has been arriving for longer than the deadline."""
+        since = self._head_since
+        return since is not None and now - since >= self.limits.timeout_seconds
 
     def _on_deadline(self) -> None:
-        self._deadline = None
+        self._head_since = None
         if self.transport.is_closing() or not self._in_head:
             return
         if not self._head_started:
@@ -294,3 +301,22 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             client = f"{self.client[0]}:{self.client[1]}" if self.client else None
             line = {"request_id": rid, "status": status, "kind": kind, "client": client}
             access_log.info(json.dumps(line, separators=(",", ":")))
+
+
+def _ensure_sweep(server_state: Any, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    """Start, once per server, the sweep that cuts every overdue head: it looks at each open
+    connection every quarter of the deadline (at most every 0.5 s), so a head is cut between
+    the deadline and a quarter of it later."""
+    if getattr(server_state, "_verdict_head_sweep", False):
+        return
+    server_state._verdict_head_sweep = True
+    every = min(0.5, timeout / 4)
+
+    def sweep() -> None:
+        now = loop.time()
+        for connection in list(server_state.connections):
+            if isinstance(connection, GuardedHttpToolsProtocol) and connection.overdue(now):
+                connection._on_deadline()
+        loop.call_later(every, sweep)
+
+    loop.call_later(every, sweep)

@@ -8,9 +8,10 @@ A body costs at most a small multiple of its size, whatever its shape:
   orjson (integers beyond 64 bits become floats, so a 5,000-digit integer is an infinite
   number, never a 4,300-digit conversion error);
 - duplicate object keys are found without a second parse in the usual case: every key is
-  followed by one ``:``, so when the body holds exactly as many colons as the decoded objects
-  hold keys, no key was repeated; otherwise (a colon inside a string, say) an exact re-parse
-  decides;
+  followed by one ``:``, so the body holds at least as many colons as its objects hold keys
+  once decoded, and exactly as many only if no key was repeated (and no string holds a
+  colon); the keys are counted in C for the usual shapes, and when the counts differ (a colon
+  inside a string, say) an exact re-parse decides;
 - text that cannot be stored as UTF-8 (lone surrogates) is a 422 naming where it is;
 - the request model's errors are bounded: list items that a cheap type check already accepts
   are never handed to pydantic, and the others are validated in rounds of
@@ -24,7 +25,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from itertools import compress, islice, repeat
+from itertools import chain, compress, islice, repeat
 from operator import is_
 from typing import Any
 
@@ -38,6 +39,7 @@ MAX_DETAILS = 20
 MAX_DEPTH = 1024  # orjson's own limit: deeper documents are refused, not parsed
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _CONTAINERS = (dict, list)
+_DICT = frozenset({dict})
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 _INT64 = 2**63
 
@@ -77,9 +79,23 @@ def decode(raw: bytes) -> Any:
         value = _strict_loads(raw)
         _refuse_surrogates(raw, value)
         return value
-    if raw.count(b":") != _count_keys(value):
+    colons = raw.count(b":")
+    if colons != _shallow_keys(value) and colons != _count_keys(value):
         _strict_loads(raw)  # a repeated key, or a colon inside a string: decide exactly
     return value
+
+
+def _shallow_keys(value: Any) -> int:
+    """The keys of the top object and of the objects in its lists of objects: a lower bound
+    of :func:`_count_keys` (nested objects are not counted), exact for the usual requests and
+    computed in C. When the colons equal even this bound, no key can repeat."""
+    if type(value) is not dict:
+        return 0
+    keys = len(value)
+    for member in value.values():
+        if type(member) is list and member and set(map(type, member)) == _DICT:
+            keys += sum(map(len, member))
+    return keys
 
 
 def validate(value: Any, shape: BodyShape) -> Any:
@@ -178,17 +194,29 @@ def _schema_error(exc: ValidationError, picked: Mapping[str, list[int]], left: i
 
 
 def _count_keys(value: Any) -> int:
-    """The keys of every object in ``value`` (scalars skipped in C: ``issuperset`` over a map)."""
+    """The keys of every object in ``value``. Scalars are skipped in C (``issuperset`` over a
+    ``map``), and so is a list of flat objects (the rows of a request): only the nesting
+    costs a Python step."""
     keys, stack = 0, [value]
     while stack:
         node = stack.pop()
-        children = node.values() if type(node) is dict else node
         if type(node) is dict:
             keys += len(node)
-        elif type(node) is not list:
-            continue
-        if not _SCALARS.issuperset(map(type, children)):
-            stack.extend(c for c in children if type(c) in _CONTAINERS)
+            values = node.values()
+            if not _SCALARS.issuperset(map(type, values)):
+                stack.extend(v for v in values if type(v) in _CONTAINERS)
+        elif type(node) is list:
+            kinds = set(map(type, node))
+            if kinds <= _SCALARS:
+                continue
+            if kinds == _DICT:  # rows: count every object's keys at once
+                keys += sum(map(len, node))
+                inner = chain.from_iterable(map(dict.values, node))
+                if not _SCALARS.issuperset(map(type, inner)):
+                    inner = chain.from_iterable(map(dict.values, node))
+                    stack.extend(v for v in inner if type(v) in _CONTAINERS)
+                continue
+            stack.extend(c for c in node if type(c) in _CONTAINERS)
     return keys
 
 

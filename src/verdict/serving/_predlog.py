@@ -23,6 +23,7 @@ Feedback (true labels) is written synchronously; see :meth:`PredictionLog.add_fe
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -32,9 +33,10 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Engine
 
 from verdict.errors import InvalidInputError, VerdictError
+from verdict.serving._predlog_insert import GroupWriter
 from verdict.serving._predlog_read import (
     FeedbackRules,
     labelled_frame,
@@ -51,7 +53,7 @@ from verdict.serving._predlog_rows import (
     batch_size,
     check_feedback,
 )
-from verdict.serving._state import prediction_classes, predictions, salt
+from verdict.serving._state import salt
 
 __all__ = [
     "FeedbackItem",
@@ -64,8 +66,9 @@ __all__ = [
 logger = logging.getLogger("verdict.serving.predlog")
 
 _WARN_EVERY = 10.0  # seconds between two warnings about refused rows
+GATHER_SECONDS = 0.0005  # what a woken writer waits for the rest of a micro-batch's answers
 _FEEDBACK_FLUSH_TIMEOUT = 30.0
-_Queued = tuple[Sequence[PredictionBatch], Sensitive, Future]
+_Queued = tuple[Sequence[PredictionBatch], Sensitive, Future, "asyncio.Future | None"]
 
 
 class LogUnavailableError(VerdictError):
@@ -111,12 +114,14 @@ class PredictionLog:
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._queue: list[_Queued] = []
+        self._writing: list[_Queued] = []  # the group being committed now
         self._pending = self._refused = 0
         self._last_warning = -_WARN_EVERY
         self._drain_lock = threading.Lock()
         self._known_classes: set[tuple[str, int]] = set()
         self._thread: threading.Thread | None = None
         self._closed = False
+        self.commits = self.committed = 0  # groups written, and the requests in them
 
     @property
     def refused(self) -> int:
@@ -155,12 +160,18 @@ class PredictionLog:
     async def commit(self, batches: Sequence[PredictionBatch]) -> None:
         """Queue ``batches`` and return once they are committed (group commit).
 
+        The writer wakes the event loop once per group, not once per request.
+
         Raises
         ------
         LogUnavailableError
             If the log is closed or full, or the write failed twice: nothing was stored.
         """
-        await asyncio.wrap_future(self.record(batches))
+        waiter = asyncio.get_running_loop().create_future()
+        done = self._enqueue(batches, waiter)
+        if done.done():  # refused at once
+            done.result()
+        await waiter
 
     def record(self, batches: Sequence[PredictionBatch]) -> Future:
         """Queue ``batches`` for the next group commit; never blocks, never raises.
@@ -171,6 +182,9 @@ class PredictionLog:
             Done once the batches are committed; its exception is a ``LogUnavailableError``
             when they were refused (the rows are counted in :attr:`refused`).
         """
+        return self._enqueue(batches, None)
+
+    def _enqueue(self, batches: Sequence[PredictionBatch], waiter: asyncio.Future | None) -> Future:
         done: Future = Future()
         try:
             batches, n = self._checked(batches)
@@ -178,7 +192,7 @@ class PredictionLog:
                 if self._closed or self._pending + n > self._max_queue:
                     self._refuse(n, done, "closed" if self._closed else "full")
                     return done
-                self._queue.append((batches, self._sensitive, done))
+                self._queue.append((batches, self._sensitive, done, waiter))
                 self._pending += n
                 self._wake.notify()
         except Exception as exc:  # the hot path fails only the request, with a clear error
@@ -202,7 +216,7 @@ class PredictionLog:
             self._drain()
             return True
         with self._lock:
-            waiting = [entry[2] for entry in self._queue]
+            waiting = [entry[2] for entry in (*self._writing, *self._queue)]  # type: ignore[misc]
         done, _ = wait(waiting, timeout)
         if len(done) < len(waiting):
             logger.warning("prediction log flush timed out after %ss", timeout)
@@ -311,47 +325,55 @@ class PredictionLog:
         ))  # fmt: skip
 
     def _run(self) -> None:
-        """The writer: commit whatever is queued as one group, as soon as there is any."""
-        while True:
-            with self._lock:
-                self._wake.wait_for(lambda: self._queue or self._closed)
-                if self._closed and not self._queue:
-                    return
-            try:
-                self._drain()
-            except Exception:  # _drain handles write errors; this is a last resort
-                logger.exception("prediction log writer failed; it carries on")
+        """The writer: commit whatever is queued as one group, as soon as there is any.
 
-    def _drain(self) -> None:
+        It keeps one connection (``GroupWriter``), and after waking lets ``GATHER_SECONDS``
+        pass before taking the queue: the requests of one micro-batch are answered together,
+        and a group that waits for all of them makes one commit, not several.
+        """
+        writer = GroupWriter(self._engine)
+        try:
+            while True:
+                with self._lock:
+                    self._wake.wait_for(lambda: self._queue or self._closed)
+                    if self._closed and not self._queue:
+                        return
+                if not self._closed:
+                    time.sleep(GATHER_SECONDS)
+                try:
+                    self._drain(writer)
+                except Exception:  # _drain handles write errors; this is a last resort
+                    logger.exception("prediction log writer failed; it carries on")
+        finally:
+            writer.close()
+
+    def _drain(self, writer: GroupWriter | None = None) -> None:
         """Commit everything queued now as one transaction (retried once), then answer."""
         with self._drain_lock:
             with self._lock:
                 group, self._queue = self._queue, []
-            rows = sum(len(b.labels) for batches, _, _ in group for b in batches)
+                self._writing = group  # flush() waits for these too
+            rows = sum(len(b.labels) for batches, *_ in group for b in batches)
             if not group:
                 return
-            error = self._write_with_retry(group, rows) if rows else None
+            own = writer is None
+            writer = writer or GroupWriter(self._engine)
+            try:
+                error = self._write_with_retry(group, rows, writer) if rows else None
+            finally:
+                if own:
+                    writer.close()
             with self._lock:
                 self._pending -= rows
                 if error is not None:
                     self._refused += rows
-            for _, _, done in group:
-                if done.done():
-                    continue
-                if error is None:
-                    done.set_result(None)
-                else:
-                    done.set_exception(LogUnavailableError(
-                        f"The prediction log could not be written ({error}), so the prediction "
-                        "is not answered. To fix: retry; the operator's log has the cause."
-                    ))  # fmt: skip
+            _settle(group, error)
 
-    def _write_with_retry(self, group: list[_Queued], rows: int) -> str | None:
+    def _write_with_retry(self, group: list[_Queued], rows: int, writer: GroupWriter) -> str | None:
         """Write the group; None when committed, else what failed."""
         for attempt in (1, 2):
             try:
-                with self._engine.begin() as connection:
-                    known = self._write(connection, group)
+                known = self._write(writer, group)
                 self._known_classes.update(known)
                 return None
             except Exception as exc:
@@ -361,20 +383,17 @@ class PredictionLog:
                 time.sleep(0.05)
         return "unreachable"
 
-    def _write(self, connection: Connection, group: list[_Queued]) -> set[tuple[str, int]]:
+    def _write(self, writer: GroupWriter, group: list[_Queued]) -> set[tuple[str, int]]:
         """Insert the group and the classes of versions not seen before; return those."""
         hasher, known = self._hasher, self._known_classes
         values, new = [], {}
-        for batches, sensitive, _ in group:
+        for batches, sensitive, *_ in group:
             for one in batches:
                 values.append(batch_row(one, hasher, sensitive, self._target))
                 key = (values[-1]["model"], values[-1]["version"])
                 if key not in known and key not in new and one.classes:
                     new[key] = list(one.classes)
-        if new:
-            _store_classes(connection, new)
-        if values:
-            connection.execute(insert(predictions), values)
+        writer.write(values, new)
         return set(new)
 
     def _checked(self, batches: Sequence[PredictionBatch]) -> tuple[list[PredictionBatch], int]:
@@ -388,12 +407,33 @@ class PredictionLog:
         return kept, n
 
 
-def _store_classes(connection: Connection, new: dict[tuple[str, int], list[Any]]) -> None:
-    """Insert the classes of the (model, version) pairs in ``new`` not already stored."""
-    table = prediction_classes
-    query = select(table.c.model, table.c.version).where(table.c.model.in_({m for m, _ in new}))
-    stored = {(r.model, r.version) for r in connection.execute(query)}
-    missing = [{"model": m, "version": v, "classes": c} for (m, v), c in new.items()]
-    missing = [row for row in missing if (row["model"], row["version"]) not in stored]
-    if missing:
-        connection.execute(insert(table), missing)
+def _settle(group: list[_Queued], error: str | None) -> None:
+    """Answer every request of a written group: its future, and its event loop once."""
+    why = None
+    if error is not None:
+        why = (
+            f"The prediction log could not be written ({error}), so the prediction is not "
+            "answered. To fix: retry; the operator's log has the cause."
+        )
+    by_loop: dict[Any, list[asyncio.Future]] = {}
+    for _, _, done, waiter in group:
+        if not done.done():
+            if why is None:
+                done.set_result(None)
+            else:
+                done.set_exception(LogUnavailableError(why))
+        if waiter is not None:
+            by_loop.setdefault(waiter.get_loop(), []).append(waiter)
+    for loop, waiters in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits any more
+            loop.call_soon_threadsafe(_wake_waiters, waiters, why)
+
+
+def _wake_waiters(waiters: list[asyncio.Future], why: str | None) -> None:
+    for waiter in waiters:
+        if waiter.done():  # its request was cancelled
+            continue
+        if why is None:
+            waiter.set_result(None)
+        else:
+            waiter.set_exception(LogUnavailableError(why))

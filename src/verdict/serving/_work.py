@@ -92,7 +92,7 @@ def score_batch(
         columns = batch[0].columns
     else:
         columns = {f: [v for rows in batch for v in rows.columns[f]] for f in features}
-    frame = _frame(columns, loaded)
+    frame, arrays = _frame(columns, loaded)
     check = check_rows(frame, loaded.schema, required=required)
     problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
     n = len(frame)
@@ -100,24 +100,29 @@ def score_batch(
         proba, labels = (predict or native(loaded).predict)(check.frame)
     else:
         proba, labels = np.empty((0, len(loaded.classes))), []
-    far = _out_of_range(check.frame, ranges or {})
+    far = _out_of_range(arrays, check.frame, ranges or {})
     return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba, far)
 
 
 def check_only(loaded: LoadedModel, required: Collection[str], rows: Rows) -> list[RowProblem]:
     """The problems ``score_batch`` would find in ``rows``, without scoring them."""
-    frame = _frame(rows.columns, loaded)
+    frame, _ = _frame(rows.columns, loaded)
     check = check_rows(frame, loaded.schema, required=required)
     return sorted(check.problems + _infinite(frame, loaded), key=_order(loaded.schema.features))
 
 
-def _out_of_range(frame: pd.DataFrame, ranges: Ranges) -> dict[str, np.ndarray]:
-    """Per numeric feature with any, which rows hold a number beyond its range."""
+def _out_of_range(
+    arrays: dict[str, np.ndarray], checked: pd.DataFrame, ranges: Ranges
+) -> dict[str, np.ndarray]:
+    """Per numeric feature with any, which rows hold a number beyond its range (read from the
+    float arrays the batch was built with; a column that held other values, as checked)."""
     found = {}
     for name, (low, high) in ranges.items():
-        if name not in frame:
+        values = arrays.get(name)
+        if values is None:
             continue
-        values = frame[name].to_numpy(dtype=float, na_value=np.nan)
+        if values.dtype != np.float64:
+            values = checked[name].to_numpy(dtype=float, na_value=np.nan)
         with np.errstate(invalid="ignore"):
             beyond = (values < low) | (values > high)
         if beyond.any():
@@ -128,10 +133,13 @@ def _out_of_range(frame: pd.DataFrame, ranges: Ranges) -> dict[str, np.ndarray]:
 _NUMBERS = frozenset({int, float})
 
 
-def _frame(columns: dict[str, list[Any]], loaded: LoadedModel) -> pd.DataFrame:
-    """The batch as a DataFrame: numeric features as float arrays when they hold only numbers
-    (the common case), every other column as plain objects, so pandas infers nothing costly
-    (an Arrow string column per request would be converted straight back)."""
+def _frame(
+    columns: dict[str, list[Any]], loaded: LoadedModel
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The batch as a DataFrame, and its columns as arrays: numeric features as float arrays
+    when they hold only numbers (the common case), every other column as plain objects, so
+    pandas infers nothing costly (an Arrow string column per request would be converted
+    straight back)."""
     data = {}
     for name in loaded.schema.features:
         values = columns[name]
@@ -143,7 +151,7 @@ def _frame(columns: dict[str, list[Any]], loaded: LoadedModel) -> pd.DataFrame:
         array = np.empty(len(values), dtype=object)
         array[:] = values
         data[name] = array
-    return pd.DataFrame(data, copy=False)
+    return pd.DataFrame(data, copy=False), data
 
 
 def _split(
