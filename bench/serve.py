@@ -24,10 +24,14 @@ so the servers never run together: each round starts one server, runs every scen
 stops it, then does the same for the other; the order alternates between rounds. Figures are
 medians over the rounds. ``--verdict-env VERDICT_X=...`` changes a service setting for
 diagnosis; the recorded figures use none (the shipped defaults: API keys on, prediction log
-on, micro-batching ``auto``). Not part of ``make test``.
+on, micro-batching ``auto``). ``--baseline-src CHECKOUT`` also serves verdict from another
+checkout, interleaved round by round, and prints this one's figures as ratios of it: how a
+change is measured against what it changes. Not part of ``make test``.
 
     .venv/bin/python bench/serve.py                       # 3 rounds x 10 s per scenario
     .venv/bin/python bench/serve.py --rounds 1 --duration 3 --warmup 1   # a quick look
+    git worktree add /tmp/before HEAD~5 && .venv/bin/python bench/serve.py --only verdict \
+        --runtimes native --baseline-src /tmp/before --rounds 6     # this change vs before
 """
 
 from __future__ import annotations
@@ -442,6 +446,36 @@ def verdict_plan(
     return make_verdict, scenarios, checks
 
 
+def baseline_plan(
+    args: Any, python: str, verdict_env: dict, home: Path, bodies: dict
+) -> tuple[Any, list[Scenario], list[tuple]]:
+    """verdict from ``args.baseline_src`` on a copy of the registry, with its own state and key
+    (its state schema may differ), measured like this checkout's native runtime."""
+    src = (args.baseline_src / "src").resolve()
+    if not (src / "verdict").is_dir():
+        sys.exit(f"--baseline-src {args.baseline_src}: no src/verdict there.")
+    base = home / "baseline"
+    base.mkdir()
+    shutil.copy(home / "registry.db", base / "registry.db")
+    shutil.copytree(home / "artifacts", base / "artifacts")
+    for name in ("v1-single", "v1-batch", "v2-single", "v2-batch"):
+        shutil.copy(home / f"{name}.json", base / f"{name}.json")
+    env = {
+        **verdict_env,
+        "PYTHONPATH": str(src),
+        "VERDICT_HOME": str(base),
+        "VERDICT_REGISTRY_URL": f"sqlite:///{base / 'registry.db'}",
+        "VERDICT_ARTIFACT_STORE": str(base / "artifacts"),
+    }
+    created = subprocess.run(
+        [python, "-m", "verdict.cli", "keys", "create", "bench", "--json"],
+        env=env, cwd=base, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    bearer = f"Bearer {json.loads(created.stdout)['token']}"
+    say(f"[setup] baseline: verdict from {src}")
+    return verdict_plan(args, "baseline", "native", python, env, base, bearer, bodies)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="Repetitions (medians over them).")
@@ -464,6 +498,14 @@ def main() -> None:
         default=[],
         metavar="VERDICT_X=VALUE",
         help="Extra setting for verdict's service, for diagnosis (default: none, as shipped).",
+    )
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        metavar="CHECKOUT",
+        help="Also serve verdict from another checkout (e.g. `git worktree add /tmp/old HEAD~3`), "
+        "interleaved round by round with this one, and print the ratios: a change measured "
+        "against what it changes, in the same machine state.",
     )
     parser.add_argument("--mlflow-venv", type=Path, default=BENCH / ".venv-mlflow")
     parser.add_argument("--reinstall", action="store_true", help="Reinstall the MLflow env.")
@@ -575,6 +617,8 @@ def run_all(args, home: Path, mlflow_python: Path, servers: list[Server]) -> lis
             plans[label] = verdict_plan(
                 args, label, runtime, python, verdict_env, home, bearer, bodies
             )
+        if args.baseline_src:
+            plans["baseline"] = baseline_plan(args, python, verdict_env, home, bodies)
 
     order = list(plans)
     for round_ in range(args.rounds):
@@ -651,6 +695,17 @@ def report(results: list[dict], facts: dict, args, wall: float) -> None:
         "Inference Protocol's label and probability tensors, MLflow a record of label and "
         "probabilities (pyfunc over the same pickled pipeline)."
     )
+    baseline = {(r["server"].split()[-1], r["scenario"]): r for r in results
+                if r["server"].startswith("baseline")}  # fmt: skip
+    for r in results:
+        old = baseline.get((r["server"].split()[-1], r["scenario"]))
+        if r["server"].startswith("verdict ") and old:
+            say(
+                f"vs baseline: {r['server']} {r['scenario']}: throughput "
+                f"{r['requests_per_s'] / old['requests_per_s']:.3f}x, p50 "
+                f"{r['p50_ms'] / old['p50_ms']:.3f}x, p99 {r['p99_ms'] / old['p99_ms']:.3f}x "
+                f"({r['requests_per_s']:.1f} vs {old['requests_per_s']:.1f} req/s)"
+            )
     ours = {(r["server"], r["scenario"]): r for r in results if r["server"].startswith("verdict")}
     single = ours.get(("verdict v1", "single"))
     if single and "single" in mlflow:

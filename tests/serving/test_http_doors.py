@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -22,41 +20,18 @@ import threading
 import time
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 from palmerpenguins import load_penguins
+from process_support import ROW, Service, service
 
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state
 
 TIMEOUT = 1.5  # the header deadline these servers run with (VERDICT_HEADER_TIMEOUT_SECONDS)
 SLACK = 1.5  # scheduling slack on a busy machine
-ROW = {
-    "island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5,
-    "flipper_length_mm": 215.0, "body_mass_g": 5000.0, "sex": "female", "year": 2008,
-}  # fmt: skip
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    token: str
-    stderr: list[str]
-
-    def connect(self) -> socket.socket:
-        sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
-        return sock
-
-    def peak_kib(self) -> int:
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1))
 
 
 @pytest.fixture(scope="module")
@@ -71,53 +46,10 @@ def home(tmp_path_factory) -> Path:
     return root
 
 
-def _token(home: Path) -> str:
-    engine = open_state(f"sqlite:///{home / 'service.db'}")
-    try:
-        return KeyStore(engine).create(f"doors-{time.monotonic_ns()}").token
-    finally:
-        engine.dispose()
-
-
-@contextmanager
-def serving(home: Path) -> Iterator[Server]:
-    env = {**os.environ, "VERDICT_HOME": str(home), "VERDICT_HEADER_TIMEOUT_SECONDS": str(TIMEOUT)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verdict.cli", "serve", "--port", "0", "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    stderr: list[str] = []
-    threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True).start()
-    try:
-        line = process.stdout.readline()
-        match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
-        assert match, f"no address printed: {line!r} {''.join(stderr)}"
-        server = Server(process, int(match.group(1)), _token(home), stderr)
-        _wait_ready(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
-def server(home) -> Iterator[Server]:
-    with serving(home) as running:
+def server(home) -> Iterator[Service]:
+    with service(home, VERDICT_HEADER_TIMEOUT_SECONDS=str(TIMEOUT)) as running:
         yield running
-
-
-def _wait_ready(server: Server, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{server.port}/v2/health/live").status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"service not ready: {''.join(server.stderr)}")
 
 
 def _read_to_close(sock: socket.socket) -> bytes:
@@ -222,14 +154,14 @@ def test_a_one_mebibyte_header_gets_431_at_once(server):
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
 def test_a_huge_header_is_refused_without_being_buffered(server):
     size = 64 << 20
-    before = server.peak_kib()
+    before = server.memory_kib()[1]
     sock = server.connect()
     pushing = _send_in_background(sock, _live_request(b"X-Huge: " + b"a" * size + b"\r\n"))
     raw = _read_to_close(sock)
     pushing.join(timeout=30)
     sock.close()
     assert raw.startswith(b"HTTP/1.1 431")
-    grown = (server.peak_kib() - before) * 1024
+    grown = (server.memory_kib()[1] - before) * 1024
     assert grown < size / 8, f"the server's peak memory grew by {grown >> 20} MiB"
 
 
