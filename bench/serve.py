@@ -19,14 +19,16 @@ Scenarios (wrk ``-t1``, ``bench/serve_wrk.lua`` posts a fixed body and prints pe
 
 verdict is measured through v1 (``POST /v1/models/penguins/predict``) and, for single rows, also
 v2 (``POST /v2/models/penguins/infer``). The machine has two cores and wrk takes one of them,
-so the servers never run together: each round starts one server, runs every scenario once
-(each preceded by its own warm-up, which also drains what the previous scenario left queued),
-stops it, then does the same for the other; the order alternates between rounds. Figures are
-medians over the rounds. ``--verdict-env VERDICT_X=...`` changes a service setting for
+so the servers never take load together: each round starts every server (idle ones cost
+nothing), then for each scenario measures one server after the other (each measurement
+preceded by its own warm-up, which also drains what the previous scenario left queued), so a
+machine whose speed drifts over minutes (a shared VM) hits every server's figure of a scenario
+alike; the order alternates between rounds. Figures are medians over the rounds.
+``--verdict-env VERDICT_X=...`` changes a service setting for
 diagnosis; the recorded figures use none (the shipped defaults: API keys on, prediction log
 on, micro-batching ``auto``). ``--baseline-src CHECKOUT`` also serves verdict from another
-checkout, interleaved round by round, and prints this one's figures as ratios of it: how a
-change is measured against what it changes. Not part of ``make test``.
+checkout, interleaved scenario by scenario, and prints this one's figures as ratios of it:
+how a change is measured against what it changes. Not part of ``make test``.
 
     .venv/bin/python bench/serve.py                       # 3 rounds x 10 s per scenario
     .venv/bin/python bench/serve.py --rounds 1 --duration 3 --warmup 1   # a quick look
@@ -622,37 +624,46 @@ def run_all(args, home: Path, mlflow_python: Path, servers: list[Server]) -> lis
 
     order = list(plans)
     for round_ in range(args.rounds):
-        for name in order if round_ % 2 == 0 else order[::-1]:
-            make, scenarios, checks = plans[name]
-            server = make()
-            servers.append(server)
-            ready = server.start()
-            say(f"[round {round_ + 1}] {name} ready in {ready:.1f} s on port {server.port}")
-            try:
+        names = order if round_ % 2 == 0 else order[::-1]
+        running: dict[str, Server] = {}
+        try:
+            for name in names:
+                make, _, checks = plans[name]
+                server = running[name] = make()
+                servers.append(server)
+                ready = server.start()
+                say(f"[round {round_ + 1}] {name} ready in {ready:.1f} s on port {server.port}")
                 if round_ == 0:
                     for label, path, body, parse in checks:
                         say("[check] " + check_answers(label, server, path, body, parse,
                                                        loaded, batch))  # fmt: skip
-                auth = server.headers.get("Authorization")
-                url = f"http://127.0.0.1:{server.port}"
-                for s in scenarios:
-                    # Warm up right before measuring, so the measurement starts on a server
-                    # that has drained whatever the previous scenario left queued.
-                    wrk(url + s.path, s.body_file, auth, args.warmup, s.connections, args.threads)
-                    r = wrk(url + s.path, s.body_file, auth, args.duration, s.connections,
-                            args.threads)  # fmt: skip
-                    s.runs.append(r)
-                    say(
-                        f"[round {round_ + 1}] {s.server:<10} {s.scenario:<10} "
-                        f"{r['rps']:9.1f} req/s  p50 {r['latency_ms']['p50']:8.2f} ms  "
-                        f"p99 {r['latency_ms']['p99']:8.2f} ms  "
-                        f"{r['rps'] * s.rows:11.0f} rows/s"
-                        + (f"  FAILED {r['failed']}: {r['errors']}" if r["failed"] else "")
-                    )
-            finally:
+            # Scenario by scenario, each server in turn (the others idle): machine drift over
+            # a round hits every server's figure of a scenario alike.
+            for i in range(len(plans[names[0]][1])):
+                for name in names:
+                    measure(args, running[name], plans[name][1][i], round_)
+        finally:
+            for server in running.values():
                 server.stop()
                 servers.remove(server)
     return [s.figures() for name in order for s in plans[name][1]]
+
+
+def measure(args: Any, server: Server, s: Scenario, round_: int) -> None:
+    """Warm up right before measuring, so the measurement starts on a server that has
+    drained whatever the previous scenario left queued; record one run of ``s``."""
+    auth = server.headers.get("Authorization")
+    url = f"http://127.0.0.1:{server.port}"
+    wrk(url + s.path, s.body_file, auth, args.warmup, s.connections, args.threads)
+    r = wrk(url + s.path, s.body_file, auth, args.duration, s.connections, args.threads)
+    s.runs.append(r)
+    say(
+        f"[round {round_ + 1}] {s.server:<10} {s.scenario:<10} "
+        f"{r['rps']:9.1f} req/s  p50 {r['latency_ms']['p50']:8.2f} ms  "
+        f"p99 {r['latency_ms']['p99']:8.2f} ms  "
+        f"{r['rps'] * s.rows:11.0f} rows/s"
+        + (f"  FAILED {r['failed']}: {r['errors']}" if r["failed"] else "")
+    )
 
 
 def report(results: list[dict], facts: dict, args, wall: float) -> None:

@@ -1,19 +1,14 @@
 """What v1 and v2 share after parsing: the 422 for rows that do not fit the schema, and the
-bookkeeping of a scored request (the prediction log, group-committed before the answer, and
-metrics).
+metrics of a scored request (its rows are already logged: the micro-batch that scored them
+committed them, see ``ServedModels``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
-from itertools import chain
-from operator import methodcaller
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from verdict.data._rows import RowProblem
 from verdict.serving._errors import MAX_DETAILS, ServiceError
-from verdict.serving._predlog import LogUnavailableError, PredictionBatch, PredictionLog
 from verdict.serving._schemas import ErrorDetail
 from verdict.serving._served import ServedModel
 from verdict.serving._telemetry import Telemetry
@@ -52,42 +47,9 @@ def invalid_rows(
     )
 
 
-async def record(
-    model: ServedModel,
-    scored: Scored,
-    request_id: str,
-    inputs: Mapping[str, list[Any]] | Sequence[Mapping[str, Any]] | None,
-    predlog: PredictionLog,
-    telemetry: Telemetry,
-    client_request_id: str | None = None,
-) -> None:
-    """Log the request's rows as one batch and count them; returns once they are committed.
-
-    ``inputs`` are the features as columns (feature -> one value per row, e.g.
-    ``Rows.columns``; cheapest), as records (one mapping per row) or None when not logged.
-    The probabilities are taken from ``scored`` (the log keeps the array itself).
-
-    Raises
-    ------
-    ServiceError
-        503 when the log could not commit the rows: a prediction is answered only once logged.
-    """
+def counted(model: ServedModel, scored: Scored, telemetry: Telemetry) -> None:
+    """Count a scored request's rows, classes, unknown categories and out-of-range numbers
+    (its rows are already in the prediction log: the micro-batch committed them)."""
     loaded = model.loaded
-    columns = _columns(inputs) if inputs is not None else None
-    batch = PredictionBatch(request_id, loaded.name, loaded.version, datetime.now(UTC), columns,
-                            scored.labels, scored.proba, list(loaded.classes),
-                            client_request_id)  # fmt: skip
-    try:
-        await predlog.commit([batch])
-    except LogUnavailableError as exc:
-        raise ServiceError(503, str(exc), kind="log_unavailable") from None
     telemetry.scored(loaded.name, loaded.version, scored.labels, scored.unknown,
                      scored.out_of_range)  # fmt: skip
-
-
-def _columns(inputs: Mapping[str, list[Any]] | Sequence[Mapping[str, Any]]) -> dict[str, list]:
-    """The inputs as columns; records become one list per key (None where a row lacks it)."""
-    if isinstance(inputs, Mapping):
-        return dict(inputs)
-    names = dict.fromkeys(chain.from_iterable(inputs))
-    return {name: list(map(methodcaller("get", name), inputs)) for name in names}

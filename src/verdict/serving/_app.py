@@ -150,8 +150,9 @@ def _lifespan(
                 predlog.set_sensitive(loaded.name, loaded.schema.sensitive)
 
             served = ServedModels(
-                registry, settings, telemetry, executor, required=required, on_load=on_load
-            )
+                registry, settings, telemetry, executor, required=required, on_load=on_load,
+                predlog=predlog,
+            )  # fmt: skip
             await served.start()
             app.state.keys, app.state.predlog, app.state.served = keys, predlog, served
             watcher = asyncio.create_task(served.watch(), name="verdict-alias-watcher")

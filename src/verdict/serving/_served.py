@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 from verdict.errors import ConfigurationError
 from verdict.registry import LoadedModel, ModelVersion, Registry, parse_ref
 from verdict.serving._batcher import MicroBatcher
-from verdict.serving._runtime import Runtime, runtime_for
+from verdict.serving._errors import ServiceError
+from verdict.serving._predlog import LogUnavailableError, PredictionBatch, PredictionLog
+from verdict.serving._runtime import Predict, Runtime, runtime_for
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._telemetry import Telemetry
 from verdict.serving._work import Ranges, Rows, Scored, rows_of, score_batch, training_ranges
@@ -71,8 +73,12 @@ class ServedModel:
         return self.loaded.ref
 
     async def score(self, rows: Rows) -> Scored:
-        """Check and score a request's rows (micro-batched with concurrent requests)."""
-        return await self.batcher.submit(rows)
+        """Check and score a request's rows (micro-batched with concurrent requests); with
+        ``rows.logged`` they are in the prediction log when this returns (503 otherwise)."""
+        try:
+            return await self.batcher.submit(rows)
+        except LogUnavailableError as exc:
+            raise ServiceError(503, str(exc), kind="log_unavailable") from None
 
 
 class ServedModels:
@@ -93,6 +99,9 @@ class ServedModels:
     on_load : callable, optional
         ``on_load(loaded)`` whenever a version starts answering (e.g. to register its
         sensitive columns with the prediction log).
+    predlog : PredictionLog, optional
+        Where each micro-batch commits the rows of its requests that carry ``Rows.logged``
+        (inputs included when ``settings.log_inputs``), before any of them is answered.
     """
 
     def __init__(
@@ -104,8 +113,10 @@ class ServedModels:
         *,
         required: Mapping[str, Collection[str]] | None = None,
         on_load: Any = None,
+        predlog: PredictionLog | None = None,
     ) -> None:
         self.registry, self.settings, self.telemetry = registry, settings, telemetry
+        self.predlog = predlog
         self.executor = executor
         self.required = {k: frozenset(v) for k, v in (required or {}).items()}
         self.on_load = on_load
@@ -200,8 +211,9 @@ class ServedModels:
     ) -> MicroBatcher[Rows, Scored]:
         s = self.settings
         work = partial(
-            score_batch, loaded, self._required(loaded), predict=runtime.predict, ranges=ranges
-        )
+            score_and_log, loaded, self._required(loaded), predict=runtime.predict,
+            ranges=ranges, predlog=self.predlog, log_inputs=s.log_inputs,
+        )  # fmt: skip
         return MicroBatcher(
             work,
             self.executor,
@@ -262,3 +274,32 @@ class ServedModels:
         """Wait until every batcher, current or retired, has answered what it was given."""
         for model in [*self._models.values(), *self._retired]:
             await model.batcher.drain()
+
+
+def score_and_log(
+    loaded: LoadedModel,
+    required: Collection[str],
+    batch: Sequence[Rows],
+    *,
+    predict: Predict,
+    ranges: Ranges,
+    predlog: PredictionLog | None,
+    log_inputs: bool,
+) -> list[Scored]:
+    """Score a micro-batch, then commit the rows of its requests that will be answered (those
+    with ``logged`` and no problem) in one transaction, in this same worker thread: the
+    group commit of a batch costs no thread hand-off, and no request is answered unlogged."""
+    scored = score_batch(loaded, required, batch, predict=predict, ranges=ranges)
+    if predlog is None:
+        return scored
+    now, classes = datetime.now(UTC), list(loaded.classes)
+    entries = [
+        PredictionBatch(rows.logged.request_id, loaded.name, loaded.version, now,
+                        rows.columns if log_inputs else None, result.labels, result.proba,
+                        classes, rows.logged.client_request_id)
+        for rows, result in zip(batch, scored, strict=True)
+        if rows.logged is not None and not result.problems
+    ]  # fmt: skip
+    if entries:
+        predlog.write_now(entries)
+    return scored

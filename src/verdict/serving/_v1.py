@@ -18,6 +18,7 @@ is logged later by another replica) are bounded per model (``max_orphan_feedback
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -25,7 +26,7 @@ from fastapi import APIRouter, Request, Response
 from verdict.data._rows import RowProblem
 from verdict.errors import InvalidInputError
 from verdict.serving import _predlog
-from verdict.serving._answers import invalid_rows, record
+from verdict.serving._answers import counted, invalid_rows
 from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
     ModelDep,
@@ -47,7 +48,7 @@ from verdict.serving._schemas import (
     PredictResponse,
 )
 from verdict.serving._served import ServedModel, ServedModels
-from verdict.serving._work import Rows, Scored
+from verdict.serving._work import Logged, Rows, Scored
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 _ABSENT = object()
@@ -113,7 +114,6 @@ async def predict(
     request: Request,
     model: ModelDep,
     settings: SettingsDep,
-    predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
 ) -> Response:
@@ -124,11 +124,11 @@ async def predict(
         predict_shape(settings.max_rows),
         lambda body: records_to_rows(body["instances"], features),
     )
-    scored = await model.score(rows)
+    logged = Logged(request_id, client_request_id(request))
+    scored = await model.score(replace(rows, logged=logged))  # logged when it returns
     if scored.problems:
         raise invalid_rows(scored.problems, lambda p: ["body", "instances", p.row, p.column])
-    await record(model, scored, request_id, rows.columns if settings.log_inputs else None,
-                 predlog, telemetry, client_request_id(request))  # fmt: skip
+    counted(model, scored, telemetry)
     proba = scored.proba.tolist()
     return json_answer(_answer(model, scored, proba, request_id))
 

@@ -11,6 +11,7 @@ service's request id (``X-Request-ID``) when it has none; feedback refers to pre
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -18,11 +19,10 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from verdict import __version__
-from verdict.serving._answers import invalid_rows, record
+from verdict.serving._answers import counted, invalid_rows
 from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
     ModelDep,
-    PredLogDep,
     RequestId,
     SettingsDep,
     TelemetryDep,
@@ -56,6 +56,7 @@ from verdict.serving._tensors import (
     tensors_of,
     tensors_to_rows,
 )
+from verdict.serving._work import Logged
 
 router = APIRouter(prefix="/v2", tags=["v2"], responses=V2_ERROR_RESPONSES)
 _NOT_READY: dict[int | str, dict[str, Any]] = {
@@ -130,12 +131,11 @@ async def infer(
     request: Request,
     model: ModelDep,
     settings: SettingsDep,
-    predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
 ) -> Response:
     """Score named tensors; outputs ``label`` and ``probabilities``."""
-    return await _infer(request, model, settings, predlog, telemetry, request_id)
+    return await _infer(request, model, settings, telemetry, request_id)
 
 
 @router.post("/models/{name}/versions/{version}/infer", **_INFER)
@@ -143,12 +143,11 @@ async def infer_version(
     request: Request,
     model: VersionDep,
     settings: SettingsDep,
-    predlog: PredLogDep,
     telemetry: TelemetryDep,
     request_id: RequestId,
 ) -> Response:
     """As ``/v2/models/{name}/infer``, for the version answering now."""
-    return await _infer(request, model, settings, predlog, telemetry, request_id)
+    return await _infer(request, model, settings, telemetry, request_id)
 
 
 def infer_shape(max_tensors: int) -> BodyShape:
@@ -162,7 +161,6 @@ async def _infer(
     request: Request,
     model: ServedModel,
     settings: Any,
-    predlog: Any,
     telemetry: Any,
     request_id: str,
 ) -> Response:
@@ -178,11 +176,11 @@ async def _infer(
     body, wanted, tensors, rows, layout = await read_json(
         request, infer_shape(settings.max_rows), prepare
     )
-    scored = await model.score(rows)
+    logged = Logged(request_id, client_request_id(request))
+    scored = await model.score(replace(rows, logged=logged))  # logged when it returns
     if scored.problems:
         raise invalid_rows(scored.problems, problem_place(tensors, layout, schema.features))
-    inputs = rows.columns if settings.log_inputs else None
-    await record(model, scored, request_id, inputs, predlog, telemetry, client_request_id(request))
+    counted(model, scored, telemetry)
     k = len(model.loaded.classes)
     outputs = {
         LABEL: {"name": LABEL, "shape": [rows.n],

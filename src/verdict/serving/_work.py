@@ -31,11 +31,22 @@ from verdict.serving._runtime import Predict, native
 
 
 @dataclass(frozen=True, slots=True)
+class Logged:
+    """What the prediction log stores about who asked, with a request's rows."""
+
+    request_id: str
+    client_request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rows:
-    """A request's rows: every feature as a column of ``n`` values (JSON scalars)."""
+    """A request's rows: every feature as a column of ``n`` values (JSON scalars); with
+    ``logged``, they are committed to the prediction log with their results before the
+    request gets them (see ``ServedModels``)."""
 
     columns: dict[str, list[Any]]
     n: int
+    logged: Logged | None = None
 
 
 @dataclass(frozen=True, slots=True)
