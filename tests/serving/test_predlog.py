@@ -345,3 +345,22 @@ def test_labels_are_checked_and_orphans_bounded_per_model(any_engine: Engine) ->
     assert ("seen", 1, "gentoo") in set(zip(labelled.request_id, labelled.row,
                                             labelled.true_label, strict=True))  # fmt: skip
     log.close()
+
+
+def test_every_write_path_stores_time_in_one_comparable_form(engine: Engine, url: str) -> None:
+    """The first group of a version goes through SQLAlchemy, later ones through the raw writer.
+
+    SQLite compares ``created`` as text, so both must write SQLAlchemy's form: an ISO form with
+    ``+00:00`` from the raw path once sorted after its own second and a window ``< until``
+    then took a row it should not have.
+    """
+    log = PredictionLog(engine)
+    at = datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC)
+    log.record(entries("first", when=at))
+    log.flush()
+    log.record(entries("second", when=at + timedelta(seconds=1)))
+    log.flush()
+    log.close()
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        stored = dict(db.execute("SELECT request_id, created FROM predictions"))
+    assert stored == {"first": "2026-01-01 12:00:00.000000", "second": "2026-01-01 12:00:01.000000"}

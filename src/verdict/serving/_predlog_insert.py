@@ -40,7 +40,10 @@ class GroupWriter:
             compiled = insert(predictions).compile(dialect=engine.dialect, column_keys=ROW_KEYS)
             self._sql = str(compiled)
             self._order = list(compiled.positiontup or [])
-            processors = {c.name: c.type.bind_processor(engine.dialect) for c in predictions.c}
+            dialect = engine.dialect  # the dialect's own type (SQLite's DATETIME formats the text)
+            processors = {
+                c.name: c.type.dialect_impl(dialect).bind_processor(dialect) for c in predictions.c
+            }
             self._processors: list[tuple[str, Callable[[Any], Any] | None]] = [
                 (name, processors[name]) for name in self._order
             ]
