@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -131,3 +132,62 @@ def test_in_memory_state_is_refused() -> None:
         open_state("sqlite://")
     with pytest.raises(ConfigurationError, match="not a SQLAlchemy URL"):
         open_state("not a url")
+
+
+def _mark_synced(engine: Engine, seconds_ago: float) -> None:
+    """Record a key sync ``seconds_ago`` as a link does (``state_meta.keys_synced_at``)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import delete, insert
+
+    from verdict.serving._keys import KEYS_SYNCED_AT
+    from verdict.serving._state import state_meta
+
+    moment = datetime.now(UTC) - timedelta(seconds=seconds_ago)
+    with engine.begin() as connection:
+        connection.execute(delete(state_meta).where(state_meta.c.key == KEYS_SYNCED_AT))
+        connection.execute(insert(state_meta), {"key": KEYS_SYNCED_AT, "value": moment.isoformat()})
+
+
+def test_synced_age_reads_the_links_mark_with_the_keys(engine: Engine) -> None:
+    store = KeyStore(engine, cache_seconds=0.2)
+    assert store.synced_age() is None  # no link ever synced: a standalone service
+    _mark_synced(engine, 30)
+    time.sleep(0.25)  # the cached copy is reloaded like the keys
+    assert 30 <= store.synced_age() < 32
+    _mark_synced(engine, 0)
+    assert store.synced_age() >= 30  # still the cached copy
+    time.sleep(0.25)
+    assert store.synced_age() < 2
+
+
+def _refusal(engine: Engine, token: str | None, bound: float | None, **kw: float) -> Any:
+    from verdict.serving._middleware import authenticate
+
+    headers = [(b"authorization", f"Bearer {token}".encode())] if token else []
+    return authenticate(KeyStore(engine, cache_seconds=0), headers, bound)
+
+
+def test_stale_keys_fail_closed_with_503(engine: Engine) -> None:
+    store = KeyStore(engine)
+    valid, revoked = store.create("valid"), store.create("revoked")
+    store.revoke(revoked.key_id)
+    _mark_synced(engine, 5)
+    assert _refusal(engine, valid.token, 10) is None  # fresh enough
+    assert _refusal(engine, valid.token, None) is None  # no bound: trusted however old
+    _mark_synced(engine, 60)
+    assert _refusal(engine, valid.token, None) is None
+    stale = _refusal(engine, valid.token, 10)
+    assert (stale.status, stale.kind) == (503, "keys_stale")
+    assert "60 s" in stale.message and "To fix: restore" in stale.message
+    unknown = _refusal(engine, "vdk_000000000000_" + "A" * 32, 10)
+    assert unknown.kind == "keys_stale"  # it may be a key created centrally since
+    assert _refusal(engine, revoked.token, 10).status == 403  # known revoked: still refused
+    assert _refusal(engine, None, 10).status == 401  # no key at all: still 401
+
+
+def test_a_bound_without_any_sync_refuses_keyed_requests(engine: Engine) -> None:
+    token = KeyStore(engine).create("valid").token
+    never = _refusal(engine, token, 120)
+    assert (never.status, never.kind) == (503, "keys_stale")
+    assert "never heard" in never.message

@@ -116,3 +116,19 @@ def test_logged_predictions_and_feedback_store_the_target(home, tmp_path):
 def test_a_target_name_must_be_plain(bad):
     with pytest.raises(ValueError, match="target"):
         ServiceSettings(target=bad)
+
+
+def test_request_ids_name_the_target_and_feedback_says_where_it_belongs(svc):
+    answer = svc.post(PREDICT, json={"instances": records(2)})
+    rid = answer.json()["request_id"]
+    assert rid.startswith("aws-eu:") and len(rid) == len("aws-eu:") + 32
+    items = [
+        {"request_id": rid, "row": 1, "label": "Adelie"},
+        {"request_id": "gcp-eu:" + "0" * 32, "label": "Gentoo", "model": "penguins"},
+        {"request_id": "aws-eu:" + "0" * 32, "label": "Gentoo", "model": "penguins"},
+    ]
+    body = svc.post("/v1/feedback", json={"feedback": items}).json()
+    assert body["attached"] == 1
+    assert body["elsewhere"] == [{"request_id": "gcp-eu:" + "0" * 32, "row": 0,
+                                  "target": "gcp-eu"}]  # fmt: skip
+    assert body["unknown"] == [{"request_id": "aws-eu:" + "0" * 32, "row": 0}]

@@ -42,6 +42,7 @@ from verdict.serving._middleware import (
     open_paths,
 )
 from verdict.serving._predlog import PredictionLog
+from verdict.serving._residency import ResidencyGuard, guarded
 from verdict.serving._schemas import InferenceRequest, PredictRequest
 from verdict.serving._served import ServedModels
 from verdict.serving._settings import ServiceSettings
@@ -101,8 +102,12 @@ def create_app(
     unlocked = open_paths(settings.public_readiness)
     app.add_middleware(
         RequestMiddleware, max_body_bytes=settings.max_body_bytes, telemetry=telemetry,
-        auth=settings.auth, unlocked=unlocked,
+        auth=settings.auth, unlocked=unlocked, target=settings.target,
     )  # fmt: skip
+    if guarded(settings):  # gateway secret and zone, before keys and body; inside CORS
+        app.add_middleware(
+            ResidencyGuard, settings=settings, telemetry=telemetry, unlocked=unlocked
+        )
     if settings.cors_origins:  # outside the above, so that errors carry CORS headers too
         app.add_middleware(
             CORSMiddleware,

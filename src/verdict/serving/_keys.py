@@ -6,6 +6,10 @@ secret is stored; with that much entropy a plain hash is as safe as a slow one, 
 check in microseconds. ``KeyStore.check`` answers from an in-memory copy of the table that is
 reloaded at most every ``cache_seconds``, so a key created or revoked by another process (the
 ``verdict keys`` command, another replica) takes effect within that time.
+
+A deployment target's keys are copies of the central ones, kept current by its link, which
+records in ``state_meta`` (:data:`KEYS_SYNCED_AT`) when it last synced them; the same reload
+reads that mark, so :meth:`KeyStore.synced_age` tells cheaply how stale the copy may be.
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from sqlalchemy import Engine, Row, func, insert, select, update
 
 from verdict._results import Result
 from verdict.errors import InvalidInputError, NotFoundError
-from verdict.serving._state import api_keys, reading, utc
+from verdict.serving._state import api_keys, reading, state_meta, utc
 
 PREFIX = "vdk"
+KEYS_SYNCED_AT = "keys_synced_at"  # state_meta key: when a link last synced keys here (ISO UTC)
 _MAX_NAME = 128
 
 
@@ -111,6 +116,7 @@ class KeyStore:
         self._engine = engine
         self._cache_seconds = float(cache_seconds)
         self._cache: dict[str, tuple[str, bool]] = {}  # key_id -> (secret sha256, revoked)
+        self._synced: datetime | None = None  # the link's last key sync, as of the last reload
         self._loaded = -float("inf")
         self._lock = threading.Lock()
 
@@ -186,6 +192,15 @@ class KeyStore:
             return _UNKNOWN
         return KeyCheck("revoked" if stored[1] else "valid", parts[1])
 
+    def synced_age(self) -> float | None:
+        """Seconds since a link last synced keys into this database, or None if none ever did
+        (a standalone service). Read from the copy :meth:`check` uses, reloaded as it is."""
+        if time.monotonic() - self._loaded > self._cache_seconds:
+            self._refresh()
+        if self._synced is None:
+            return None
+        return max(0.0, (datetime.now(UTC) - self._synced).total_seconds())
+
     def count_active(self) -> int:
         """How many keys are not revoked (zero with auth on means nobody can get in)."""
         query = select(func.count()).select_from(api_keys).where(api_keys.c.revoked.is_(None))
@@ -199,12 +214,23 @@ class KeyStore:
         try:
             started = time.monotonic()
             query = select(api_keys.c.key_id, api_keys.c.secret_sha256, api_keys.c.revoked)
+            mark = select(state_meta.c.value).where(state_meta.c.key == KEYS_SYNCED_AT)
             with reading(self._engine).connect() as connection:
                 rows = connection.execute(query).all()
+                synced = connection.scalar(mark)
             self._cache = {r.key_id: (r.secret_sha256, r.revoked is not None) for r in rows}
+            self._synced = _moment(synced)
             self._loaded = started
         finally:
             self._lock.release()
+
+
+def _moment(text: str | None) -> datetime | None:
+    """A stored ISO time in UTC; None for none (or an unreadable one: treated as never)."""
+    try:
+        return utc(datetime.fromisoformat(text)) if text else None
+    except ValueError:
+        return None
 
 
 def _digest(secret: str) -> str:

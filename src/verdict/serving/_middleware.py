@@ -7,11 +7,13 @@ the body is read: a request without a key gets 401, with an unknown key 401, wit
 403, whatever its body or path. ``TargetHeader`` tags every response with the target.
 
 A plain ASGI middleware (no ``BaseHTTPMiddleware``: it costs a task per request). The request
-id is always the service's own, a fresh ``uuid4().hex``, stored in ``request.state.request_id``
-and returned in the ``X-Request-ID`` header: it is unique, so feedback and the prediction log
-can rely on it. A client's own ``X-Request-ID`` (1-128 characters of letters, digits and
-``._:-``) is kept beside it, never instead: in ``request.state.client_request_id``, echoed in
-``X-Client-Request-ID``, logged with the prediction and in the access log.
+id is always the service's own, a fresh ``uuid4().hex`` (prefixed ``<target>:`` in a
+deployment, so that feedback reaching another target knows where it belongs), stored in
+``request.state.request_id`` and returned in the ``X-Request-ID`` header: it is unique, so
+feedback and the prediction log can rely on it. A client's own ``X-Request-ID`` (1-128
+characters of letters, digits and ``._:-``) is kept beside it, never instead: in
+``request.state.client_request_id``, echoed in ``X-Client-Request-ID``, logged with the
+prediction and in the access log.
 """
 
 from __future__ import annotations
@@ -69,13 +71,26 @@ def token_of(headers: list[tuple[bytes, bytes]]) -> str | None:
     return token
 
 
-def authenticate(keys: KeyStore | None, headers: list[tuple[bytes, bytes]]) -> ServiceError | None:
-    """None if the request carries a valid key, else the 401, 403 (or 503) error to answer."""
+def authenticate(
+    keys: KeyStore | None,
+    headers: list[tuple[bytes, bytes]],
+    max_staleness: float | None = None,
+) -> ServiceError | None:
+    """None if the request carries a valid key, else the 401, 403 or 503 error to answer.
+
+    With ``max_staleness`` (seconds), a key that is valid or unknown here is refused with 503
+    ``keys_stale`` once the keys were last synced from the center longer ago than that: a key
+    revoked (or created) centrally since then may not be known here.
+    """
     if keys is None:  # the lifespan has not run (or failed): nothing can be checked
         return ServiceError(
             503, "The service is not started. To fix: wait for it to start, then retry."
         )
     check = keys.check(token_of(headers))
+    if max_staleness is not None and check.status in ("valid", "unknown"):
+        stale = _stale(keys, max_staleness)
+        if stale is not None:
+            return stale
     if check.status == "valid":
         return None
     if check.status == "revoked":
@@ -95,6 +110,23 @@ def authenticate(keys: KeyStore | None, headers: list[tuple[bytes, bytes]]) -> S
     )
 
 
+def _stale(keys: KeyStore, bound: float) -> ServiceError | None:
+    """The 503 for keys last synced more than ``bound`` seconds ago (or never), else None."""
+    age = keys.synced_age()
+    if age is not None and age <= bound:
+        return None
+    heard = "has never heard" if age is None else f"has not heard for {age:.0f} s"
+    return ServiceError(
+        503,
+        f"This target {heard} from the center's key list (the bound is {bound:g} s), so a "
+        "key revoked there might still open it. To fix: restore the target's link to the "
+        "center (`verdict deploy chaos --restore-link TARGET`, or see `verdict deploy "
+        "status`); meanwhile send the request to another target.",
+        kind="keys_stale",
+        headers={"Retry-After": "5"},
+    )
+
+
 class RequestMiddleware:
     """Request id, API key, body limit, telemetry, access log and the last error handler.
 
@@ -110,8 +142,10 @@ class RequestMiddleware:
         telemetry: Telemetry,
         auth: bool,
         unlocked: frozenset[str] = OPEN_PATHS,
+        target: str | None = None,
     ) -> None:
         self.app = app
+        self.prefix = f"{target}:" if target else ""  # ids say which target answered
         self.max_body_bytes = max_body_bytes
         self.telemetry = telemetry
         self.auth = auth
@@ -122,7 +156,7 @@ class RequestMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        rid, theirs = uuid.uuid4().hex, client_id(scope["headers"])
+        rid, theirs = self.prefix + uuid.uuid4().hex, client_id(scope["headers"])
         state = scope.setdefault("state", {})
         state["request_id"], state["client_request_id"] = rid, theirs
         status = {"code": 500, "sent": False}
@@ -151,7 +185,10 @@ class RequestMiddleware:
         path = scope["path"]
         try:
             if self.auth and path not in self.unlocked:
-                refused = authenticate(scope["app"].state.keys, scope["headers"])
+                app_state = scope["app"].state
+                settings = getattr(app_state, "settings", None)
+                bound = getattr(settings, "keys_max_staleness_seconds", None)
+                refused = authenticate(app_state.keys, scope["headers"], bound)
                 if refused is not None:
                     raise refused
             body = await read_body(scope["method"], scope["headers"], receive, self.max_body_bytes)

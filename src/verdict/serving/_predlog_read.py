@@ -40,6 +40,7 @@ from verdict.serving._predlog_rows import (
     Hasher,
     OrphanLimitError,
     Sensitive,
+    answering_target,
 )
 from verdict.serving._state import feedback, prediction_classes, predictions, reading, utc
 
@@ -146,9 +147,10 @@ def store_feedback(
     rules: FeedbackRules = FeedbackRules(),
 ) -> FeedbackResult:
     """Insert every item in one transaction (tagged with ``target``), or none if one is
-    refused; report those whose prediction is not logged."""
+    refused; report those whose prediction is not logged here (and which target of the
+    deployment answered them, when their request id says so)."""
     now = datetime.now(UTC)
-    rows, unknown, attached, with_features = [], [], 0, 0
+    rows, unknown, elsewhere, attached, with_features = [], [], [], 0, 0
     orphans: dict[str, int] = {}
     with engine.begin() as connection:
         found = _models_of(connection, {(i.request_id, i.row) for i in items if i.request_id})
@@ -160,7 +162,11 @@ def store_feedback(
             elif (hit := found.get((item.request_id, item.row))) and model in (None, hit[0]):
                 attached, model, classes = attached + 1, hit[0], logged.get(hit)
             else:
-                unknown.append({"request_id": item.request_id, "row": item.row})
+                ref = {"request_id": item.request_id, "row": item.row}
+                if other := answering_target(item.request_id, target):
+                    elsewhere.append({**ref, "target": other})
+                else:
+                    unknown.append(ref)
                 model, orphan = _orphan_model(i, item, rules), True
                 orphans[model or ""] = orphans.get(model or "", 0) + 1
             if classes is None and rules.classes is not None and model is not None:
@@ -175,7 +181,7 @@ def store_feedback(
             _check_orphans(connection, orphans, rules.max_orphans)
         if rows:
             connection.execute(insert(feedback), rows)
-    return FeedbackResult(attached=attached, with_features=with_features, unknown=unknown)
+    return FeedbackResult(attached, with_features, unknown, elsewhere)
 
 
 def _orphan_model(i: int, item: FeedbackItem, rules: FeedbackRules) -> str | None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,6 +31,7 @@ from verdict.errors import CapacityError, InvalidInputError
 from verdict.serving._state import compact, utc
 
 Sensitive = Mapping[str, frozenset[str]]  # model name -> columns stored hashed
+_TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")  # as ServiceSettings.target
 
 
 class OrphanLimitError(CapacityError):
@@ -127,11 +129,25 @@ class FeedbackResult(Result):
         ``{'request_id', 'row'}`` of the labels whose prediction is not in the log. They are
         stored all the same, and :meth:`PredictionLog.labelled` joins them when a matching
         prediction appears later (one written late by another replica).
+    elsewhere : list of dict
+        ``{'request_id', 'row', 'target'}`` of the labels for predictions another target of the
+        deployment answered (its name is the request id's prefix, ``gcp-eu:<hex>``): stored
+        here like unknown ones, shipped to the center by the link, and attached there.
     """
 
     attached: int
     with_features: int
     unknown: list[dict[str, Any]]
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)
+
+
+def answering_target(request_id: str, own: str | None) -> str | None:
+    """The other target of the deployment that answered ``request_id`` (whose ids read
+    ``<target>:<hex>``), or None (this target's, or not a deployment's)."""
+    target, colon, rest = request_id.partition(":")
+    if not colon or not rest or target == own or not _TARGET.match(target):
+        return None
+    return target
 
 
 class Hasher:

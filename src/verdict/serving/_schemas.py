@@ -141,16 +141,24 @@ class FeedbackRef(BaseModel):
     row: int
 
 
+class FeedbackElsewhere(BaseModel):
+    request_id: str
+    row: int
+    target: str = Field(description="The deployment target that answered the prediction.")
+
+
 class FeedbackResponse(BaseModel):
     """Labels attached to logged predictions, stored with features, or not (yet) matched.
 
     An ``unknown`` label is stored all the same and joined should its prediction be logged
-    later (by another replica, say).
+    later (by another replica, say). An ``elsewhere`` label is for a prediction another target
+    of the deployment answered: stored here, shipped to the center, attached there.
     """
 
     attached: int
     with_features: int
     unknown: list[FeedbackRef]
+    elsewhere: list[FeedbackElsewhere] = Field(default_factory=list)
     request_id: str
 
 

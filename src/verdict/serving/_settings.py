@@ -10,11 +10,13 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path(".verdict")
 _TARGET = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # travels in a header and a log column: keep it plain
+_ZONE = r"^[a-z0-9][a-z0-9_-]{0,31}$"  # a residency zone, as deploy.yaml names them
+_HEADER = r"^[A-Za-z0-9-]+$"
 
 
 class ServiceSettings(BaseSettings):
@@ -70,6 +72,25 @@ class ServiceSettings(BaseSettings):
         Larger request heads (request line and headers together), or more header fields, get
         431 and the connection is closed; the excess is never buffered
         (``VERDICT_MAX_HEADER_BYTES``, ``VERDICT_MAX_HEADERS``).
+    keys_max_staleness_seconds : float or None
+        Fail closed when the API keys may be stale (``VERDICT_KEYS_MAX_STALENESS_SECONDS``):
+        a deployment target's keys are copies its link keeps current, and once the link's last
+        key sync is older than this, every request that needs a key gets 503 ``keys_stale``
+        (a key revoked centrally might still be valid here); liveness and readiness stay open.
+        None (default): no bound, for a standalone service whose keys are its own.
+    zone : str or None
+        The residency zone this replica serves (``VERDICT_ZONE``, e.g. ``eu``).
+    strict_zones : list of str
+        The deployment's strict zones (``VERDICT_STRICT_ZONES``, a JSON list or commas): a
+        request whose ``zone_header`` names one of them that is not ``zone`` gets 421
+        ``wrong_zone``, an ambiguous zone header 400 ``bad_zone``; empty (default): no check.
+    zone_header : str
+        The request header naming the caller's zone (``VERDICT_ZONE_HEADER``).
+    gateway_secret : SecretStr or None
+        The deployment's gateway secret (``VERDICT_GATEWAY_SECRET``, 16+ characters): every
+        request but liveness (and readiness when public) must carry it in
+        ``X-Verdict-Gateway-Secret`` or gets 403 ``not_from_gateway``, so the replica answers
+        only its gateway; None (default): no check.
     """
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
@@ -93,8 +114,15 @@ class ServiceSettings(BaseSettings):
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     max_header_bytes: int = Field(default=64 * 1024, ge=1024)
     max_headers: int = Field(default=100, gt=0)
+    keys_max_staleness_seconds: float | None = Field(default=None, gt=0)
+    zone: str | None = Field(default=None, pattern=_ZONE)
+    strict_zones: Annotated[list[Annotated[str, Field(pattern=_ZONE)]], NoDecode] = Field(
+        default_factory=list
+    )
+    zone_header: str = Field(default="X-Verdict-Zone", pattern=_HEADER)
+    gateway_secret: SecretStr | None = Field(default=None, min_length=16)
 
-    @field_validator("models", "cors_origins", mode="before")
+    @field_validator("models", "cors_origins", "strict_zones", mode="before")
     @classmethod
     def _list(cls, value: Any) -> Any:
         """A JSON list or comma-separated words, as the variables are documented."""
@@ -104,6 +132,12 @@ class ServiceSettings(BaseSettings):
                 return json.loads(text)
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+    @field_validator("gateway_secret", mode="before")
+    @classmethod
+    def _hidden(cls, value: Any) -> Any:
+        """Wrapped before it is checked, so that an error never shows the secret."""
+        return SecretStr(value) if isinstance(value, str) else value
 
     def state_database(self) -> str:
         """The SQLAlchemy URL of the service state actually used."""

@@ -186,6 +186,7 @@ async def feedback(
         "attached": result.attached,
         "with_features": result.with_features,
         "unknown": result.unknown,
+        "elsewhere": result.elsewhere,
         "request_id": request_id,
     })  # fmt: skip
 
