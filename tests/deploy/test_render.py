@@ -166,7 +166,17 @@ def test_services_autoscalers_budgets_and_policies(
         (pdb,) = docs(folder / "pdb.yaml")
         assert pdb["spec"]["maxUnavailable"] == 1
         (policy,) = docs(folder / "networkpolicy.yaml")
-        assert policy["spec"]["ingress"] == [{"ports": [{"protocol": "TCP", "port": 8080}]}]
+        (rule,) = policy["spec"]["ingress"]  # the service port, from the gateways only
+        assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+        assert rule["from"] == [
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name":
+                                                   "verdict-gateway"}},
+             "podSelector": {"matchLabels": {"app.kubernetes.io/name": "verdict-gateway"}}},
+            *({"ipBlock": {"cidr": cidr}} for cidr in spec.gateway.source_ranges or []),
+        ]  # fmt: skip
+        assert spec.gateway.source_ranges  # the example lists the gateways' addresses
+        assert service["spec"]["loadBalancerSourceRanges"] == spec.gateway.source_ranges
+        assert service["spec"]["externalTrafficPolicy"] == "Local"
         egress = {
             (p["protocol"], p["port"]) for rule in policy["spec"]["egress"] for p in rule["ports"]
         }
@@ -228,7 +238,8 @@ def test_karmada_overrides_point_at_real_fields(
         for p in deployment_rule["overriders"]["plaintext"]
         if "/env/" in p["path"]
     }
-    assert values == {"VERDICT_TARGET": first.name, "VERDICT_ARTIFACT_STORE": first.bucket}
+    assert values == {"VERDICT_TARGET": first.name, "VERDICT_ARTIFACT_STORE": first.bucket,
+                      "VERDICT_ZONE": first.zone}  # fmt: skip
     service_rule = by_kind["Service"]["spec"]["overrideRules"][0]["overriders"]
     annotations = service_rule["annotationsOverrider"][0]["value"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-type"] == "nlb"

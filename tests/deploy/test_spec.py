@@ -97,3 +97,44 @@ def test_load_spec_round_trips_a_file(tmp_path: Path, spec_dict: dict[str, Any])
     path = tmp_path / "deploy.yaml"
     path.write_text(yaml.safe_dump(spec_dict), encoding="utf-8")
     assert load_spec(path) == parse_spec(spec_dict)
+
+
+# -- residency: zones a request may name, the default zone, the gateway's sources ---------------
+
+
+def test_zones_are_strict_first_then_load_residency_and_target_zones(
+    spec_dict: dict[str, Any],
+) -> None:
+    spec_dict["targets"][3]["zone"] = "apac"  # a target zone with no load share
+    spec = parse_spec(spec_dict)
+    assert spec.zones() == ["eu", "apac", "us"]
+    assert spec.routing.default_zone is None and spec.routing.require_zone is False
+
+
+def test_default_zone_must_be_a_zone_of_the_spec(spec_dict: dict[str, Any]) -> None:
+    spec_dict["routing"]["default_zone"] = "us"
+    assert parse_spec(spec_dict).routing.default_zone == "us"
+    spec_dict["routing"]["default_zone"] = "EU"  # zones are lower case, as the header is matched
+    message = _error(spec_dict)
+    assert "routing.default_zone 'EU' is not a zone of this spec" in message
+    assert "the zones are eu, us" in message
+
+
+def test_default_zone_and_require_zone_exclude_each_other(spec_dict: dict[str, Any]) -> None:
+    spec_dict["routing"].update(default_zone="eu", require_zone=True)
+    assert "not both" in _error(spec_dict)
+    spec_dict["routing"].pop("default_zone")
+    assert parse_spec(spec_dict).routing.require_zone is True
+
+
+@pytest.mark.parametrize(
+    "ranges", [[], ["10.0.0.1/8"], ["not-a-cidr"], ["2001:db8::1/32"], ["10.0.0.0/33"]]
+)
+def test_source_ranges_must_be_cidr_networks(spec_dict: dict[str, Any], ranges: list) -> None:
+    spec_dict["gateway"] = {"source_ranges": ranges}
+    assert "gateway.source_ranges" in _error(spec_dict)
+
+
+def test_source_ranges_are_kept_normalised(spec_dict: dict[str, Any]) -> None:
+    spec_dict["gateway"] = {"source_ranges": ["203.0.113.10", "2001:DB8::/32"]}
+    assert parse_spec(spec_dict).gateway.source_ranges == ["203.0.113.10/32", "2001:db8::/32"]

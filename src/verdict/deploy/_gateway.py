@@ -1,38 +1,63 @@
 """The global gateway: an HAProxy configuration built from the spec and a list of servers.
 
-One frontend terminates TLS and reads the caller's residency zone from ``gateway.zone_header``
-into the variable ``txn.zone`` (lowercased). Then:
+One frontend terminates TLS and reads the caller's residency zone from ``gateway.zone_header``.
+The header must be sent at most once and hold exactly one zone of the spec
+(:meth:`DeploySpec.zones`), matched without case (HAProxy has trimmed the spaces around it):
+several header lines, a list (``eu, us``), an empty, quoted or unknown value is answered 400
+``bad_zone`` naming the allowed zones, never routed. A request without the header takes
+``routing.default_zone`` when set, is answered 400 ``missing_zone`` with
+``routing.require_zone``, and otherwise goes to backend ``all``. The zone, lowercased, is kept
+in ``txn.zone`` and forwarded in the header so the replica sees the value that was routed. Then:
 
 - a **strict** zone ``z`` goes to backend ``zone_<z>``, which holds only the servers in ``z``;
   when none of them is up the gateway itself answers 503 with a JSON error of kind
   ``no_target_in_zone`` instead of sending the request out of the zone;
-- a **preferred** zone (any other zone in ``load.zones``) goes to backend ``zone_<z>``, where the
-  servers in ``z`` are active and every other server is a backup, all used together once the
-  in-zone ones are down;
+- a **preferred** zone (any other zone of the spec) goes to backend ``zone_<z>`` over the
+  servers in ``z``; once they are all down, to ``zone_<z>_spill`` over every other server;
 - anything else goes to backend ``all``: every server by weight (policy ``cost``), or the first
-  target of ``routing.failover`` active and the rest as backups (policy ``failover``).
+  target of ``routing.failover``, then (``all_spill``) the rest (policy ``failover``).
+
+Every backend ends in one ``backup`` server that is the gateway itself: a hop over a Linux
+abstract socket to the spill backend, or to a frontend that answers the JSON 503. So a request
+whose server dies under it is retried elsewhere or answered, never met with a closed
+connection (HAProxy closes a kept-alive client connection without an answer when the last
+server fails; HTTP allows the client to retry, but most clients do not retry a POST).
 
 Every backend balances round-robin by weight, checks ``/v2/health/ready`` every
 ``gateway.check_interval_ms`` and marks a server down on its first refused connection, and
-retries a request on another server after a connection failure, an empty or broken response,
-a response timeout or a 503. The same builder serves the rendered multi-cloud gateways and the
-local gateway that runs as a process on 127.0.0.1.
+retries a request on another server after every retryable failure (``all-retryable-errors``:
+connection failure, empty or broken response, response timeout, 500, 502, 503, 504). What the
+gateway answers itself (no server left, timeouts, a malformed request) is JSON
+``{"error": {"kind", "message"}}``, never a closed connection. With a ``secret`` the gateway
+adds ``X-Verdict-Gateway-Secret`` to every request it forwards and to its health checks
+(replicas refuse requests without it). The same builder serves the rendered multi-cloud
+gateways and the local gateway that runs as a process on 127.0.0.1.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from verdict.deploy._gateway_rules import (
+    bad_zone_body,
+    error_body,
+    no_server_body,
+    no_target_body,
+    own_errors,
+    zone_rules,
+)
 from verdict.deploy._planner import Plan
 from verdict.deploy._spec import DeploySpec
 from verdict.errors import ConfigurationError
 
 __all__ = [
+    "SECRET_HEADER",
     "GatewayServer",
+    "bad_zone_body",
+    "error_body",
     "haproxy_config",
     "no_target_body",
     "rendered_servers",
@@ -41,16 +66,12 @@ __all__ = [
 
 MAX_WEIGHT = 256
 READY_PATH = "/v2/health/ready"
+SECRET_HEADER = "X-Verdict-Gateway-Secret"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _HOST = re.compile(r"^[A-Za-z0-9_.:-]+$")
+# A literal secret (what secrets.token_urlsafe makes), or ${NAME}: read from the environment.
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _INDENT = "    "
-# Every backend: weighted round robin over the servers whose readiness check passes.
-_BACKEND = (
-    "balance roundrobin",
-    "option httpchk",
-    f"http-check send meth GET uri {READY_PATH} ver HTTP/1.1 hdr Host verdict",
-    "http-check expect status 200",
-)
 
 
 @dataclass(frozen=True)
@@ -153,6 +174,7 @@ def haproxy_config(
     ca_file: str | None = None,
     resolve_dns: bool = False,
     name: str = "gateway",
+    secret: str | None = None,
 ) -> str:
     """The text of an HAProxy 2.6 configuration routing by zone, weight and health.
 
@@ -175,6 +197,11 @@ def haproxy_config(
         before the names resolve.
     name : str
         Sent back in the ``X-Verdict-Gateway`` response header, to tell gateways apart.
+    secret : str, optional
+        The deployment's gateway secret, sent in ``X-Verdict-Gateway-Secret`` with every
+        forwarded request and health check: the value itself (16+ letters, digits, ``-``,
+        ``_``), or ``${NAME}`` to read it from environment variable NAME when HAProxy starts
+        (startup then fails while NAME is unset or empty).
 
     Returns
     -------
@@ -184,22 +211,37 @@ def haproxy_config(
     Raises
     ------
     ConfigurationError
-        When ``servers`` is empty, a server or zone name is unusable, or names repeat.
+        When ``servers`` is empty, a server or zone name is unusable, names repeat, or the
+        secret is malformed.
     """
     _check(spec, servers, name, (cert_path, stats_socket, ca_file))
+    guard = _check_secret(secret)
     sections = [_global(stats_socket)]
     if resolve_dns:
         sections.append(
             ["resolvers dns", "parse-resolv-conf", "hold valid 10s", "timeout resolve 1s"]
         )
-    sections += [_defaults(spec), _frontend(spec, bind_host, bind_port, cert_path, name)]
+    sections += [_defaults(spec), _frontend(spec, bind_host, bind_port, cert_path, name, secret)]
+    local = _Local(bind_port)
+    strict, retries = spec.strict_zones(), spec.gateway.retries
     for backend, members, allbackups in _backends(spec, servers):
-        lines = [f"backend {backend}", *_BACKEND]
-        if allbackups:
-            lines.append("option allbackups")
-        lines += [_server_line(s, backup, ca_file, resolve_dns) for s, backup in members]
-        sections.append(lines)
-    return "\n\n".join(_section(lines) for lines in sections) + "\n"
+        zone = backend.removeprefix("zone_") if backend.startswith("zone_") else None
+        answer = local.answer(zone if zone in strict else None)
+        active = [s for s, backup in members if not backup]
+        spilled = [s for s, backup in members if backup]
+        if allbackups and spilled:  # the backups, together, behind one last-resort hop
+            spill = f"{backend}_spill"
+            sections.append(_backend(backend, active, ("spill", local.address(spill)), secret,
+                                     ca_file, resolve_dns, retries))  # fmt: skip
+            sections.append([f"frontend {spill}", f"bind {local.address(spill)}",
+                             f"default_backend {spill}"])  # fmt: skip
+            sections.append(_backend(spill, spilled, answer, secret, ca_file, resolve_dns, retries))
+        else:
+            sections.append(
+                _backend(backend, active, answer, secret, ca_file, resolve_dns, retries)
+            )
+    sections += local.answer_frontends()
+    return "\n\n".join([*guard, *(_section(lines) for lines in sections)]) + "\n"
 
 
 def _check(
@@ -214,7 +256,7 @@ def _check(
     names = [s.name for s in servers]
     repeated = sorted({n for n in names if names.count(n) > 1})
     bad = [n for n in names if not _NAME.match(n)]
-    bad += [z for z in _zones(spec) if not _NAME.match(z)]
+    bad += [z for z in spec.zones() if not _NAME.match(z)]
     bad += [s.host for s in servers if not _HOST.match(s.host)]
     bad += [] if _NAME.match(name) else [name]
     if repeated or bad:
@@ -234,10 +276,25 @@ def _check(
         )
 
 
-def _zones(spec: DeploySpec) -> list[str]:
-    """Every zone the gateway routes by: the strict ones, then the other zones with load."""
-    strict = spec.strict_zones()
-    return strict + sorted(set(spec.load.zones or {}) - set(strict))
+def _check_secret(secret: str | None) -> list[str]:
+    """Refuse a malformed secret; for ``${NAME}``, the lines that stop HAProxy without NAME."""
+    if secret is None:
+        return []
+    found = _SECRET.fullmatch(secret)
+    if found is None:
+        raise ConfigurationError(
+            "the gateway secret must be 16 or more letters, digits, '-' or '_' "
+            "(secrets.token_urlsafe makes one), or ${NAME} to read it from the environment. "
+            "To fix: generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+    env = found.group(1)
+    if env is None:
+        return []
+    alert = f"{env} is not set. To fix: export {env} (the gateway secret the replicas share)."
+    return [
+        "\n".join([f'.if !defined({env}) || streq("${env}","")', f'.alert "{alert}"', ".endif"])
+    ]
 
 
 def _global(stats_socket: str | None) -> list[str]:
@@ -254,51 +311,40 @@ def _defaults(spec: DeploySpec) -> list[str]:
     return [
         "defaults",
         "mode http",
-        "timeout connect 1s",
+        # Also the pause before a retry once one server is left (HAProxy waits
+        # min(1 s, timeout connect)): the time a failover costs the requests caught in it.
+        f"timeout connect {gw.connect_timeout_ms}ms",
         "timeout client 30s",
         "timeout server 30s",
         "timeout check 1s",
         f"retries {gw.retries}",
-        "option redispatch 1",
-        "retry-on conn-failure empty-response junk-response response-timeout 503",
+        "option redispatch 1",  # every retry goes to another server when there is one
+        "retry-on all-retryable-errors",
         # L7 retries resend the request, so its body must be buffered whole first.
         "option http-buffer-request",
         f"default-server inter {gw.check_interval_ms}ms fall 2 rise 2 "
         "observe layer4 error-limit 1 on-error mark-down",
+        *own_errors(),
     ]
 
 
-def _frontend(spec: DeploySpec, host: str, port: int, cert: str, name: str) -> list[str]:
-    """TLS termination, the zone variable, the strict-zone refusals, and backend choice."""
-    header = spec.gateway.zone_header.lower()
+def _frontend(
+    spec: DeploySpec, host: str, port: int, cert: str, name: str, secret: str | None
+) -> list[str]:
+    """TLS termination, the secret, the zone checks, the strict-zone refusals, the backend."""
     lines = [
         "frontend gateway",
         f"bind {host}:{port} ssl crt {cert} alpn http/1.1",
         "option forwardfor",
         "http-request set-header X-Forwarded-Proto https",
-        f"http-request set-var(txn.zone) req.hdr({header}),lower",
     ]
-    zones = _zones(spec)
-    lines += [f"acl zone_is_{z} var(txn.zone) -m str {z.lower()}" for z in zones]
-    for z in spec.strict_zones():
-        lines.append(f"acl zone_{z}_down nbsrv(zone_{z}) eq 0")
-        lines.append(
-            "http-request return status 503 content-type application/json "
-            f"string '{no_target_body(z)}' if zone_is_{z} zone_{z}_down"
-        )
-    lines += [f"use_backend zone_{z} if zone_is_{z}" for z in zones]
+    if secret is not None:  # replaces any value a client sent
+        lines.append(f'http-request set-header {SECRET_HEADER} "{secret}"')
+    lines += zone_rules(spec)
+    lines += [f"use_backend zone_{z} if zone_is_{z}" for z in spec.zones()]
     lines.append("default_backend all")
     lines.append(f"http-after-response set-header X-Verdict-Gateway {name}")
     return lines
-
-
-def no_target_body(zone: str) -> str:
-    """The JSON the gateway answers a strict zone's request with when the zone has no server."""
-    message = (
-        f"every target in zone {zone} is down; strict residency keeps {zone} requests in "
-        f"{zone}. To fix: revive a {zone} target or retry later."
-    )
-    return json.dumps({"error": {"kind": "no_target_in_zone", "message": message}})
 
 
 def _backends(
@@ -307,7 +353,7 @@ def _backends(
     """Each backend's name, its servers with a backup flag, and whether backups share load."""
     out: list[tuple[str, list[tuple[GatewayServer, bool]], bool]] = []
     strict = spec.strict_zones()
-    for z in _zones(spec):
+    for z in spec.zones():
         if z in strict:
             out.append((f"zone_{z}", [(s, False) for s in servers if s.zone == z], False))
         else:
@@ -322,11 +368,67 @@ def _backends(
     return out
 
 
-def _server_line(s: GatewayServer, backup: bool, ca_file: str | None, resolve_dns: bool) -> str:
-    """One ``server`` line: address, weight, health check, backup, TLS and run-time DNS."""
+class _Local:
+    """The gateway's own hops, on Linux abstract sockets named after its port (unique on a
+    host, gone with the process): the last-resort answers and the spill frontends."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.answers: dict[str, str] = {}  # frontend name -> its JSON 503
+
+    def address(self, hop: str) -> str:
+        return f"abns@verdict-gateway-{self.port}-{hop}"
+
+    def answer(self, strict_zone: str | None) -> tuple[str, str]:
+        """The ``last_resort`` server answering 503 for a strict zone (or any backend)."""
+        hop = f"answer_{strict_zone}" if strict_zone else "answer_no_server"
+        self.answers[hop] = no_target_body(strict_zone) if strict_zone else no_server_body()
+        return "last_resort", self.address(hop)
+
+    def answer_frontends(self) -> list[list[str]]:
+        return [
+            [f"frontend {hop}", f"bind {self.address(hop)}",
+             f"http-request return status 503 content-type application/json string '{body}'"]
+            for hop, body in self.answers.items()
+        ]  # fmt: skip
+
+
+def _backend(
+    name: str,
+    servers: Sequence[GatewayServer],
+    last: tuple[str, str],
+    secret: str | None,
+    ca_file: str | None,
+    resolve_dns: bool,
+    retries: int,
+) -> list[str]:
+    """A backend over ``servers`` with ``last`` (name, address) as its one backup, always up.
+
+    The backup matters when no server is left: a request retried after its server died is
+    then answered by the gateway's own hop. Without it HAProxy closes a kept-alive client
+    connection without an answer (HTTP lets a client retry; most POST clients do not).
+    """
+    lines = [f"backend {name}", *_backend_head(secret)]
+    # Retries enough to meet each server twice (a broken answer, then a refused connection
+    # marks it down) and then the backup: spent earlier, HAProxy closes a kept-alive client
+    # connection without an answer.
+    lines.append(f"retries {max(retries, 2 * len(servers) + 1)}")
+    lines += [_server_line(s, ca_file, resolve_dns) for s in servers]
+    lines.append(f"server {last[0]} {last[1]} backup")
+    return lines
+
+
+def _backend_head(secret: str | None) -> list[str]:
+    """Every backend: weighted round robin over the servers whose readiness check passes."""
+    send = f"http-check send meth GET uri {READY_PATH} ver HTTP/1.1 hdr Host verdict"
+    if secret is not None:
+        send += f' hdr {SECRET_HEADER} "{secret}"'
+    return ["balance roundrobin", "option httpchk", send, "http-check expect status 200"]
+
+
+def _server_line(s: GatewayServer, ca_file: str | None, resolve_dns: bool) -> str:
+    """One ``server`` line: address, weight, health check, TLS and run-time DNS."""
     line = f"server {s.name} {s.host}:{s.port} weight {s.weight} check"
-    if backup:
-        line += " backup"
     if ca_file:
         line += f" ssl verify required ca-file {ca_file}"
         if not _is_ip(s.host):

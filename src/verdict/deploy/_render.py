@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["render"]
 
 GATEWAY_CERT = "/etc/haproxy/certs/verdict.pem"
+GATEWAY_SECRET_ENV = "VERDICT_GATEWAY_SECRET"  # HAProxy reads the replicas' secret from it
 REPLICAS_CA = "/etc/haproxy/certs/replicas-ca.pem"
 
 
@@ -98,6 +99,7 @@ def _gateways(spec: DeploySpec, plan: Plan) -> dict[str, str]:
             ca_file=ca_file,
             resolve_dns=True,
             name=f"gateway-{provider}",
+            secret="${" + GATEWAY_SECRET_ENV + "}",
         )
         for provider in spec.gateway_providers()
     }

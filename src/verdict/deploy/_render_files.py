@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 BASE_IMAGE = "python:3.11.7-slim-bookworm"
 TOKEN_FILE = "/etc/prometheus/verdict-token"
+SECRET_FILE = "/etc/prometheus/verdict-gateway-secret"
 Placed = list[tuple[Target, int]]
 # urlopen raises on a refused connection or a non-2xx answer: exit status 1, unhealthy.
 _PROBE = (
@@ -80,13 +81,15 @@ htmlcov
 
 
 def prometheus(spec: DeploySpec, placed: Placed) -> dict[str, Any]:
-    """Scrape every target's ``/metrics`` with an API key, labelled by target, provider, zone."""
+    """Scrape every target's ``/metrics`` with an API key and the gateway secret (replicas
+    answer nothing else), labelled by target, provider and zone."""
     tls = spec.gateway.tls.reencrypt
     job: dict[str, Any] = {
         "job_name": f"verdict-{spec.model_name}",
         "scheme": "https" if tls else "http",
         "metrics_path": "/metrics",
         "authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE},
+        "http_headers": {"X-Verdict-Gateway-Secret": {"files": [SECRET_FILE]}},
     }
     if tls:
         job["tls_config"] = {"ca_file": "/etc/prometheus/replicas-ca.pem"}
@@ -139,7 +142,7 @@ def artifacts(spec: DeploySpec, placed: Placed, registry: Registry | None) -> st
 
 
 def gateway_readme(spec: DeploySpec) -> str:
-    """How to run the gateways and why there are several."""
+    """How to run the gateways, why there are several, and the residency rules they apply."""
     providers = spec.gateway_providers()
     return f"""\
 # Global gateways
@@ -148,13 +151,54 @@ One HAProxy configuration per provider: {", ".join(providers)}. Put both gateway
 (one record per gateway, health-checked): each provider's gateway answers for all targets, so
 losing one provider loses no routing.
 
-- Check: `haproxy -c -f gateway/<provider>/haproxy.cfg`
+- Check: `VERDICT_GATEWAY_SECRET=... haproxy -c -f gateway/<provider>/haproxy.cfg`
 - Run: `haproxy -f gateway/<provider>/haproxy.cfg` with the gateway's certificate and key in
-  `{spec.gateway.tls.cert or "/etc/haproxy/certs/verdict.pem"}`.
-- Requests carrying `{spec.gateway.zone_header}` are routed in zone (backend `zone_<zone>`);
-  strict zones ({", ".join(spec.strict_zones()) or "none"}) are never served elsewhere: when
-  every target in the zone is down the gateway answers 503 with error kind `no_target_in_zone`.
+  `{spec.gateway.tls.cert or "/etc/haproxy/certs/verdict.pem"}` and the deployment's gateway
+  secret (the value of Secret `verdict-gateway` in the clusters) in the environment variable
+  `VERDICT_GATEWAY_SECRET`: HAProxy refuses to start without it.
 - Server host names resolve at run time (`resolvers dns`), so a gateway starts before DNS does.
+
+{residency_rules(spec)}"""
+
+
+def residency_rules(spec: DeploySpec) -> str:
+    """The residency rules, as the gateway and the replicas apply them (README text)."""
+    header, zones = spec.gateway.zone_header, ", ".join(spec.zones())
+    strict = ", ".join(spec.strict_zones()) or "none"
+    routing, ranges = spec.routing, spec.gateway.source_ranges
+    if routing.require_zone:
+        missing = "is refused: 400 with error kind `missing_zone` (`routing.require_zone`)"
+    elif routing.default_zone is not None:
+        missing = f"is routed as zone `{routing.default_zone}` (`routing.default_zone`)"
+    else:
+        missing = "is routed over every target by the routing policy (no `default_zone`)"
+    admitted = ", ".join(f"`{r}`" for r in ranges) if ranges else "none listed"
+    return f"""\
+## Residency rules
+
+- A request names its zone in one `{header}` header holding exactly one of: {zones} (any
+  case, spaces around it ignored). Several `{header}` headers, a list (`eu, us`), an empty,
+  quoted or unknown value is answered 400 with error kind `bad_zone`, naming the allowed zones;
+  it is never routed.
+- A request without `{header}` {missing}.
+- Strict zones ({strict}) are never served elsewhere: when every target in such a zone is down,
+  the gateway answers 503 with error kind `no_target_in_zone`. Other zones prefer their own
+  targets and fail over to the rest.
+- A failed server is retried on another (`retry-on all-retryable-errors`, `option redispatch`);
+  when no server is left the gateway answers 503 `no_server` in JSON, never a closed
+  connection.
+- Replicas answer only their gateway. The gateway adds `X-Verdict-Gateway-Secret` to every
+  request and health check; replicas refuse a request without it (403 `not_from_gateway`;
+  the probes `/v2/health/live` and `/v2/health/ready` excepted, as kubelets and load
+  balancers cannot send it), and refuse a request for a strict zone that is not their own
+  (421 `wrong_zone`).
+- Their NetworkPolicy admits the service port only from the gateway: pods labelled
+  `app.kubernetes.io/name: verdict-gateway` in namespace `verdict-gateway`, and the addresses
+  in `gateway.source_ranges`, now: {admitted}. With `source_ranges` the load balancers admit
+  only those addresses and pass them on unchanged (`externalTrafficPolicy: Local`); a gateway
+  outside the clusters must be listed there, or its requests never reach a replica.
+- Without `tls.reencrypt` the secret crosses the network in clear: re-encrypt when the path
+  from the gateways to the replicas is not private.
 """
 
 
@@ -183,14 +227,22 @@ Rendered by `verdict deploy render`: {sum(t.replicas for t in placed)} replicas 
    `kubectl --context <target> create namespace verdict`
    `kubectl --context <target> -n verdict create secret generic verdict-registry
    --from-literal=url=postgresql+psycopg://... --from-literal=state-url=postgresql+psycopg://...`
+   and the gateway secret, one value for the whole deployment (the gateways send it, the
+   replicas refuse requests without it; make it with
+   `python -c 'import secrets; print(secrets.token_urlsafe(32))'`):
+   `kubectl --context <target> -n verdict create secret generic verdict-gateway
+   --from-literal=secret=<the value>`
 3. Copy the artifacts listed in `artifacts.txt` into each target's bucket.
 4. Either apply each cluster on its own:
    `for t in {clusters}; do kubectl --context $t apply -f k8s/$t/; done`
    or through Karmada, with the clusters joined under their target names
    (`karmadactl join <target> --cluster-kubeconfig=...`):
    `kubectl --kubeconfig karmada-apiserver.config apply -f karmada/`
-5. Start the gateways (`gateway/README.md`): `haproxy -c -f gateway/<provider>/haproxy.cfg`,
-   then `haproxy -f gateway/<provider>/haproxy.cfg`.
+5. Start the gateways (`gateway/README.md`) with `VERDICT_GATEWAY_SECRET` set to the gateway
+   secret: `haproxy -c -f gateway/<provider>/haproxy.cfg`, then
+   `haproxy -f gateway/<provider>/haproxy.cfg`.
 6. Scrape the replicas with `prometheus.yml`; put an API key in `{TOKEN_FILE}`
-   (`verdict keys create`).
-"""
+   (`verdict keys create`) and the gateway secret in `{SECRET_FILE}`, and list the
+   Prometheus host's address in `gateway.source_ranges` (the replicas admit no one else).
+
+{residency_rules(spec)}"""

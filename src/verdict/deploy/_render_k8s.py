@@ -4,6 +4,15 @@ Each target with replicas gets a hardened Deployment (non-root, read-only root f
 capabilities, writable scratch only in emptyDir volumes), a LoadBalancer Service with its
 provider's annotations, an autoscaler starting at the planned replicas, a disruption budget,
 and a network policy. Secrets are referenced by name, never rendered.
+
+Replicas take traffic only from the gateway. They require the deployment's gateway secret
+(Secret ``verdict-gateway``, key ``secret``) on every request but the probes, and know their
+zone and the strict zones (``verdict.serving._residency``). The NetworkPolicy admits the
+service port only from the gateway: pods labelled ``app.kubernetes.io/name: verdict-gateway``
+in namespace ``verdict-gateway`` (a gateway run in the cluster), and the CIDRs of
+``gateway.source_ranges`` (gateways outside it). With ``source_ranges`` the load balancer
+admits only them too (``loadBalancerSourceRanges``) and keeps the client address
+(``externalTrafficPolicy: Local``), so the policy sees the gateway's own address.
 """
 
 from __future__ import annotations
@@ -18,6 +27,9 @@ PORT = 8080
 UID = 10001
 HOME = "/home/verdict"
 REGISTRY_SECRET = "verdict-registry"
+GATEWAY_SECRET = "verdict-gateway"  # key "secret": the header the gateway sends to replicas
+GATEWAY_NAMESPACE = "verdict-gateway"  # where an in-cluster gateway runs
+GATEWAY_POD_LABELS = {"app.kubernetes.io/name": "verdict-gateway"}
 READY_PATH = "/v2/health/ready"
 LIVE_PATH = "/v2/health/live"
 
@@ -63,7 +75,7 @@ def target_labels(t: Target) -> dict[str, str]:
 
 def target_env(t: Target) -> dict[str, str]:
     """The environment values that differ between targets."""
-    return {"VERDICT_TARGET": t.name, "VERDICT_ARTIFACT_STORE": t.bucket}
+    return {"VERDICT_TARGET": t.name, "VERDICT_ARTIFACT_STORE": t.bucket, "VERDICT_ZONE": t.zone}
 
 
 def manifests(spec: DeploySpec, t: Target, replicas: int) -> dict[str, dict[str, Any]]:
@@ -143,16 +155,23 @@ def _pod(spec: DeploySpec, t: Target) -> dict[str, Any]:
 
 
 def env(spec: DeploySpec, t: Target) -> list[dict[str, Any]]:
-    """The container's environment; the database URLs come from a secret."""
+    """The container's environment; the database URLs and the gateway secret come from
+    secrets."""
     plain = {
         **target_env(t),
         "VERDICT_MODELS": spec.model,
         "VERDICT_PUBLIC_READINESS": "true",
         "VERDICT_HOME": f"{HOME}/.verdict",
+        "VERDICT_STRICT_ZONES": ",".join(spec.strict_zones()),
+        "VERDICT_ZONE_HEADER": spec.gateway.zone_header,
     }
     out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in plain.items()]
-    for name, key in (("VERDICT_REGISTRY_URL", "url"), ("VERDICT_STATE_URL", "state-url")):
-        ref = {"secretKeyRef": {"name": REGISTRY_SECRET, "key": key}}
+    for name, secret, key in (
+        ("VERDICT_REGISTRY_URL", REGISTRY_SECRET, "url"),
+        ("VERDICT_STATE_URL", REGISTRY_SECRET, "state-url"),
+        ("VERDICT_GATEWAY_SECRET", GATEWAY_SECRET, "secret"),
+    ):
+        ref = {"secretKeyRef": {"name": secret, "key": key}}
         out.append({"name": name, "valueFrom": ref})
     return out
 
@@ -204,16 +223,16 @@ def service(spec: DeploySpec, t: Target, *, annotated: bool = True) -> dict[str,
     if annotations:
         meta["annotations"] = dict(annotations)
     port = spec.endpoint(t)[1]
-    return {
-        "apiVersion": "v1",
-        "kind": "Service",
-        "metadata": meta,
-        "spec": {
-            "type": "LoadBalancer",
-            "selector": selector(spec),
-            "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
-        },
+    body: dict[str, Any] = {
+        "type": "LoadBalancer",
+        "selector": selector(spec),
+        "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
     }
+    ranges = spec.gateway.source_ranges
+    if ranges:  # only the gateways, and their own address kept for the NetworkPolicy
+        body["externalTrafficPolicy"] = "Local"
+        body["loadBalancerSourceRanges"] = list(ranges)
+    return {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": body}
 
 
 def autoscaler(spec: DeploySpec, low: int, high: int) -> dict[str, Any]:
@@ -258,9 +277,16 @@ def disruption_budget(spec: DeploySpec) -> dict[str, Any]:
 
 
 def network_policy(spec: DeploySpec) -> dict[str, Any]:
-    """In: the service port only. Out: DNS, HTTPS (object stores) and PostgreSQL."""
+    """In: the service port, from the gateway only. Out: DNS, HTTPS (object stores) and
+    PostgreSQL. Kubelet probes come from the node, which policies always admit."""
     dns = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
     out = [{"protocol": "TCP", "port": port} for port in (443, 5432)]
+    gateway_pods = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": GATEWAY_NAMESPACE}},
+        "podSelector": {"matchLabels": dict(GATEWAY_POD_LABELS)},
+    }
+    sources = [gateway_pods]
+    sources += [{"ipBlock": {"cidr": cidr}} for cidr in spec.gateway.source_ranges or []]
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -268,7 +294,7 @@ def network_policy(spec: DeploySpec) -> dict[str, Any]:
         "spec": {
             "podSelector": {"matchLabels": selector(spec)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"ports": [{"protocol": "TCP", "port": PORT}]}],
+            "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": PORT}]}],
             "egress": [{"ports": dns}, {"ports": out}],
         },
     }

@@ -16,6 +16,9 @@ A full example (``examples/deploy.yaml`` is a complete five-target one)::
       residency:                        # per zone: strict (never served outside the zone)
         eu: strict                      # or preferred (in zone when it can, elsewhere on failure)
         us: preferred                   # zones not named are preferred
+      default_zone: null                # a request without the zone header: null routes it by
+                                        # policy over every target; a zone routes it as that zone
+      require_zone: false               # true: refuse a request without the header (400)
       min_targets_per_zone: 2           # each strict zone is served by at least this many targets
       survive_provider_loss: true       # the plan must hold the peak with any one provider lost
       failover: [aws-eu, gcp-eu, azure-us, aws-us]   # either an order of targets ...
@@ -35,11 +38,18 @@ A full example (``examples/deploy.yaml`` is a complete five-target one)::
     gateway:                            # optional; the global HAProxy gateway
       providers: [aws, gcp]             # one gateway per provider (default: the first two)
       zone_header: X-Verdict-Zone       # the request header naming the caller's residency zone
+      source_ranges: [203.0.113.10/32]  # the gateways' addresses (CIDRs): the only sources the
+                                        # replicas' NetworkPolicy and load balancers admit
       tls:
-        cert: null                      # PEM (certificate + key); null: self-signed for local runs
+        cert: null                      # rendered gateways: PEM (certificate + key) they present
+        ca_cert: null                   # local runs: your CA's certificate (PEM, no key) and ...
+        ca_key: null                    # ... its key (0600), both or neither, relative to this
+                                        # file; null: a CA made and kept in <home>/deploy
         reencrypt: false                # TLS from the gateway to the replicas as well
-      retries: 3                        # retries on connection failure, empty response or 503
+      retries: 3                        # retries on another server after any retryable failure
       check_interval_ms: 1000           # health checks of /v2/health/ready
+      connect_timeout_ms: 500           # to a replica; also the pause before a retry once one
+                                        # server is left: what a failover costs a request
     image: ghcr.io/verdict-ml/verdict:0.1.0   # optional; the container image the manifests run
 
 Capacity per replica is, in order, the target's ``capacity_rps_per_replica``, the spec's, or
@@ -48,12 +58,24 @@ worker measured by ``bench/serve.py`` (532.7 req/s on a quiet 2-core machine, ``
 Serving) rounded down for headroom. Measure your own model and instance with the service
 benchmark and give it here.
 
+Residency is enforced at the gateway and again at each replica. A request names its zone in
+``gateway.zone_header``: exactly one header line holding one zone of the spec
+(:meth:`DeploySpec.zones`: the zones of ``load.zones``, ``routing.residency`` and the targets),
+matched without case after trimming spaces. Several header lines, a list (``eu, us``), an empty,
+quoted or unknown value is refused with 400 ``bad_zone``, naming the allowed zones. A request
+without the header is routed as ``routing.default_zone`` when set, refused with 400
+``missing_zone`` when ``routing.require_zone`` is true, and otherwise routed over every target by
+the routing policy. Replicas take traffic only from the gateway: a per-deployment secret header,
+and in the rendered Kubernetes files a NetworkPolicy admitting only ``gateway.source_ranges``
+and in-cluster gateway pods.
+
 :func:`load_spec` turns YAML and validation errors into :class:`~verdict.errors.ConfigurationError`
 naming each field by its path (``targets[1].max_replicas``) and ending with "To fix: ...".
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 from pathlib import Path
@@ -157,18 +179,26 @@ class Latency(_Strict):
 
 
 class Routing(_Strict):
-    """Residency per zone, the minimum targets per strict zone, and failover or cost weights."""
+    """Residency per zone, the minimum targets per strict zone, failover or cost weights, and
+    what a request without a zone header gets (``default_zone`` or ``require_zone``)."""
 
     residency: dict[str, Literal["strict", "preferred"]] = Field(default_factory=dict)
     min_targets_per_zone: int = Field(default=1, ge=1)
     survive_provider_loss: bool = True
     failover: list[str] | None = None
     cost_weights: dict[str, float] | None = None
+    default_zone: str | None = None
+    require_zone: bool = False
 
     @model_validator(mode="after")
     def _one_policy(self) -> Routing:
         if self.failover is not None and self.cost_weights is not None:
             raise ValueError("give either failover (an order) or cost_weights, not both")
+        if self.require_zone and self.default_zone is not None:
+            raise ValueError(
+                "give either default_zone (route requests without a zone header as that zone) "
+                "or require_zone: true (refuse them), not both"
+            )
         if self.cost_weights and any(
             w < 0 or not math.isfinite(w) for w in self.cost_weights.values()
         ):
@@ -182,20 +212,65 @@ class Routing(_Strict):
 
 
 class GatewayTLS(_Strict):
-    """TLS at the gateway: the certificate it presents, and whether it re-encrypts to replicas."""
+    """TLS at the gateway: the certificate it presents, and whether it re-encrypts to replicas.
+
+    ``cert`` is what a rendered gateway presents. A local run signs its gateway's certificate
+    with the CA in ``ca_cert``/``ca_key`` (given together), else with a CA of its own; the files
+    are checked when ``verdict deploy up`` uses them (see ``verdict.deploy._certs``).
+    """
 
     cert: str | None = None
+    ca_cert: str | None = Field(default=None, min_length=1)
+    ca_key: str | None = Field(default=None, min_length=1)
     reencrypt: bool = False
+
+    @model_validator(mode="after")
+    def _ca_pair(self) -> GatewayTLS:
+        if (self.ca_cert is None) != (self.ca_key is None):
+            raise ValueError(
+                "give ca_cert and ca_key together (the CA's certificate and its private key), "
+                "or neither (a CA is made for the deployment)"
+            )
+        return self
+
+    def ca_files(self, base: Path) -> tuple[Path, Path] | None:
+        """The given CA's certificate and key, relative paths taken from ``base``; or None."""
+        if self.ca_cert is None or self.ca_key is None:
+            return None
+        return base / Path(self.ca_cert).expanduser(), base / Path(self.ca_key).expanduser()
 
 
 class Gateway(_Strict):
-    """The global HAProxy gateway: where it runs, how it routes, retries and checks health."""
+    """The global HAProxy gateway: where it runs, how it routes, retries and checks health,
+    and the addresses it reaches the replicas from (``source_ranges``)."""
 
     providers: list[Literal["aws", "gcp", "azure", "onprem"]] | None = None
     zone_header: str = Field(default="X-Verdict-Zone", pattern=_HEADER)
     tls: GatewayTLS = Field(default_factory=GatewayTLS)
     retries: int = Field(default=3, ge=0, le=10)
     check_interval_ms: int = Field(default=1000, ge=100, le=60_000)
+    connect_timeout_ms: int = Field(default=500, ge=10, le=10_000)
+    source_ranges: list[str] | None = None
+
+    @field_validator("source_ranges")
+    @classmethod
+    def _cidrs(cls, ranges: list[str] | None) -> list[str] | None:
+        if ranges is None:
+            return None
+        if not ranges:
+            raise ValueError("source_ranges is empty; omit it, or list the gateways' CIDRs")
+        bad = []
+        for text in ranges:
+            try:
+                ipaddress.ip_network(text, strict=True)
+            except ValueError:
+                bad.append(text)
+        if bad:
+            raise ValueError(
+                f"source_ranges must be CIDR networks with no host bits set "
+                f"(203.0.113.10/32, 198.51.100.0/24); got {bad}"
+            )
+        return [str(ipaddress.ip_network(text)) for text in ranges]
 
 
 class DeploySpec(_Strict):
@@ -247,6 +322,12 @@ class DeploySpec(_Strict):
         missing = sorted(set(named) - set(names))
         if missing:
             raise ValueError(f"routing names unknown targets: {', '.join(missing)}")
+        default = self.routing.default_zone
+        if default is not None and default not in self.zones():
+            raise ValueError(
+                f"routing.default_zone {default!r} is not a zone of this spec; "
+                f"the zones are {', '.join(self.zones())} (lower case)"
+            )
         return self
 
     @property
@@ -261,6 +342,14 @@ class DeploySpec(_Strict):
     def strict_zones(self) -> list[str]:
         """The zones whose load must be served inside the zone, sorted."""
         return sorted(z for z, mode in self.routing.residency.items() if mode == "strict")
+
+    def zones(self) -> list[str]:
+        """Every zone a request may name: the strict ones, then the others sorted (the zones
+        of ``load.zones``, ``routing.residency`` and the targets)."""
+        strict = self.strict_zones()
+        named = set(self.load.zones or {}) | set(self.routing.residency)
+        named |= {t.zone for t in self.targets}
+        return strict + sorted(named - set(strict))
 
     @property
     def model_name(self) -> str:
