@@ -301,3 +301,57 @@ def test_the_link_process_cut_restored_and_stopped_by_sigterm(tmp_path, engines,
     assert request_ids(central) == request_ids(source) and len(request_ids(source)) == 46
     assert [s for _, s in central_rows(central)] == list(range(1, 47))
     assert set(PredictionLog(central).predictions("penguins")["target"]) == {"aws-eu"}
+
+
+def test_ship_marks_when_the_keys_were_last_synced(engines, monkeypatch):
+    source, central = engines["aws"], engines["central"]
+    keys = KeyStore(source, cache_seconds=0)
+    assert keys.synced_age() is None  # never synced: a standalone database
+    ship("aws-eu", source, central)
+    first = _synced_at(source)
+    assert first is not None and keys.synced_age() < 5
+    writes = []
+    monkeypatch.setattr(_link, "_set_synced", lambda *args: writes.append(args))
+    ship("aws-eu", source, central)  # within a second: nothing to write, no write lock
+    assert writes == [] and _synced_at(source) == first
+    monkeypatch.undo()
+    monkeypatch.setattr(_link, "_SYNC_MARK_SECONDS", 0.0)
+    ship("aws-eu", source, central)  # due again: rewritten
+    assert _synced_at(source) > first
+
+
+def test_a_failed_key_sync_leaves_the_mark_alone(tmp_path, engines):
+    source = engines["aws"]
+    blocker = tmp_path / "nowhere"
+    blocker.write_text("a file where the central database's folder should be")
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_link, args=("aws-eu", str(source.url), f"sqlite:///{blocker / 'c.db'}",
+                               tmp_path / "cut"),
+        kwargs={"interval": 0.05, "stop": stop}, daemon=True,
+    )  # fmt: skip
+    thread.start()
+    time.sleep(0.5)  # failed rounds
+    stop.set()
+    thread.join(30)
+    assert _synced_at(source) is None
+
+
+def test_backlog_counts_what_is_not_shipped_yet(engines):
+    source, central = engines["aws"], engines["central"]
+    log = serve(source, "aws-eu", ["a", "b"])
+    log.add_feedback([FeedbackItem("gentoo", request_id="a")])
+    assert _link.backlog("aws-eu", source, central) == 3
+    ship("aws-eu", source, central)
+    assert _link.backlog("aws-eu", source, central) == 0
+    serve(source, "aws-eu", ["c"])
+    assert _link.backlog("aws-eu", source, central) == 1
+
+
+def _synced_at(engine: Engine) -> str | None:
+    from verdict.serving._keys import KEYS_SYNCED_AT
+    from verdict.serving._state import state_meta
+
+    with engine.connect() as connection:
+        query = select(state_meta.c.value).where(state_meta.c.key == KEYS_SYNCED_AT)
+        return connection.scalar(query)

@@ -7,8 +7,11 @@ recorded pid is gone.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import socket
 import ssl
 import threading
 import time
@@ -22,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from cryptography import x509
 from palmerpenguins import load_penguins
 from sqlalchemy import func, select
 
@@ -32,6 +36,8 @@ from verdict.deploy._local_state import DeploymentState
 from verdict.deploy._local_status import status
 from verdict.pipeline import train
 from verdict.registry import Registry
+from verdict.serving._keys import KeyStore
+from verdict.serving._predlog_export import export_log
 from verdict.serving._state import open_state, predictions
 
 pytestmark = [
@@ -74,13 +80,25 @@ class Topology:
     def client(self) -> httpx.Client:
         return httpx.Client(
             base_url=self.state.gateway_url,
-            verify=ssl.create_default_context(cafile=self.state.certificate),
+            verify=ssl.create_default_context(cafile=self.state.ca_certificate),
             headers={"Authorization": f"Bearer {self.state.api_key()}"},
             timeout=30,
         )
 
     def refresh(self) -> None:
         self.state = DeploymentState.load(Path(self.state.folder))
+
+    def direct(self, target: str, key: str | None = None) -> httpx.Client:
+        """A client straight to ``target``'s first replica, as the gateway talks to it."""
+        port = self.state.targets[target].replicas[0].port
+        return httpx.Client(
+            base_url=f"http://127.0.0.1:{port}",
+            headers={
+                "Authorization": f"Bearer {key or self.state.api_key()}",
+                "X-Verdict-Gateway-Secret": self.state.gateway_secret,
+            },
+            timeout=30,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -169,6 +187,74 @@ def test_up_serves_through_the_gateway_with_every_target_healthy(topology):
     assert all(r.versions == ("penguins@v1",) for r in rows)
 
 
+def test_clients_get_the_ca_certificate_only_and_the_gateway_a_leaf(topology):
+    handed = Path(topology.state.ca_certificate).read_text()
+    assert "PRIVATE KEY" not in handed
+    (ca,) = x509.load_pem_x509_certificates(handed.encode())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    leaf = x509.load_pem_x509_certificates(Path(topology.state.certificate).read_bytes())[0]
+    assert not leaf.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert leaf.issuer == ca.subject
+    usage = leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert x509.oid.ExtendedKeyUsageOID.SERVER_AUTH in usage
+    names = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in names.get_values_for_type(x509.DNSName)
+    assert Path(topology.state.certificate).stat().st_mode & 0o077 == 0  # leaf key: 0600
+
+
+# The zone headers that once reached azure-us, as raw header lines (no client normalises them).
+AMBIGUOUS = [["eu", "us"], ["us", "eu"], ["eu, us"], ["eu", "junk!"], ["eu", ""], ["eu,"],
+             ['"eu"'], [""], ["euu"]]  # fmt: skip
+
+
+def raw_predict(topology: Topology, zone_lines: list[str]) -> tuple[int, dict[str, str], bytes]:
+    """A predict through the gateway with exactly these X-Verdict-Zone lines, over verified TLS."""
+    body = json.dumps({"instances": ROWS.head(2).to_dict("records")}).encode()
+    head = "".join(f"X-Verdict-Zone: {line}\r\n" for line in zone_lines)
+    request = (
+        f"POST /v1/models/penguins/predict HTTP/1.1\r\nHost: localhost\r\n{head}"
+        f"Authorization: Bearer {topology.state.api_key()}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode("latin-1") + body
+    context = ssl.create_default_context(cafile=topology.state.ca_certificate)
+    sock = socket.create_connection(("127.0.0.1", topology.state.gateway_port), timeout=10)
+    with context.wrap_socket(sock, server_hostname="localhost") as tls:
+        tls.sendall(request)
+        data = b""
+        while chunk := tls.recv(65536):
+            data += chunk
+    head_bytes, _, answer = data.partition(b"\r\n\r\n")
+    status_line, *lines = head_bytes.decode("latin-1").split("\r\n")
+    headers = {k.lower(): v.strip() for k, _, v in (h.partition(":") for h in lines)}
+    return int(status_line.split()[1]), headers, answer
+
+
+def test_ambiguous_zone_headers_never_reach_the_us(topology):
+    for lines in AMBIGUOUS:
+        for _ in range(3):  # round robin would have reached every server
+            code, headers, body = raw_predict(topology, lines)
+            assert code == 400, (lines, code, body)
+            assert "x-verdict-target" not in headers, lines
+            error = json.loads(body)["error"]
+            assert error["kind"] == "bad_zone" and "eu, us" in error["message"], lines
+    for lines in (["EU"], [" eu "]):  # one zone, any case, trimmed: routed in the EU
+        code, headers, _ = raw_predict(topology, lines)
+        assert code == 200 and headers["x-verdict-target"] in EU_TARGETS, lines
+
+
+def test_an_eu_request_straight_to_the_us_replica_is_refused(topology):
+    with topology.direct("azure-us") as direct:
+        refused = predict(direct, "eu")
+        assert refused.status_code == 421, refused.text
+        assert refused.json()["error"]["kind"] == "wrong_zone"
+        assert check(topology, predict(direct, "us"), "us") == "azure-us"
+        direct.headers.pop("X-Verdict-Gateway-Secret")
+        stranger = predict(direct, "us")  # a valid key, but not through the gateway
+        assert stranger.status_code == 403, stranger.text
+        assert stranger.json()["error"]["kind"] == "not_from_gateway"
+
+
 def test_losing_a_cloud_mid_stream_fails_no_request(topology):
     with Stream(topology) as stream:
         time.sleep(2.0)
@@ -225,8 +311,8 @@ def test_a_cut_link_buffers_and_catches_up_exactly_once(topology):
     start = len(topology.answered)  # earlier answers of killed replicas may be lost (kill -9)
     aws = topology.state.targets["aws-eu"]
     ops.cut_link("aws-eu", home=topology.home)
-    key = {"Authorization": f"Bearer {topology.state.api_key()}"}
-    direct = httpx.Client(base_url=f"http://127.0.0.1:{aws.replicas[0].port}", headers=key)
+    assert aws.link_pid
+    direct = topology.direct("aws-eu")
     with direct, topology.client() as client:
         for _ in range(10):
             assert check(topology, predict(direct, "eu"), "eu") == "aws-eu"
@@ -326,11 +412,95 @@ def test_a_moved_alias_reaches_every_target_through_its_link(topology):
     assert seen == {wanted}
 
 
-def test_down_stops_every_recorded_process(topology):
+def _wait(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def test_killed_replica_and_link_heal_alone_and_every_answer_arrives_once(topology, tmp_path):
     topology.refresh()
-    recorded = [p for p in topology.state.pids() if p]
-    assert len(recorded) == 1 + 3 + 3  # gateway, a replica and a link per target
-    stopped, left = down(topology.home)
-    assert left == [] and sorted(stopped) == sorted(recorded)
+    aws = topology.state.targets["aws-eu"]
+    replica_pid, link_pid = aws.replicas[0].pid, aws.link_pid
+    with Stream(topology) as stream:
+        time.sleep(1.5)
+        os.kill(replica_pid, signal.SIGKILL)  # no operator: the supervisor must see to it
+        time.sleep(1.0)
+        os.kill(link_pid, signal.SIGKILL)
+        time.sleep(2.5)
+    answered = [o.json()["request_id"] for _, o in stream.outcomes
+                if isinstance(o, httpx.Response) and o.status_code == 200]  # fmt: skip
+    failed = [o for _, o in stream.outcomes
+              if not isinstance(o, httpx.Response) or o.status_code != 200]  # fmt: skip
+    assert failed == [] and len(answered) > 30, failed[:3]
+    assert any(i.startswith("aws-eu:") for i in answered)  # ids say which target answered
+
+    def healed() -> bool:
+        topology.refresh()
+        now = topology.state.targets["aws-eu"]
+        return (now.replicas[0].pid != replica_pid and procs.alive(now.replicas[0].pid)
+                and now.link_pid != link_pid and procs.alive(now.link_pid))  # fmt: skip
+
+    assert _wait(healed, 20), "the supervisor did not restart the replica and the link"
+    rows = {r.target: r for r in status(topology.state)}
+    assert rows["aws-eu"].restarts >= 1 and rows["aws-eu"].link_restarts >= 1
+    assert _wait(lambda: status(topology.state)[0].replicas_up == 1, 20)
+    central = open_state(topology.state.central_state_url)
+    try:
+        assert _wait(lambda: not _missing(central, answered), 30), "answers never arrived"
+        out = tmp_path / "log.jsonl"
+        export_log(central, "penguins", out)
+        records = [json.loads(line) for line in out.read_text().splitlines()]
+    finally:
+        central.dispose()
+    per_request = Counter(r["request_id"] for r in records if r["request_id"] in set(answered))
+    assert set(per_request) == set(answered)
+    assert set(per_request.values()) == {len(ROWS)}  # every row once: none lost, none twice
+
+
+def test_a_key_created_after_a_link_restart_opens_every_eu_target(topology):
+    topology.refresh()
+    gcp = topology.state.targets["gcp-eu"]
+    os.kill(gcp.link_pid, signal.SIGKILL)
+    assert _wait(lambda: (topology.refresh() or True)
+                 and procs.alive(topology.state.targets["gcp-eu"].link_pid), 20)  # fmt: skip
+    central = open_state(topology.state.central_state_url)
+    try:
+        created = KeyStore(central).create("after-restart")
+    finally:
+        central.dispose()
+    started = time.monotonic()
+    for target in sorted(EU_TARGETS):
+        with topology.direct(target, created.token) as direct:
+            assert _wait(lambda d=direct: predict(d, "eu").status_code == 200, 10), target
+    assert time.monotonic() - started < 10
+
+
+def test_down_leaves_no_process_socket_or_active_key(topology):
+    topology.refresh()
+    state = topology.state
+    recorded = [p for p in state.pids() if p]
+    assert len(recorded) == 1 + 1 + 3 + 3  # supervisor, gateway, a replica and a link per target
+    assert Path(state.stats_socket).exists()
+    token = state.api_key()
+    report = down(topology.home)
+    assert report.left == [] and sorted(report.stopped) == sorted(recorded)
     assert not any(procs.alive(pid) for pid in recorded)
-    assert not (Path(topology.state.folder) / "state.json").exists()
+    assert not (Path(state.folder) / "state.json").exists()
+    assert not Path(state.stats_socket).exists()
+    sockets = [p for p in Path(state.folder).rglob("*") if p.is_socket()]
+    assert sockets == []
+    assert report.key_revoked and report.key_id == state.key_id
+    assert set(report.backlog.values()) == {0}, report.backlog  # every row shipped
+    central = open_state(state.central_state_url)
+    try:
+        keys = {k.key_id: k for k in KeyStore(central).list()}
+        assert keys[state.key_id].revoked is not None
+        assert [k for k in keys.values() if k.name.startswith("deploy-") and not k.revoked] == []
+        assert KeyStore(central).check(token).status == "revoked"
+    finally:
+        central.dispose()
+    assert not (Path(state.folder) / "api-key").exists()  # no token left on disk

@@ -115,7 +115,7 @@ def cloud_story(out: Path, table_path: Path, seed: int) -> None:
             + ", ".join(f"{t.name} ({t.provider}, {t.zone})" for t in state.targets.values()),
             highlight=False,
         )
-        with cloud.gateway_client(state.gateway_url, state.certificate, None) as anonymous:
+        with cloud.gateway_client(state.gateway_url, state.ca_certificate, None) as anonymous:
             refused = anonymous.post(
                 f"/v1/models/{MODEL_NAME}/predict", json={"instances": rows[:1]}
             )

@@ -103,7 +103,7 @@ def lose_a_cloud(state: Any, rows: list[dict[str, Any]]) -> Traffic:
     key = state.api_key()
     killed: list[str] = []
     traffic = stream(
-        lambda: gateway_client(state.gateway_url, state.certificate, key),
+        lambda: gateway_client(state.gateway_url, state.ca_certificate, key),
         "penguins", batches, 4.5, during=lambda: killed.extend(kill("aws")),
     )  # fmt: skip
     console.print(
@@ -127,7 +127,7 @@ def drifted_traffic(state: Any, frame: pd.DataFrame, seed: int) -> list[tuple[st
         sample[column] = sample[column] + shift
     records = json.loads(sample.to_json(orient="records"))  # missing values as null
     sent = []
-    with gateway_client(state.gateway_url, state.certificate, state.api_key()) as client:
+    with gateway_client(state.gateway_url, state.ca_certificate, state.api_key()) as client:
         for i in range(0, len(records), 20):
             outcome = send(client, "penguins", records[i : i + 20], None)
             if outcome.status == 200:
@@ -142,7 +142,7 @@ def feed_back(state: Any, sent: list[tuple[str, list[Any]]]) -> int:
         for request_id, labels in sent
         for row, label in enumerate(labels)
     ]
-    with gateway_client(state.gateway_url, state.certificate, state.api_key()) as client:
+    with gateway_client(state.gateway_url, state.ca_certificate, state.api_key()) as client:
         for i in range(0, len(items), 200):
             reply = client.post("/v1/feedback", json={"feedback": items[i : i + 200]})
             if reply.status_code != 200:

@@ -47,10 +47,10 @@ class Traffic:
         return dict(sorted(answered.items()))
 
 
-def gateway_client(url: str, certificate: str, key: str | None) -> httpx.Client:
-    """An HTTPS client of the gateway that trusts its (self-signed) certificate."""
+def gateway_client(url: str, ca_file: str, key: str | None) -> httpx.Client:
+    """An HTTPS client of the gateway that verifies it against the deployment's CA file."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    context = ssl.create_default_context(cafile=certificate)
+    context = ssl.create_default_context(cafile=ca_file)
     return httpx.Client(base_url=url, verify=context, headers=headers, timeout=30)
 
 

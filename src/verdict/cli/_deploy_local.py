@@ -26,6 +26,8 @@ def up(
     ] = 2,
 ) -> None:
     """Start every target's replicas, their links and the HAProxy gateway on 127.0.0.1."""
+    from rich.markup import escape
+
     from verdict.deploy._local import up as start
     from verdict.errors import ConfigurationError
 
@@ -47,14 +49,20 @@ def up(
             f"{len(target.replicas)} replica(s) on 127.0.0.1:{ports}",
             highlight=False,
         )
-    console.print(f"gateway {state.gateway_url} (TLS, certificate {state.certificate})")
+    console.print(f"gateway {state.gateway_url} (TLS, certified by the deployment's CA)")
+    console.print(
+        f"CA certificate {escape(state.ca_certificate)}: clients verify the gateway with it "
+        "(curl --cacert FILE; it holds no key)",
+        highlight=False,
+        soft_wrap=True,
+    )
     console.print(f"API key in {Path(state.folder) / 'api-key'}; stop with `verdict deploy down`")
 
 
 def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
-    """Show every target's health, version, traffic, latency and errors, from its /metrics."""
+    """Show every target's health, version, traffic, latency, errors, restarts and link."""
     from verdict.deploy._local import deploy_folder
     from verdict.deploy._local_state import DeploymentState
     from verdict.deploy._local_status import status as read
@@ -68,20 +76,33 @@ def status(
     console.print(f"[bold]{state.model}[/] behind {state.gateway_url}", highlight=False)
     if state.canary:
         console.print(f"canary {state.canary['ref']} at {state.canary['percent']:g}%")
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption="p50/p99: ms, histogram bounds")
-    for col in ("target", "zone", "up", "version", "requests", "5xx", "p50", "p99", "link"):
+    caption = (
+        "p50/p99: ms, histogram bounds; restarts: by the supervisor (replicas+link); "
+        "backlog: rows not yet at the center; keys: since the link last synced them"
+    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, caption=caption)
+    columns = ("target", "zone", "up", "version", "requests", "5xx", "p50", "p99", "restarts",
+               "link", "backlog", "keys")  # fmt: skip
+    for col in columns:
         table.add_column(col, no_wrap=True)
     for r in rows:
         table.add_row(
-            f"{r.target} ({r.provider})", r.zone, f"{r.replicas_up}/{r.replicas}",
+            f"{r.target} ({r.provider})", r.zone,
+            f"{r.replicas_up}/{r.replicas}" + (" killed" if r.outage else ""),
             " ".join(v.split("@", 1)[1] for v in r.versions) or "-", str(r.requests),
-            str(r.errors), _ms(r.p50_ms), _ms(r.p99_ms), r.link,
+            str(r.errors), _ms(r.p50_ms), _ms(r.p99_ms), f"{r.restarts}+{r.link_restarts}",
+            r.link, "?" if r.backlog is None else str(r.backlog), _age(r.keys_age_s, r.keys_stale),
         )  # fmt: skip
     console.print(table)
 
 
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"≤{value:g}"
+
+
+def _age(seconds: float | None, stale: bool) -> str:
+    shown = "never" if seconds is None else f"{seconds:.0f}s"
+    return f"{shown} STALE" if stale else shown
 
 
 def chaos(
@@ -112,18 +133,20 @@ def chaos(
                 "To fix: e.g. `verdict deploy chaos --kill aws`."
             )
         if kill:
-            console.print(f"killed {', '.join(ops.kill(kill)) or 'nothing (already down)'}")
+            killed = ", ".join(ops.kill(kill)) or "nothing (already down)"
+            console.print(f"killed {killed}; left down until `--revive {kill}`")
         elif revive:
             names, reports = ops.revive(revive)
             repaired = [f"{r.target}: {', '.join(r.repaired)}" for r in reports if r.repaired]
             console.print(f"revived {', '.join(names) or 'nothing (all running)'}")
             for line in repaired:
                 console.print(f"re-synced altered artifacts in {line}", highlight=False)
+        elif cut_link:
+            console.print(f"link cut: {', '.join(ops.cut_link(cut_link))}")
         else:
-            name = cut_link or restore_link
-            done = ops.cut_link(name, cut=cut_link is not None)  # type: ignore[arg-type]
-            verb = "cut" if cut_link else "restored"
-            console.print(f"link {verb}: {', '.join(done)}")
+            for target, pid in ops.restore_link(restore_link).items():  # type: ignore[arg-type]
+                how = "running" if pid is None else f"its process was dead: restarted (pid {pid})"
+                console.print(f"link restored: {target} ({how})", highlight=False)
 
 
 def canary(
@@ -156,17 +179,40 @@ def canary(
 
 
 def down() -> None:
-    """Stop every process the local deployment started (by the pids it recorded)."""
+    """Stop every process the local deployment started, ship what its links left, revoke its
+    API key and remove its sockets."""
     from verdict.deploy._local import down as stop
     from verdict.errors import ConfigurationError
 
     with domain_errors():
-        stopped, left = stop()
-        if left:
+        report = stop()
+        if report.left:
             raise ConfigurationError(
-                f"Processes {left} did not stop. To fix: kill them by hand (kill -9 PID)."
+                f"Processes {report.left} did not stop. To fix: kill them by hand (kill -9 PID), "
+                "then run `verdict deploy down` again."
             )
-    console.print(f"stopped {len(stopped)} processes; nothing left running")
+    console.print(f"stopped {len(report.stopped)} processes (supervisor, gateway, replicas, links)")
+    for target, rows in report.shipped.items():
+        left = report.backlog.get(target)
+        state = "unreadable" if left is None else f"{left} left"
+        console.print(f"{target}: {rows} rows shipped while stopping, {state}", highlight=False)
+    for target, left in report.backlog.items():
+        if left:
+            console.print(
+                f"[yellow]{target} keeps {left} unshipped rows (its link is cut or failed); "
+                "the next `verdict deploy up` ships them first[/]",
+                highlight=False,
+            )
+    if report.key_revoked:
+        console.print(f"API key {report.key_id} revoked at the center", highlight=False)
+    else:
+        console.print(
+            f"[red]API key {report.key_id or '?'} NOT revoked[/]: revoke it with "
+            f"`verdict keys revoke {report.key_id or 'KEY_ID'}`",
+            highlight=False,
+        )
+    removed = ", ".join(report.removed) or "none"
+    console.print(f"removed: {removed}; nothing left running", highlight=False, soft_wrap=True)
 
 
 def register(group: Any) -> None:

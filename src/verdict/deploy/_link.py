@@ -3,7 +3,10 @@
 Each target's replicas log to the target's own state database, a local buffer that keeps
 filling while the link is cut. The link ships that buffer to the central database (the one
 ``verdict monitor`` reads), tagged with the target, and carries the central API keys back, so a
-key created or revoked centrally reaches every target within one round.
+key created or revoked centrally reaches every target within one round. Each successful key
+sync is recorded in the target's ``state_meta`` (``keys_synced_at``, rewritten at most once a
+second so a quiet round takes no write lock), so a replica can refuse to trust keys that a cut
+link has left stale (``VERDICT_KEYS_MAX_STALENESS_SECONDS``).
 
 Exactly once: for predictions and for feedback, the central ``sync_marks`` row of (target,
 table) holds the last source id shipped. A round reads the source rows past the mark in id
@@ -36,6 +39,7 @@ from sqlalchemy import Connection, Engine, Row, Table, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from verdict.errors import ConfigurationError, InvalidInputError
+from verdict.serving._keys import KEYS_SYNCED_AT
 from verdict.serving._state import (
     api_keys,
     feedback,
@@ -49,7 +53,7 @@ from verdict.serving._state import (
     utc,
 )
 
-__all__ = ["ShipResult", "adopt_salt", "main", "run_link", "ship"]
+__all__ = ["ShipResult", "adopt_salt", "backlog", "main", "run_link", "ship"]
 
 logger = logging.getLogger("verdict.deploy.link")
 
@@ -58,6 +62,7 @@ _FINAL_TRIES = 3  # database errors tolerated while shipping the last time befor
 _SHIPPED = (predictions, feedback)
 _LOCAL = frozenset({"id", "target", "source_id"})  # columns not copied from the source row
 _MARKS = sync_marks.c
+_SYNC_MARK_SECONDS = 1.0  # keys_synced_at is rewritten at most this often when nothing changed
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,12 @@ def _dialect(connection: Connection) -> Any:
     )
 
 
+def backlog(target: str, source: Engine, central: Engine) -> int:
+    """Rows of ``target``'s predictions and feedback in ``source`` not yet shipped to
+    ``central`` (past the central marks)."""
+    return sum(_backlog(target, t, source, central) for t in _SHIPPED)
+
+
 def _backlog(target: str, table: Table, source: Engine, central: Engine) -> int:
     """Source rows of ``table`` past the central mark."""
     with reading(central).connect() as connection:
@@ -257,18 +268,24 @@ def _backlog(target: str, table: Table, source: Engine, central: Engine) -> int:
 
 
 def _share_keys(central: Engine, target: Engine) -> int:
-    """Copy the central API keys the target lacks and revocations it has not seen; how many."""
+    """Copy the central API keys the target lacks and revocations it has not seen, and mark
+    the target synced now; how many keys changed."""
     with reading(central).connect() as connection:
         wanted = connection.execute(select(api_keys)).all()
     with reading(target).connect() as connection:
         query = select(api_keys.c.key_id, api_keys.c.revoked)
         have = {r.key_id: r.revoked for r in connection.execute(query)}
+        marked = connection.scalar(
+            select(state_meta.c.value).where(state_meta.c.key == KEYS_SYNCED_AT)
+        )
     missing = [_key_row(r) for r in wanted if r.key_id not in have]
     revoked = [r for r in wanted if r.revoked is not None and r.key_id in have]
     revoked = [r for r in revoked if have[r.key_id] is None]
-    if not missing and not revoked:
+    now = datetime.now(UTC)
+    if not missing and not revoked and not _mark_due(marked, now):
         return 0  # the usual round: no write lock taken on the target
     with target.begin() as connection:
+        _set_synced(connection, now)
         if missing:
             _insert_missing(connection, api_keys, missing, ["key_id"])
         for row in revoked:
@@ -278,6 +295,24 @@ def _share_keys(central: Engine, target: Engine) -> int:
                 .values(revoked=utc(row.revoked))
             )
     return len(missing) + len(revoked)
+
+
+def _mark_due(marked: str | None, now: datetime) -> bool:
+    """Whether ``keys_synced_at`` is missing or older than the rewrite period."""
+    try:
+        last = utc(datetime.fromisoformat(marked)) if marked else None
+    except ValueError:
+        return True
+    return last is None or not 0 <= (now - last).total_seconds() < _SYNC_MARK_SECONDS
+
+
+def _set_synced(connection: Connection, now: datetime) -> None:
+    """Record in the target that its keys match the center's as of ``now``."""
+    values = {"key": KEYS_SYNCED_AT, "value": now.isoformat()}
+    statement = _dialect(connection).insert(state_meta).values(values)
+    connection.execute(
+        statement.on_conflict_do_update(index_elements=["key"], set_={"value": values["value"]})
+    )
 
 
 def _key_row(row: Row) -> dict[str, Any]:

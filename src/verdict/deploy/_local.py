@@ -4,8 +4,11 @@
 altered), gives each target its own state database (its local buffer of predictions and
 feedback) and a link process shipping it to the central one, starts every replica as
 ``verdict serve`` on its own 127.0.0.1 port, and puts a real HAProxy in front as the global
-gateway (TLS with a self-signed certificate, residency routing, retries, health checks). Every
-process is recorded in ``state.json`` as soon as it starts, so ``down`` stops all of them.
+gateway (TLS with a certificate signed by the deployment's own CA, residency routing, retries,
+health checks), then a supervisor (``deploy._supervisor``) that restarts any replica or link
+that dies. Every process is recorded in ``state.json`` as soon as it starts, so ``down`` stops
+all of them (the supervisor first), ships what the links left, revokes the deployment's API
+key and removes the gateway's socket: nothing is left behind.
 """
 
 from __future__ import annotations
@@ -18,18 +21,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from verdict._files import private_folder
+from verdict.deploy import _certs
 from verdict.deploy import _local_procs as procs
 from verdict.deploy._artifacts import SyncReport, sync_version
-from verdict.deploy._certs import self_signed_certificate
 from verdict.deploy._gateway import GatewayServer, haproxy_config, target_weights
 from verdict.deploy._link import adopt_salt, ship
+from verdict.deploy._local_down import DownReport, stop_all
 from verdict.deploy._local_state import (
     DeploymentState,
     Replica,
     TargetState,
+    editing,
     forget,
+    locked,
     write_key,
 )
+from verdict.deploy._local_status import wait_links_synced
 from verdict.deploy._planner import Plan, plan
 from verdict.deploy._spec import DeploySpec, load_spec
 from verdict.errors import ConfigurationError
@@ -38,6 +45,7 @@ from verdict.registry._settings import RegistrySettings
 
 GATEWAY_READY_SECONDS = 60
 LOCAL_REPLICAS = 2  # replicas per target at most on one machine (the plan may ask for more)
+KEYS_MAX_STALENESS_SECONDS = 120.0  # a target cut off longer refuses keyed requests (503)
 
 
 def deploy_folder(home: str | Path | None = None) -> Path:
@@ -51,6 +59,7 @@ def up(
     *,
     home: str | Path | None = None,
     max_replicas: int = LOCAL_REPLICAS,
+    keys_max_staleness_seconds: float | None = KEYS_MAX_STALENESS_SECONDS,
 ) -> tuple[DeploymentState, list[SyncReport]]:
     """Bring the plan of ``spec_path`` up on 127.0.0.1; see the module docstring.
 
@@ -62,6 +71,10 @@ def up(
         The verdict home holding the registry and the central state (default ``.verdict``).
     max_replicas : int
         Replicas per target at most, whatever the plan says (one machine has few cores).
+    keys_max_staleness_seconds : float or None, default 120
+        A replica whose target's link has not synced the central API keys for longer refuses
+        every keyed request with 503 ``keys_stale`` (a revocation might not have reached it);
+        None: it trusts its copy of the keys however old (revocations may then never arrive).
 
     Returns
     -------
@@ -79,20 +92,25 @@ def up(
     spec = load_spec(spec_path)
     placement = plan(spec)
     folder = deploy_folder(home)
-    _refuse_running(folder)
-    procs.haproxy_binary()
-    central_home = folder.parent
-    with Registry(home=central_home) as registry:
-        version = registry.get(spec.model)
-        state, reports = _prepare(spec, Path(spec_path), version, registry, folder, placement)
-        state.registry_url, state.central_store = registry.url, registry.store.url
-    try:
-        _start_replicas(state, spec, max_replicas, placement.replicas)
-        _start_links(state)
-        _start_gateway(state, spec)
-    except BaseException:
-        down(home)
-        raise
+    private_folder(folder)
+    with locked(folder):  # one `up` at a time, and no other command while it starts
+        _refuse_running(folder)
+        procs.haproxy_binary()
+        with Registry(home=folder.parent) as registry:
+            version = registry.get(spec.model)
+            state, reports = _prepare(spec, Path(spec_path), version, registry, folder, placement)
+            state.registry_url, state.central_store = registry.url, registry.store.url
+            state.keys_max_staleness_seconds = keys_max_staleness_seconds
+        try:
+            _start_links(state)  # first: the keys are fresh when the replicas start
+            _start_supervisor(state)  # its start overlaps theirs; it acts once `up` unlocks
+            _start_replicas(state, spec, max_replicas, placement.replicas)
+            wait_links_synced(state, GATEWAY_READY_SECONDS)
+            _start_gateway(state, spec)
+            _check_supervisor(state)
+        except BaseException:
+            down(home)
+            raise
     return state, reports
 
 
@@ -127,12 +145,12 @@ def _prepare(
     central = open_state(central_url)
     try:
         key = KeyStore(central).create(f"deploy-{int(time.time())}")
-        write_key(folder, key.token)
+        write_key(folder, key.token)  # revoked centrally by `down`
         state = DeploymentState(
             spec_path=str(spec_path.resolve()), model=spec.model, version=version.version,
             folder=str(folder), central_state_url=central_url, registry_url="",
             gateway_port=0, gateway_pid=0, gateway_config=str(folder / "gateway" / "haproxy.cfg"),
-            certificate="", stats_socket=admin_socket(folder),
+            certificate="", stats_socket=admin_socket(folder), key_id=key.key_id,
         )  # fmt: skip
         reports = []
         planned = placement.replicas
@@ -170,8 +188,11 @@ def admin_socket(folder: Path) -> str:
 
 
 def replica_env(state: DeploymentState, target: TargetState) -> dict[str, str]:
-    """What a replica of ``target`` runs with: the central registry, its own store and log."""
-    return {
+    """What a replica of ``target`` runs with: the central registry, its own store and log,
+    its zone, the spec's strict zones and zone header (read from ``state.spec_path``) and the
+    gateway secret, so it refuses what is not its own (``verdict.serving._residency``)."""
+    spec = load_spec(state.spec_path)
+    env = {
         "VERDICT_HOME": target.folder,
         "VERDICT_REGISTRY_URL": state.registry_url,
         "VERDICT_ARTIFACT_STORE": str(Path(target.folder) / "artifacts"),
@@ -179,7 +200,22 @@ def replica_env(state: DeploymentState, target: TargetState) -> dict[str, str]:
         "VERDICT_TARGET": target.name,
         "VERDICT_PUBLIC_READINESS": "true",
         "VERDICT_RELOAD_SECONDS": "1",
+        "VERDICT_ZONE": target.zone,
+        "VERDICT_STRICT_ZONES": ",".join(spec.strict_zones()),
+        "VERDICT_ZONE_HEADER": spec.gateway.zone_header,
     }
+    if state.gateway_secret:
+        env["VERDICT_GATEWAY_SECRET"] = state.gateway_secret
+    return env
+
+
+def launch_env(state: DeploymentState, target: TargetState) -> dict[str, str]:
+    """:func:`replica_env` plus the deployment's bound on key staleness: what every replica
+    of ``target`` is started with (by ``up``, a revive, a canary or the supervisor)."""
+    env = replica_env(state, target)
+    if state.keys_max_staleness_seconds is not None:
+        env["VERDICT_KEYS_MAX_STALENESS_SECONDS"] = f"{state.keys_max_staleness_seconds:g}"
+    return env
 
 
 def _start_replicas(
@@ -190,7 +226,7 @@ def _start_replicas(
         for i in range(1, min(planned[target.name], cap) + 1):
             replica = Replica(f"{target.name}-{i}", 0, 0, spec.model)
             replica.pid = procs.start_replica(
-                spec.model, 0, _log(state, replica), replica_env(state, target)
+                spec.model, 0, _log(state, replica), launch_env(state, target)
             )
             target.replicas.append(replica)
             started.append(replica)
@@ -202,20 +238,45 @@ def _start_replicas(
 
 def _start_links(state: DeploymentState) -> None:
     for target in state.targets.values():
-        log = Path(state.folder) / "logs" / f"link-{target.name}.log"
-        artifacts = str(Path(target.folder) / "artifacts")
-        follow = ("--model", state.model, "--registry", state.registry_url,
-                  "--store", state.central_store, "--artifacts", artifacts)  # fmt: skip
-        target.link_pid = procs.start_link(
-            target.name, target.state_url, state.central_state_url, target.cut_flag, log, follow
-        )
+        start_link(state, target)
         state.save()
+
+
+def start_link(state: DeploymentState, target: TargetState) -> int:
+    """Start ``target``'s link process (logs to the center, keys and artifacts out) and
+    record its pid in ``state`` (the caller saves it); the pid."""
+    log = Path(state.folder) / "logs" / f"link-{target.name}.log"
+    artifacts = str(Path(target.folder) / "artifacts")
+    follow = ("--model", state.model, "--registry", state.registry_url,
+              "--store", state.central_store, "--artifacts", artifacts)  # fmt: skip
+    target.link_pid = procs.start_link(
+        target.name, target.state_url, state.central_state_url, target.cut_flag, log, follow
+    )
+    return target.link_pid
+
+
+def _start_supervisor(state: DeploymentState) -> None:
+    log = Path(state.folder) / "logs" / "supervisor.log"
+    state.supervisor_pid = procs.start_supervisor(Path(state.folder), log)
+    state.save()
+
+
+def _check_supervisor(state: DeploymentState) -> None:
+    if not procs.alive(state.supervisor_pid):
+        raise ConfigurationError(
+            "The supervisor exited at start. To fix: read "
+            f"{Path(state.folder) / 'logs' / 'supervisor.log'}."
+        )
 
 
 def _start_gateway(state: DeploymentState, spec: DeploySpec) -> None:
     gateway = Path(state.gateway_config).parent
     private_folder(gateway)
-    state.certificate = str(self_signed_certificate(gateway))
+    given = spec.gateway.tls.ca_files(Path(state.spec_path).parent)
+    authority = _certs.deployment_ca(Path(state.folder), given)
+    state.ca_certificate = str(authority.certificate)  # what clients trust
+    state.certificate = str(_certs.server_certificate(authority, gateway / _certs.SERVER_FILE))
+    (gateway / _certs.FILENAME).unlink(missing_ok=True)  # older runs' self-signed cert and key
     state.gateway_port = procs.free_port()
     config = Path(state.gateway_config)
     config.write_text(render_local_gateway(state, spec), encoding="utf-8")
@@ -235,6 +296,7 @@ def render_local_gateway(state: DeploymentState, spec: DeploySpec) -> str:
         cert_path=state.certificate,
         stats_socket=state.stats_socket,
         name="local",
+        secret=state.gateway_secret or None,
     )
 
 
@@ -278,31 +340,34 @@ def wait_gateway_ready(state: DeploymentState, names: set[str] | None = None) ->
     )
 
 
-def down(home: str | Path | None = None) -> tuple[list[int], list[int]]:
-    """Stop everything the local deployment started: gateway, then replicas, then links.
+def down(home: str | Path | None = None) -> DownReport:
+    """Stop everything the local deployment started and leave nothing behind.
 
-    Replicas stop gracefully (in-flight requests finish, logs flush) before the links make
-    their last shipment. Returns the pids stopped and any still alive (empty on success).
+    The supervisor first (so it restarts nothing), then the gateway, the replicas (gracefully:
+    in-flight requests finish, logs flush) and the links (each ships until caught up); then
+    what a link left is shipped or reported, the deployment's API key is revoked at the
+    center, the gateway's socket is removed and every recorded pid is checked gone.
+
+    Returns
+    -------
+    DownReport
+        The pids stopped and any still alive (empty on success), rows shipped and left per
+        target, the key revoked and the files removed. ``state.json`` is moved aside as
+        ``last-run.json`` only when no process is left.
     """
     folder = deploy_folder(home)
-    state = DeploymentState.load(folder)
-    recorded = [p for p in state.pids() if p]
-    left = procs.stop([state.gateway_pid]) if state.gateway_pid else []
-    left += procs.stop([r.pid for t in state.targets.values() for r in t.replicas])
-    left += procs.stop([t.link_pid for t in state.targets.values() if t.link_pid])
-    if not left:
+    report = stop_all(folder)
+    if not report.left:
         forget(folder)
-    return recorded, left
+    return report
 
 
 @contextlib.contextmanager
 def saved(home: str | Path | None = None) -> Iterator[DeploymentState]:
-    """The running deployment's state, saved again after the caller changed it."""
-    state = DeploymentState.load(deploy_folder(home))
-    try:
+    """The running deployment's state, under the state lock, saved again after the caller
+    changed it (so a concurrent writer, e.g. the supervisor, loses nothing)."""
+    with editing(deploy_folder(home)) as state:
         yield state
-    finally:
-        state.save()
 
 
 def _log(state: DeploymentState, replica: Replica) -> Path:

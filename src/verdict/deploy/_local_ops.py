@@ -1,11 +1,16 @@
 """Drills and rollouts on a running local deployment: chaos (kill, revive, cut a link) and canary.
 
 A kill is SIGKILL of every replica of a target or a provider, the way a cloud disappears: the
-gateway's retries and health checks must hide it. A revive re-syncs the target's artifacts
-first (a copy altered while it was down is replaced before it serves) and starts the replicas on
-their old ports, so the gateway's checks bring them back without a reload. A canary adds one
-replica per target serving the new version and shifts the gateway's weights; ``promote`` moves
-the alias (stable replicas hot-reload to it) and retires the canaries, ``abort`` retires them.
+gateway's retries and health checks must hide it, and the target is marked ``outage`` so the
+supervisor leaves it down (a cloud that is gone cannot restart its pods). A revive clears the
+mark, re-syncs the target's artifacts first (a copy altered while it was down is replaced
+before it serves), starts the replicas on their old ports, so the gateway's checks bring them
+back without a reload, and restarts the target's link if it is dead. Restoring a cut link
+restarts its process too when it is dead. Every change to the state is made under its lock.
+
+A canary adds one replica per target serving the new version and shifts the gateway's weights;
+``promote`` moves the alias (stable replicas hot-reload to it) and retires the canaries,
+``abort`` retires them.
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from pathlib import Path
 from verdict.deploy import _local_procs as procs
 from verdict.deploy._artifacts import SyncReport, sync_version
 from verdict.deploy._local import (
+    launch_env,
     render_local_gateway,
-    replica_env,
     replica_log,
     saved,
+    start_link,
     wait_gateway_ready,
 )
 from verdict.deploy._local_state import DeploymentState, Replica, TargetState
@@ -42,32 +48,45 @@ def chosen(state: DeploymentState, name: str) -> list[TargetState]:
 
 
 def kill(name: str, home: str | Path | None = None) -> list[str]:
-    """SIGKILL every replica of the target or provider ``name``; the replicas killed."""
+    """SIGKILL every replica of the target or provider ``name`` and mark it ``outage`` (the
+    supervisor leaves it down until :func:`revive`); the replicas killed."""
     with saved(home) as state:
-        replicas = [r for t in chosen(state, name) for r in t.replicas if procs.alive(r.pid)]
+        targets = chosen(state, name)
+        for target in targets:
+            target.outage = True
+        replicas = [r for t in targets for r in t.replicas if procs.alive(r.pid)]
         procs.kill_now([r.pid for r in replicas])
     return [r.name for r in replicas]
 
 
 def revive(name: str, home: str | Path | None = None) -> tuple[list[str], list[SyncReport]]:
-    """Re-sync artifacts, then restart the dead replicas of ``name`` on their old ports."""
+    """Clear the outage mark of ``name``, re-sync its artifacts, restart its dead replicas on
+    their old ports and its dead links; what was restarted (``'link aws-eu'`` for a link)."""
     with saved(home) as state:
         targets = chosen(state, name)
-        reports = _resync(state, targets)
+        for target in targets:
+            target.outage = False
+        reports = resync(state, targets)
         dead = [(t, r) for t in targets for r in t.replicas if not procs.alive(r.pid)]
         for target, replica in dead:
-            env = replica_env(state, target)
+            env = launch_env(state, target)
             replica.pid = procs.start_replica(
                 replica.ref, replica.port, replica_log(state, replica), env
             )
             state.save()
-        for _, replica in dead:
-            procs.wait_listening(replica.pid, replica_log(state, replica), replica.port)
-        wait_gateway_ready(state, {r.name for _, r in dead})
-    return [r.name for _, r in dead], reports
+        links = [t for t in targets if not (t.link_pid and procs.alive(t.link_pid))]
+        for target in links:
+            start_link(state, target)
+            state.save()
+    for _, replica in dead:  # the lock is free again: the supervisor may work meanwhile
+        procs.wait_listening(replica.pid, replica_log(state, replica), replica.port)
+    wait_gateway_ready(state, {r.name for _, r in dead})
+    return [r.name for _, r in dead] + [f"link {t.name}" for t in links], reports
 
 
-def _resync(state: DeploymentState, targets: list[TargetState]) -> list[SyncReport]:
+def resync(state: DeploymentState, targets: list[TargetState]) -> list[SyncReport]:
+    """Make the artifacts of every version the replicas of ``targets`` serve whole again in
+    each target's folder (verified, an altered copy replaced); what was done."""
     refs = {r.ref for t in targets for r in t.replicas}
     with state.registry() as registry:
         versions = [registry.get(ref) for ref in sorted(refs)]
@@ -79,15 +98,27 @@ def _resync(state: DeploymentState, targets: list[TargetState]) -> list[SyncRepo
 
 
 def cut_link(name: str, home: str | Path | None = None, *, cut: bool = True) -> list[str]:
-    """Cut (or restore) the link between the targets ``name`` means and the center."""
+    """Cut (or restore) the link between the targets ``name`` means and the center; the
+    targets. Restoring also restarts a link process that is dead (see :func:`restore_link`)."""
+    if not cut:
+        return list(restore_link(name, home))
     with saved(home) as state:
         targets = chosen(state, name)
         for target in targets:
-            if cut:
-                target.cut_flag.touch()
-            else:
-                target.cut_flag.unlink(missing_ok=True)
+            target.cut_flag.touch()
     return [t.name for t in targets]
+
+
+def restore_link(name: str, home: str | Path | None = None) -> dict[str, int | None]:
+    """Remove the cut flag of the targets ``name`` means and restart their links that are
+    dead; per target, the pid of a link restarted now (None: it was running)."""
+    restarted: dict[str, int | None] = {}
+    with saved(home) as state:
+        for target in chosen(state, name):
+            target.cut_flag.unlink(missing_ok=True)
+            running = target.link_pid and procs.alive(target.link_pid)
+            restarted[target.name] = None if running else start_link(state, target)
+    return restarted
 
 
 def canary(
@@ -148,7 +179,7 @@ def _start_canaries(state: DeploymentState, ref: str) -> None:
     for target in state.targets.values():
         replica = Replica(f"{target.name}-canary", 0, 0, ref, canary=True)
         replica.pid = procs.start_replica(
-            ref, 0, replica_log(state, replica), replica_env(state, target)
+            ref, 0, replica_log(state, replica), launch_env(state, target)
         )
         target.replicas.append(replica)
         started.append(replica)
@@ -183,7 +214,7 @@ def wait_version(state: DeploymentState, version: int, seconds: float = PROMOTE_
     stable = [r for t in state.targets.values() for r in t.replicas if not r.canary]
     while time.monotonic() < deadline:
         live = [r for r in stable if procs.alive(r.pid)]
-        if all(scrape(r.port, key)["versions"] == wanted for r in live):
+        if all(scrape(r.port, key, state.gateway_secret)["versions"] == wanted for r in live):
             return
         time.sleep(0.3)
     raise ConfigurationError(

@@ -1,4 +1,5 @@
-"""Starting and stopping the local topology's processes: replicas, links and HAProxy.
+"""Starting and stopping the local topology's processes: replicas, links, HAProxy and the
+supervisor that restarts the replicas and links that die.
 
 Every process gets its own session (process group), so stopping one stops its children too,
 and writes its output to a file under the deployment folder (a pipe nobody reads would block
@@ -80,6 +81,12 @@ def start_link(
                "--source", source_url, "--central", central_url,
                "--cut-flag", str(cut_flag), *extra]  # fmt: skip
     return spawn(command, log)
+
+
+def start_supervisor(folder: Path, log: Path) -> int:
+    """The supervisor of the deployment in ``folder`` (``deploy._supervisor``); its pid."""
+    command = [sys.executable, "-m", "verdict.deploy._supervisor", "--folder", str(folder)]
+    return spawn(command, log, {"PYTHONUNBUFFERED": "1"})
 
 
 def haproxy_binary() -> str:
