@@ -179,8 +179,11 @@ def canary(
 
 
 def down() -> None:
-    """Stop every process the local deployment started, ship what its links left, revoke its
-    API key and remove its sockets."""
+    """Stop the local deployment and leave nothing behind.
+
+    Every process it started stops (the supervisor first), what its links left is shipped,
+    its API key is revoked and its sockets are removed.
+    """
     from verdict.deploy._local import down as stop
     from verdict.errors import ConfigurationError
 
