@@ -1,8 +1,9 @@
 """A failover drill on the local multi-cloud topology: a steady EU stream while clouds die.
 
-The topology is the README's: three targets on three providers (``aws-eu`` and ``gcp-eu`` in
-zone ``eu``, strict; ``azure-us`` in ``us``), one replica each, links to the center, the
-supervisor, and HAProxy in front with TLS, all as processes on 127.0.0.1. A few threads send
+The topology is the README's, ``examples/deploy-local.yaml``: three targets on three providers
+(``aws-eu`` and ``gcp-eu`` in zone ``eu``, strict; ``azure-us`` in ``us``), one replica each,
+links to the center, the supervisor, and HAProxy in front with TLS, all as processes on
+127.0.0.1. A few threads send
 EU-marked predictions through the gateway over kept-alive connections, without pause, while
 the drill kills a provider (SIGKILL of its replicas, marked as an outage so the supervisor
 leaves it down, the way a cloud disappears), revives it, does the same to the other, then
@@ -30,6 +31,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import ssl
 import statistics
 import tempfile
@@ -42,7 +44,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from palmerpenguins import load_penguins
 
 from verdict.deploy import _local_ops as ops
@@ -54,24 +55,7 @@ from verdict.serving._predlog_export import export_log
 from verdict.serving._state import open_state
 
 EU = {"aws-eu", "gcp-eu"}
-SPEC = {
-    "model": "penguins@production",
-    "load": {"rps": 100, "peak_factor": 2, "zones": {"eu": 0.5, "us": 0.5}},
-    "latency": {"p99_ms": 250},
-    "routing": {"residency": {"eu": "strict", "us": "preferred"}, "min_targets_per_zone": 2},
-    "gateway": {"check_interval_ms": 300, "connect_timeout_ms": 100},  # deploy-local.yaml's
-    "targets": [
-        {"name": "aws-eu", "provider": "aws", "region": "eu-west-1", "zone": "eu",
-         "instance_type": "m6i.large", "cost_per_replica_hour": 0.096, "min_replicas": 1,
-         "max_replicas": 2, "bucket": "s3://eu-bucket"},
-        {"name": "gcp-eu", "provider": "gcp", "region": "europe-west4", "zone": "eu",
-         "instance_type": "n2-standard-2", "cost_per_replica_hour": 0.107, "min_replicas": 1,
-         "max_replicas": 2, "bucket": "gs://eu-bucket"},
-        {"name": "azure-us", "provider": "azure", "region": "eastus", "zone": "us",
-         "instance_type": "Standard_D2s_v5", "cost_per_replica_hour": 0.096, "min_replicas": 1,
-         "max_replicas": 2, "bucket": "az://acct/us"},
-    ],
-}  # fmt: skip
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "deploy-local.yaml"
 # (phase name, what happens at its start): kill/revive take provider names.
 PLAN: list[tuple[str, list[tuple[str, str]]]] = [
     ("steady", []),
@@ -145,7 +129,7 @@ def prepare(home: Path) -> Path:
                     quiet=True, out=home / "run")  # fmt: skip
         registry.register(run, "penguins", alias="production")
     spec = home / "deploy.yaml"
-    spec.write_text(yaml.safe_dump(SPEC), encoding="utf-8")
+    shutil.copyfile(EXAMPLE, spec)
     return spec
 
 
