@@ -108,7 +108,7 @@ def test_without_the_secret_every_path_but_liveness_is_403(us):
             assert isinstance(response.json()["error"], str)
         else:
             assert set(response.json()["error"]) >= {"kind", "message", "request_id"}
-        assert re.fullmatch(r"[0-9a-f]{32}", response.headers["X-Request-ID"])
+        assert re.fullmatch(r"aws-us:[0-9a-f]{32}", response.headers["X-Request-ID"])
         assert response.headers["X-Verdict-Target"] == "aws-us"  # outermost layer still runs
         checked += 1
     assert checked == 13  # readiness is not public here: it needs the secret too

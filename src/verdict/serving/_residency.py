@@ -73,6 +73,7 @@ class ResidencyGuard:
         self.header_key = settings.zone_header.lower().encode("latin-1")
         self.unlocked = frozenset(unlocked)
         self.telemetry = telemetry
+        self.prefix = f"{settings.target}:" if settings.target else ""  # as RequestMiddleware
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -83,7 +84,8 @@ class ResidencyGuard:
             await self.app(scope, receive, send)
             return
         self.telemetry.error(refused.kind)
-        await error_response(scope["path"], uuid.uuid4().hex, refused)(scope, receive, send)
+        rid = self.prefix + uuid.uuid4().hex
+        await error_response(scope["path"], rid, refused)(scope, receive, send)
 
     def refusal(self, path: str, headers: list[tuple[bytes, bytes]]) -> ServiceError | None:
         """The error to answer a request with, or None to let it through."""
