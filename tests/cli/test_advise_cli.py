@@ -136,3 +136,25 @@ def test_missing_labels_and_missing_files(tmp_path):
     assert result.exit_code == 2 and "1 missing labels" in result.stderr
     result = invoke(tmp_path / "absent.csv", "--target", "y")
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_costs_is_the_one_spelling_and_the_old_flags_are_hidden_aliases(
+    binary, multiclass, tmp_path
+):
+    new = invoke(binary, "--target", "label", "--costs", "fp=1,fn=10", "--json")
+    old = invoke(binary, "--target", "label", "--cost-fp", 1, "--cost-fn", 10, "--json")
+    assert new.exit_code == 0 and old.exit_code == 0, new.stderr + old.stderr
+    assert json.loads(new.stdout) == json.loads(old.stdout)
+    table = tmp_path / "costs.csv"
+    pd.DataFrame({"truth": [2, 3, 1], "3": [5, 0, 1], "1": [1, 1, 0], "2": [0, 1, 1]}).to_csv(
+        table, index=False
+    )
+    new = invoke(multiclass, "--target", "species", "--costs", table, "--json")
+    old = invoke(multiclass, "--target", "species", "--cost-matrix", table, "--json")
+    assert new.exit_code == 0 and json.loads(new.stdout) == json.loads(old.stdout)
+    both = invoke(binary, "--target", "label", "--costs", "fp=1,fn=2", "--cost-fp", 1)
+    assert both.exit_code == 2 and "not both" in both.stderr
+    bad = invoke(binary, "--target", "label", "--costs", "fp=1,fn=oops")
+    assert bad.exit_code == 2 and "--costs" in bad.stderr and "To fix" in bad.stderr
+    shown = runner.invoke(app, ["advise", "--help"]).stdout
+    assert "--costs" in shown and "--cost-fp" not in shown and "--cost-matrix" not in shown

@@ -20,7 +20,7 @@ from palmerpenguins import load_penguins
 from typer.testing import CliRunner
 
 from verdict.cli import app
-from verdict.cli._train import _costs
+from verdict.cli._costs import read_costs as _costs
 from verdict.errors import InvalidInputError
 
 VERDICT = [sys.executable, "-m", "verdict.cli"]
@@ -95,6 +95,7 @@ def bad_runs(tmp_path_factory) -> dict[str, tuple[subprocess.CompletedProcess, t
 
 
 @pytest.mark.parametrize("case", CASES)
+@pytest.mark.slow
 def test_bad_input_ends_with_one_paragraph_and_exit_2(bad_runs, case):
     result, needles = bad_runs[case]
     assert_one_paragraph_exit_2(result, *needles)
@@ -134,6 +135,7 @@ def test_costs_option_reads_pairs_and_matrix_files(tmp_path):
         _costs(str(square))
 
 
+@pytest.mark.slow
 def test_train_writes_the_run_and_report_within_the_budget(tmp_path):
     data = tmp_path / "penguins.csv"
     load_penguins().to_csv(data, index=False)

@@ -263,3 +263,23 @@ def test_an_empty_window_and_bad_inputs_are_clear_errors(run):
         )
     with pytest.raises(InvalidInputError, match="sum to 1"):
         estimate_performance(proba * 2 / 3, CLASSES, calibration=calibration)
+
+
+@pytest.mark.parametrize(
+    ("metric", "loss", "reads"),
+    [
+        ("f1_macro", False, "labels"),
+        ("roc_auc", False, "proba"),
+        ("top_2_accuracy", False, "proba"),
+        ("log_loss", True, "proba"),
+        ("hamming_loss", True, "labels"),
+        ("expected_calibration_error", True, "proba"),
+        ("expected_cost", True, "labels"),
+    ],
+)
+def test_direction_and_input_come_from_the_metric_catalogue(metric, loss, reads):
+    from verdict.monitoring._performance_inputs import lower_is_better, metric_input
+
+    pred, proba = np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]])
+    assert lower_is_better(metric) is loss
+    assert metric_input(metric, pred, proba) is (pred if reads == "labels" else proba)

@@ -255,6 +255,7 @@ def test_dask_without_dask_is_a_configuration_error(table):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("distributed") is None, reason="needs dask")
+@pytest.mark.slow
 def test_the_same_search_runs_on_a_dask_cluster(table):
     from dask.distributed import LocalCluster
 
@@ -331,3 +332,19 @@ def test_binary_scorers_take_the_greater_label_as_positive():
     pred = model.predict(X)
     want = np.sum((pred == "yes") & (y == "no")) + 5 * np.sum((pred == "no") & (y == "yes"))
     assert cost(model, X, y) == pytest.approx(-want / len(y))
+
+
+@pytest.mark.parametrize("name", [*vm.metric_names(), "top_2_accuracy", "mcc", "ece"])
+def test_the_search_reads_direction_from_the_metric_catalogue(name):
+    assert greater_is_better(name) == vm.get_metric(name).greater_is_better
+
+
+def test_calibration_error_and_cost_scorers_are_negated(fitted):
+    model, X, y = fitted
+    ece = metric_scorer("ece", ["x", "y", "z"])(model, X, y)
+    assert ece == pytest.approx(-vm.expected_calibration_error(y, model.predict_proba(X)))
+    matrix = 1 - np.eye(3)
+    cost = metric_scorer("expected_cost", ["x", "y", "z"], costs=matrix)(model, X, y)
+    assert cost == pytest.approx(-np.mean(model.predict(X) != y))
+    with pytest.raises(InvalidParameterError, match="costs"):
+        metric_scorer("expected_cost", ["x", "y", "z"])

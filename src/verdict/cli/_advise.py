@@ -6,16 +6,18 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.panel import Panel
 from rich.table import Table
 
+from verdict.cli._costs import CostsOption, read_cost_table, read_costs
 from verdict.cli._output import console, domain_errors, read_table
 from verdict.errors import InvalidInputError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `verdict --help`
+    import numpy as np
+    import pandas as pd
+
     from verdict.metrics import MetricAdvice
 
 
@@ -25,19 +27,18 @@ def advise(
         typer.Argument(metavar="FILE", help="CSV, Parquet or JSON Lines file with the labels."),
     ],
     target: Annotated[str, typer.Option("--target", help="Column with the true labels.")],
+    costs: CostsOption = None,
     cost_fp: Annotated[
-        float | None, typer.Option("--cost-fp", help="Cost of one false positive (binary).")
+        float | None,
+        typer.Option("--cost-fp", hidden=True, help="Deprecated: use --costs fp=X,fn=Y."),
     ] = None,
     cost_fn: Annotated[
-        float | None, typer.Option("--cost-fn", help="Cost of one false negative (binary).")
+        float | None,
+        typer.Option("--cost-fn", hidden=True, help="Deprecated: use --costs fp=X,fn=Y."),
     ] = None,
     cost_matrix: Annotated[
         Path | None,
-        typer.Option(
-            "--cost-matrix",
-            help="Table of costs: first column the true class, header the predicted class "
-            "(or a square table whose rows follow the header's order).",
-        ),
+        typer.Option("--cost-matrix", hidden=True, help="Deprecated: use --costs FILE."),
     ] = None,
     pos_label: Annotated[
         str | None, typer.Option("--pos-label", help="Positive class of a binary target.")
@@ -53,7 +54,7 @@ def advise(
     """Recommend the metric to report and the decision rule, from class balance and costs."""
     with domain_errors():
         y = _target(read_table(file), target)
-        costs = _costs(y, cost_fp, cost_fn, cost_matrix)
+        costs = _costs(costs, cost_fp, cost_fn, cost_matrix)
         from verdict.metrics import recommend_metrics  # scipy: only when advising
 
         advice = recommend_metrics(
@@ -84,57 +85,36 @@ def _target(table: pd.DataFrame, column: str) -> np.ndarray:
     return values.to_numpy()
 
 
-def _costs(y: np.ndarray, cost_fp: float | None, cost_fn: float | None, matrix: Path | None) -> Any:
+def _costs(
+    text: str | None, cost_fp: float | None, cost_fn: float | None, matrix: Path | None
+) -> Any:
+    """--costs, or the deprecated --cost-fp/--cost-fn and --cost-matrix it replaces."""
+    if text is not None and (cost_fp, cost_fn, matrix) != (None, None, None):
+        raise InvalidInputError(
+            "Pass either --costs or the older --cost-fp/--cost-fn/--cost-matrix, not both. "
+            "To fix: keep --costs (fp=X,fn=Y, or a cost-matrix file)."
+        )
     if (cost_fp is None) != (cost_fn is None):
         raise InvalidInputError(
             "Pass both --cost-fp and --cost-fn (the price of each kind of error), or neither. "
-            "To fix: add the missing one, e.g. --cost-fp 1 --cost-fn 20."
+            "To fix: add the missing one, or use --costs fp=1,fn=20."
         )
     if cost_fp is not None and matrix is not None:
         raise InvalidInputError(
-            "Pass either --cost-fp/--cost-fn (binary) or --cost-matrix, not both. To fix: keep "
-            "--cost-matrix for a multiclass target, the two flags for a binary one."
+            "Pass either --cost-fp/--cost-fn (binary) or --cost-matrix, not both. To fix: use "
+            "--costs with a cost-matrix file for a multiclass target, fp=X,fn=Y for a binary one."
         )
     if cost_fp is not None:
         return {"fp": cost_fp, "fn": cost_fn}
-    return None if matrix is None else _read_matrix(matrix, y)
-
-
-def _read_matrix(path: Path, y: np.ndarray) -> np.ndarray:
-    """The cost table reordered to sorted label order (the order recommend_metrics expects)."""
-    table = read_table(path)
-    classes = np.unique(y)
-    k = classes.shape[0]
-    if table.shape == (k, k + 1):
-        rows = [_as_label(str(v), y, f"{path} (row)") for v in table.iloc[:, 0]]
-        table = table.iloc[:, 1:]
-    elif table.shape == (k, k):
-        rows = None
-    else:
-        raise InvalidInputError(
-            f"{path} has shape {table.shape} but the target has {k} classes. To fix: write a "
-            f"{k} x {k} table of costs with the predicted classes as header and the true "
-            "classes in a first column (cost of predicting the column when the truth is the row)."
-        )
-    cols = [_as_label(str(c), y, f"{path} (header)") for c in table.columns]
-    rows = cols if rows is None else rows
-    values = table.to_numpy()
-    if values.dtype.kind not in "biuf":
-        raise InvalidInputError(f"{path} holds non-numeric costs. To fix: write numbers only.")
-    if len(set(rows)) != k or len(set(cols)) != k:
-        raise InvalidInputError(
-            f"{path} must name every class once in its header and rows. To fix: use the "
-            f"classes {classes.tolist()}."
-        )
-    order = np.searchsorted(classes, np.array(rows, dtype=classes.dtype))
-    col_order = np.searchsorted(classes, np.array(cols, dtype=classes.dtype))
-    out = np.empty((k, k), dtype=np.float64)
-    out[np.ix_(order, col_order)] = values
-    return out
+    if matrix is not None:
+        return read_cost_table(matrix, "--cost-matrix")
+    return read_costs(text)
 
 
 def _as_label(text: str, y: np.ndarray, where: str) -> Any:
     """The class of ``y`` whose text is ``text`` (files and flags hold labels as text)."""
+    import numpy as np
+
     by_text = {str(c): c for c in np.unique(y).tolist()}
     if text.endswith(".0") and text[:-2] in by_text:  # header "1.0" for an integer label 1
         text = text[:-2]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 
 from verdict.cli._output import console, domain_errors, read_table
 from verdict.errors import InvalidInputError
+
+if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `verdict --help`
+    import numpy as np
+    import pandas as pd
 
 
 def evaluate(
@@ -90,6 +92,8 @@ def _require_columns(table: pd.DataFrame, columns: list[str | None]) -> None:
 def _scores(
     table: pd.DataFrame, true: str, score: list[str] | None, prefix: str | None
 ) -> tuple[np.ndarray | None, list | None]:
+    import numpy as np
+
     if score:
         values = table[score].to_numpy(dtype=np.float64)
         return (values[:, 0] if len(score) == 1 else values), None

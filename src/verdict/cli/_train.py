@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from verdict.cli._costs import CostsOption, read_costs
 from verdict.cli._output import console, domain_errors
 from verdict.errors import InvalidInputError
 
@@ -18,14 +19,7 @@ def train(
     metric: Annotated[
         str, typer.Option("--metric", help="Metric to select on; 'auto' asks `verdict advise`.")
     ] = "auto",
-    costs: Annotated[
-        str | None,
-        typer.Option(
-            "--costs",
-            help="Costs of mistakes: 'fp=1,fn=20' (binary), or a CSV file of a square cost "
-            "matrix (header: predicted class; first column, optional: true class).",
-        ),
-    ] = None,
+    costs: CostsOption = None,
     models: Annotated[
         str | None,
         typer.Option(
@@ -81,7 +75,7 @@ def train(
             )
         _check_names(register, alias)
         run = train_run(
-            data, target, metric=metric, costs=_costs(costs), models=_models(models),
+            data, target, metric=metric, costs=read_costs(costs), models=_models(models),
             time_budget=time_budget, test_size=test_size, cv=cv, seed=seed, out=out,
             dask=dask, quiet=quiet, n_jobs=n_jobs,
         )  # fmt: skip
@@ -121,45 +115,6 @@ def _models(text: str | None) -> list[str] | None:
             "commas, e.g. --models softmax,random_forest, or leave it out to try all."
         )
     return names
-
-
-def _costs(text: str | None) -> Any:
-    """``fp=1,fn=20`` as a dict, or the cost matrix read from a file (labelled DataFrame)."""
-    if text is None:
-        return None
-    if "=" in text and not Path(text).exists():
-        return _cost_pairs(text)
-    from verdict.data import read_table
-
-    table = read_table(text)
-    n_rows, n_cols = table.shape
-    if n_cols == n_rows + 1:  # the first column names the true classes
-        return table.set_index(table.columns[0])
-    if n_cols == n_rows:  # rows follow the header's order
-        table.index = table.columns
-        return table
-    raise InvalidInputError(
-        f"--costs {text}: a cost matrix file must be square, with the predicted classes as "
-        f"header (and optionally the true classes as first column); it has {n_rows} rows and "
-        f"{n_cols} columns. To fix: write one row and one column per class."
-    )
-
-
-def _cost_pairs(text: str) -> dict[str, float]:
-    pairs: dict[str, float] = {}
-    for item in text.split(","):
-        key, _, value = item.partition("=")
-        try:
-            pairs[key.strip()] = float(value)
-        except ValueError:
-            break
-    else:
-        if set(pairs) == {"fp", "fn"} and all(0 <= v < float("inf") for v in pairs.values()):
-            return pairs
-    raise InvalidInputError(
-        f"--costs {text!r} is neither 'fp=X,fn=Y' with two non-negative numbers nor an "
-        "existing file. To fix: pass e.g. --costs fp=1,fn=20, or the path of a CSV cost matrix."
-    )
 
 
 def _write_report(run_dir: Path) -> Path | None:

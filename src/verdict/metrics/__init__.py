@@ -5,7 +5,9 @@ one weighted bincount (``_confusion``); ranking metrics share one sort per score
 ``evaluate`` computes all of them at once. Beyond scikit-learn: confidence intervals
 (bootstrap, Wilson, Clopper-Pearson, DeLong), paired tests between models (DeLong, McNemar,
 paired bootstrap, Holm-corrected comparisons), calibration error, cost-based thresholds and
-decisions, and advice on which metric fits the problem.
+decisions, and advice on which metric fits the problem. The metric catalogue (``get_metric``,
+``metric_names``) says for every metric name what it reads and which way is better;
+``cost_matrix`` is the one place stated costs become a matrix.
 """
 
 from verdict.metrics._advice import MetricAdvice, recommend_metrics
@@ -25,6 +27,7 @@ from verdict.metrics._calibration import (
     max_calibration_error,
     reliability_diagram,
 )
+from verdict.metrics._catalogue import MetricInfo, get_metric, metric_names
 from verdict.metrics._compare import (
     AucComparison,
     ModelComparison,
@@ -35,6 +38,7 @@ from verdict.metrics._compare import (
 )
 from verdict.metrics._confusion import confusion_matrix, multilabel_confusion_matrix
 from verdict.metrics._cost import CostDecisionResult, CostSensitiveDecision
+from verdict.metrics._cost_matrix import cost_matrix, expected_cost
 from verdict.metrics._delong import AucInterval, MulticlassAucInterval, delong_roc_ci
 from verdict.metrics._evaluate import evaluate
 from verdict.metrics._evaluation import (
@@ -71,6 +75,7 @@ __all__ = [
     "Evaluation",
     "McNemarResult",
     "MetricAdvice",
+    "MetricInfo",
     "ModelComparison",
     "MulticlassAucInterval",
     "PairedInterval",
@@ -90,18 +95,22 @@ __all__ = [
     "cohen_kappa_score",
     "compare_models",
     "confusion_matrix",
+    "cost_matrix",
     "delong_roc_ci",
     "delong_roc_test",
     "evaluate",
     "expected_calibration_error",
+    "expected_cost",
     "f1_score",
     "fbeta_score",
+    "get_metric",
     "hamming_loss",
     "jaccard_score",
     "log_loss",
     "matthews_corrcoef",
     "max_calibration_error",
     "mcnemar_test",
+    "metric_names",
     "multilabel_confusion_matrix",
     "optimal_threshold",
     "paired_bootstrap_ci",

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
 
 from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.metrics._cost import cost_matrix_array
+from verdict.metrics._cost_matrix import cost_matrix
 from verdict.metrics._validation import (
     check_flag,
     check_pos_label,
@@ -99,12 +98,13 @@ def recommend_metrics(
     ----------
     y_true : array-like of shape (n_samples,)
         The true labels of the data the model will be judged on (at least two classes).
-    costs : dict or array-like, default=None
-        What mistakes cost. Binary: ``{'fp': x, 'fn': y}``, the cost of one false positive and
-        of one false negative of ``pos_label``. Any number of classes: a (k, k) matrix with
-        ``C[i, j]`` = cost of predicting class j when the truth is class i, rows and columns in
-        sorted label order (for two classes fp = C[0, 1] - C[0, 0], fn = C[1, 0] - C[1, 1]
-        when the positive class is the greater label).
+    costs : dict, array-like or labelled table, default=None
+        What mistakes cost, in any form ``cost_matrix`` reads. Binary: ``{'fp': x, 'fn': y}``,
+        the cost of one false positive and of one false negative of ``pos_label``. Any number
+        of classes: a (k, k) matrix with ``C[i, j]`` = cost of predicting class j when the
+        truth is class i, rows and columns in sorted label order (for two classes fp = C[0, 1]
+        - C[0, 0], fn = C[1, 0] - C[1, 1] when the positive class is the greater label), or a
+        DataFrame whose index (true class) and columns (predicted class) name the classes.
     needs_probabilities : bool, default=False
         True when the predicted probabilities themselves are used downstream (risk scores,
         expected values, a later decision), so they must be calibrated, not only ranked well.
@@ -192,16 +192,7 @@ def _positive(labels: list[Any], pos_label: Any) -> Any:
 
 def _regret(costs: Any, labels: list[Any], positive: Any) -> np.ndarray:
     """Costs as a (k, k) matrix of extra cost over the right decision, labels sorted."""
-    if isinstance(costs, Mapping):
-        matrix = _binary_matrix(costs, labels, positive)
-    else:
-        matrix = cost_matrix_array(costs, "costs")
-        if matrix.shape[0] != len(labels):
-            raise InvalidInputError(
-                f"costs is a {matrix.shape[0]} x {matrix.shape[0]} matrix but y_true has "
-                f"{len(labels)} classes ({labels[:10]}). To fix: pass one row and one column "
-                "per class, in sorted label order."
-            )
+    matrix = cost_matrix(costs, labels, pos_label=positive)
     regret = matrix - np.diagonal(matrix)[:, None]
     if regret.min() < 0:
         i, j = np.unravel_index(int(np.argmin(regret)), regret.shape)
@@ -216,31 +207,6 @@ def _regret(costs: Any, labels: list[Any], positive: Any) -> np.ndarray:
             "To fix: state what each kind of mistake costs."
         )
     return regret
-
-
-def _binary_matrix(costs: Mapping[str, Any], labels: list[Any], positive: Any) -> np.ndarray:
-    if len(labels) != 2:
-        raise InvalidInputError(
-            f"costs={dict(costs)!r} names false positives and negatives, which exist only for "
-            f"two classes; y_true has {len(labels)}. To fix: pass a {len(labels)} x "
-            f"{len(labels)} cost matrix, C[i, j] = cost of predicting j when the truth is i."
-        )
-    if set(costs) != {"fp", "fn"}:
-        raise InvalidParameterError(
-            f"costs must have exactly the keys 'fp' and 'fn', got {sorted(map(str, costs))}. "
-            "To fix: pass e.g. costs={'fp': 1, 'fn': 10}."
-        )
-    for key, value in costs.items():
-        if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < np.inf:
-            raise InvalidParameterError(
-                f"costs[{key!r}] must be a finite number >= 0, got {value!r}. To fix: pass "
-                "the cost of one such error."
-            )
-    pos = labels.index(positive)
-    matrix = np.zeros((2, 2))
-    matrix[1 - pos, pos] = costs["fp"]  # truth negative, predicted positive
-    matrix[pos, 1 - pos] = costs["fn"]
-    return matrix
 
 
 def _asymmetry(regret: np.ndarray) -> float:

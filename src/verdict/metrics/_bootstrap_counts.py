@@ -21,7 +21,6 @@ import numpy as np
 from verdict.metrics._bootstrap_resample import Batch, Statistic
 
 SET_METRICS = ("precision", "recall", "f1", "specificity", "jaccard")
-SET_AVERAGES = ("binary", "micro", "macro", "weighted")
 TABLE_METRICS = (
     "accuracy",
     "hamming_loss",

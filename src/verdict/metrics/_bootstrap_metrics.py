@@ -32,7 +32,6 @@ import numpy as np
 
 from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
 from verdict.metrics._bootstrap_counts import (
-    SET_AVERAGES,
     SET_METRICS,
     TABLE_METRICS,
     CountSpace,
@@ -40,23 +39,21 @@ from verdict.metrics._bootstrap_counts import (
 )
 from verdict.metrics._bootstrap_ranking import MeanStatistic, RankColumn, rank_column
 from verdict.metrics._bootstrap_resample import Design
+from verdict.metrics._catalogue import ALIASES as CATALOGUE_ALIASES
+from verdict.metrics._catalogue import RANKING_AVERAGES, SET_AVERAGES
 from verdict.metrics._probabilistic import ProbaTargets, brier_terms, true_class_proba
 from verdict.metrics._topk import _multiclass_hits
 
 RANKING_METRICS = ("roc_auc", "average_precision")
-RANKING_AVERAGES = ("binary", "macro", "weighted")
 COUNT_NAMES = TABLE_METRICS + tuple(f"{m}_{a}" for m in SET_METRICS for a in SET_AVERAGES)
 RANKING_NAMES = tuple(f"{m}_{a}" for m in RANKING_METRICS for a in RANKING_AVERAGES)
 MEAN_NAMES = ("log_loss", "brier_score", "top_<k>_accuracy")
+# the catalogue's aliases (but 'ece': the bootstrap has no calibration error), and the two
+# names whose average depends on the number of classes
 ALIASES = {
-    **{m: f"{m}_binary" for m in SET_METRICS},
+    **{alias: name for alias, name in CATALOGUE_ALIASES.items() if alias != "ece"},
     "roc_auc": "roc_auc_auto",
     "average_precision": "average_precision_auto",
-    "roc_auc_ovr": "roc_auc_macro",
-    "roc_auc_ovr_weighted": "roc_auc_weighted",
-    "brier_score_loss": "brier_score",
-    "mcc": "matthews_corrcoef",
-    "kappa": "cohen_kappa",
 }
 _TOP_K = re.compile(r"top_(\d+)_accuracy")
 

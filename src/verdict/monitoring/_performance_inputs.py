@@ -1,5 +1,6 @@
 """Checks shared by performance monitoring and promotion: labels against the model's classes,
-probability matrices, stored test predictions, and what a metric name needs.
+probability matrices, stored test predictions, and what a metric name needs (read from the
+metric catalogue, ``verdict.metrics.get_metric``).
 
 Labels are matched to the classes through a pandas index, so a label read back from Parquet
 as ``1.0`` still matches the class ``1``; anything else is named in the error.
@@ -13,9 +14,8 @@ import numpy as np
 import pandas as pd
 
 from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.metrics import get_metric
 
-LOSS_METRICS = ("log_loss", "brier_score", "brier_score_loss", "hamming_loss")
-_SCORE_PREFIXES = ("roc_auc", "average_precision", "log_loss", "brier_score", "top_")
 _ROW_SUM_TOLERANCE = 1e-4
 
 
@@ -121,19 +121,14 @@ def stored_test_columns(
     return y_true, y_pred, proba
 
 
-def needs_scores(metric: str) -> bool:
-    """Whether a metric is computed from probabilities (else from predicted labels)."""
-    return metric.startswith(_SCORE_PREFIXES)
-
-
 def lower_is_better(metric: str) -> bool:
-    """Losses: log loss, the Brier score and the Hamming loss."""
-    return metric in LOSS_METRICS
+    """Losses and costs (the metric catalogue's direction): log loss, Brier score, ECE ..."""
+    return not get_metric(metric).greater_is_better
 
 
 def metric_input(metric: str, y_pred: np.ndarray, proba: np.ndarray) -> np.ndarray:
-    """What the metric is computed from: the probabilities or the predicted codes."""
-    return proba if needs_scores(metric) else y_pred
+    """What the metric is computed from (the catalogue's input): probabilities or codes."""
+    return y_pred if get_metric(metric).input == "labels" else proba
 
 
 def one_sided_share(values: np.ndarray, alternative: str) -> float:

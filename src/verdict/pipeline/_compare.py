@@ -18,9 +18,9 @@ import numpy as np
 
 from verdict import metrics as vm
 from verdict.errors import VerdictWarning
-from verdict.metrics._bootstrap_metrics import parse_metric
 
 BASELINE = "majority_class"
+BOOTSTRAP_UNKNOWN = ("expected_cost", "expected_calibration_error")  # no vectorised statistic
 N_RESAMPLES = 1000
 
 
@@ -35,29 +35,21 @@ class Outputs:
 
 def metric_input(metric: str, out: Outputs) -> np.ndarray:
     """What a named metric reads: labels, or scores (the positive column for two classes)."""
-    if parse_metric(metric, "train").family == "count":
+    if vm.get_metric(metric).input == "labels":
         return out.pred
     return out.proba[:, 1] if out.proba.shape[1] == 2 else out.proba
 
 
 def custom_metric(metric: str, classes: Sequence[Any], cost: np.ndarray | None) -> Callable:
-    """The two primaries the bootstrap does not know by name, as ``fn(y, pred_or_proba)``."""
-    index = {label: i for i, label in enumerate(classes)}
+    """A metric the bootstrap does not know by name, as ``fn(y, pred_or_proba)``."""
+    info = vm.get_metric(metric)
+    labels = list(classes)
 
-    def codes(values: np.ndarray) -> np.ndarray:
-        return np.fromiter((index[v] for v in values.tolist()), dtype=np.intp, count=len(values))
+    def computed(y: np.ndarray, values: np.ndarray) -> float:
+        return info.compute(y, values, labels=labels, cost_matrix=cost)
 
-    if metric == "expected_cost":
-
-        def expected_cost(y: np.ndarray, pred: np.ndarray) -> float:
-            return float(np.mean(cost[codes(y), codes(pred)]))  # type: ignore[index]
-
-        return expected_cost
-
-    def expected_calibration_error(y: np.ndarray, proba: np.ndarray) -> float:
-        return float(vm.expected_calibration_error(y, proba, labels=list(classes)))
-
-    return expected_calibration_error
+    computed.__name__ = info.name
+    return computed
 
 
 def compare(
@@ -109,9 +101,9 @@ def _bootstrap_row(
     cost: np.ndarray | None,
     seed: int,
 ) -> dict[str, Any]:
-    if metric in ("expected_cost", "expected_calibration_error"):
+    if metric in BOOTSTRAP_UNKNOWN:
         func: Any = custom_metric(metric, classes, cost)
-        use_proba = metric == "expected_calibration_error"
+        use_proba = vm.get_metric(metric).input != "labels"
         a, b = (o.proba if use_proba else o.pred for o in (best, other))
     else:
         func, labels = metric, list(classes)

@@ -7,7 +7,7 @@ make the test cost an optimistic, not an honest, estimate.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -17,84 +17,19 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from verdict._results import plain
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 from verdict.metrics import CostSensitiveDecision, optimal_threshold
+from verdict.metrics import cost_matrix as metrics_cost_matrix
 
 
 def cost_matrix(costs: Any, classes: Sequence[Any]) -> np.ndarray | None:
     """The (k, k) cost matrix in ``classes`` order from the ``costs`` argument of train.
 
-    Accepts ``{'fp': x, 'fn': y}`` (two classes; the positive class is the greater label),
-    a square matrix in sorted class order, or a DataFrame labelled with the classes (index:
-    true class, columns: predicted class; labels may be given as text, as a CSV file holds
-    them).
+    None without costs; otherwise ``verdict.metrics.cost_matrix`` (``{'fp': x, 'fn': y}``
+    with the greater label positive, a square matrix in sorted class order, or a table
+    labelled with the classes).
     """
-    if costs is None:
-        return None
-    k = len(classes)
-    if isinstance(costs, Mapping):
-        return _binary_matrix(costs, k)
-    if isinstance(costs, pd.DataFrame):
-        return _labelled_matrix(costs, classes)
-    try:
-        matrix = np.asarray(costs, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise _costs_error(f"it cannot be read as numbers ({exc})", k) from exc
-    return _checked(matrix, k)
-
-
-def _binary_matrix(costs: Mapping[str, Any], k: int) -> np.ndarray:
-    if k != 2 or set(costs) != {"fp", "fn"}:
-        why = f"the target has {k} classes" if k != 2 else f"its keys are {sorted(costs)}"
-        need = "a mapping needs exactly the keys 'fp' and 'fn' and two classes"
-        raise _costs_error(f"{need}; {why}", k)
-    try:
-        fp, fn = float(costs["fp"]), float(costs["fn"])
-    except (TypeError, ValueError) as exc:
-        raise _costs_error(f"'fp' and 'fn' must be numbers ({exc})", k) from exc
-    return _checked(np.array([[0.0, fp], [fn, 0.0]]), k)
-
-
-def _labelled_matrix(costs: pd.DataFrame, classes: Sequence[Any]) -> np.ndarray:
-    k = len(classes)
-    if costs.shape != (k, k):
-        raise _costs_error(f"the table has shape {costs.shape}", k)
-    by_text = {_text(c): i for i, c in enumerate(classes)}
-    rows = [by_text.get(_text(v)) for v in costs.index]
-    cols = [by_text.get(_text(v)) for v in costs.columns]
-    if None in rows or None in cols or len(set(rows)) != k or len(set(cols)) != k:
-        raise _costs_error(
-            f"its labels {[str(v) for v in costs.index]} x {[str(v) for v in costs.columns]} "
-            f"do not name each class {list(classes)} once",
-            k,
-        )
-    matrix = np.empty((k, k))
-    try:
-        matrix[np.ix_(rows, cols)] = costs.to_numpy(dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise _costs_error(f"it holds values that are not numbers ({exc})", k) from exc
-    return _checked(matrix, k)
-
-
-def _text(label: Any) -> str:
-    text = str(plain(label))
-    return text[:-2] if text.endswith(".0") else text  # '1.0' in a header for class 1
-
-
-def _checked(matrix: np.ndarray, k: int) -> np.ndarray:
-    if matrix.shape != (k, k):
-        raise _costs_error(f"its shape is {matrix.shape}", k)
-    if not np.isfinite(matrix).all() or (matrix < 0).any():
-        raise _costs_error("costs must be finite and non-negative", k)
-    return matrix
-
-
-def _costs_error(why: str, k: int) -> InvalidParameterError:
-    return InvalidParameterError(
-        f"The 'costs' parameter of train cannot be used: {why}. To fix: pass {{'fp': x, "
-        f"'fn': y}} for a binary target, or a {k} x {k} matrix whose entry [i][j] is the cost "
-        f"of predicting class j when the truth is class i (classes in sorted order)."
-    )
+    return None if costs is None else metrics_cost_matrix(costs, list(classes))
 
 
 def out_of_fold_proba(

@@ -41,13 +41,17 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 
 from verdict.data import Schema
 from verdict.errors import ConfigurationError, InvalidInputError, InvalidParameterError
-from verdict.metrics._bootstrap_metrics import parse_metric
 from verdict.pipeline._candidates import SearchResult, Trial, make_pipeline
 from verdict.pipeline._families import Family, model_families
 from verdict.pipeline._folds import run_config
 from verdict.pipeline._plan import Planner
 from verdict.pipeline._rank import rank_candidates
-from verdict.pipeline._scoring import canonical_metric, greater_is_better, metric_scorer
+from verdict.pipeline._scoring import (
+    canonical_metric,
+    greater_is_better,
+    metric_info,
+    metric_scorer,
+)
 
 SEARCH_SHARE = 0.75  # of time_budget: plan to be done by then
 ABANDON_SHARE = 0.85  # a config projected to end after this share is dropped between folds
@@ -273,9 +277,8 @@ def _tie(metric: str, n_rows: int) -> float:
 
     Below it two configs made the same errors; other metrics have no such step (0).
     """
-    if metric in ("expected_cost", "expected_calibration_error"):
-        return 0.0
-    if parse_metric(metric, "search").family != "count":
+    info = metric_info(metric)
+    if info.input != "labels" or info.needs_costs:
         return 0.0
     return 1.0 / (n_rows * repeats(n_rows))
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from verdict.errors import InvalidInputError
+from verdict.metrics import cost_matrix as metrics_cost_matrix
 from verdict.report._load import RunData
 
 THRESHOLDS = np.linspace(0.0, 1.0, 201)
@@ -31,19 +33,19 @@ class ThresholdCurve:
 
 
 def cost_matrix(run: RunData) -> np.ndarray | None:
-    """The run's costs as a K x K matrix (rows true, columns decided), or None if none given."""
+    """The run's costs as a K x K matrix (rows true, columns decided), or None if none given.
+
+    Costs the run recorded but ``verdict.metrics.cost_matrix`` cannot read (a hand-edited
+    run.json) leave the cost analysis out rather than the whole report.
+    """
     params = run.get("lineage", {}).get("params") or {}
     costs = params.get("costs")
     if costs is None:
         return None
-    if isinstance(costs, dict):
-        if run.n_classes != 2 or not {"fp", "fn"} <= set(costs):
-            return None
-        return np.array([[0.0, float(costs["fp"])], [float(costs["fn"]), 0.0]])
-    matrix = np.asarray(costs, dtype=np.float64)
-    if matrix.shape != (run.n_classes, run.n_classes) or not np.isfinite(matrix).all():
+    try:
+        return metrics_cost_matrix(costs, run.info["data"]["classes"])
+    except InvalidInputError:
         return None
-    return matrix
 
 
 def threshold_curve(run: RunData, costs: np.ndarray | None) -> ThresholdCurve:

@@ -8,52 +8,34 @@ from __future__ import annotations
 import math
 from typing import Any
 
-_BASE = {
-    "accuracy": "accuracy",
-    "balanced_accuracy": "balanced accuracy",
-    "matthews_corrcoef": "MCC",
-    "mcc": "MCC",
-    "cohen_kappa": "Cohen's kappa",
-    "kappa": "Cohen's kappa",
-    "hamming_loss": "Hamming loss",
-    "log_loss": "log loss",
-    "brier_score": "Brier score",
-    "brier_score_loss": "Brier score",
-    "precision": "precision",
-    "recall": "recall",
-    "f1": "F1",
-    "specificity": "specificity",
-    "jaccard": "Jaccard",
-    "roc_auc": "ROC AUC",
-    "average_precision": "average precision",
-}
-_AVERAGE = {
-    "macro": "macro",
-    "micro": "micro",
-    "weighted": "weighted",
-    "binary": "",
-    "ovr": "macro",
-}
-LOWER_IS_BETTER = frozenset(
-    {"log_loss", "brier_score", "brier_score_loss", "hamming_loss", "expected_cost", "cost"}
-)
+from verdict.errors import InvalidInputError
+from verdict.metrics import MetricInfo, get_metric
+
+
+def _entry(name: str) -> MetricInfo | None:
+    """The catalogue's entry of ``name``; None for a name it does not know."""
+    try:
+        return get_metric(name)
+    except InvalidInputError:
+        return None
 
 
 def metric_label(name: str) -> str:
-    """'f1_macro' -> 'macro F1', 'roc_auc_binary' -> 'ROC AUC', 'top_3_accuracy' -> ..."""
-    if name in _BASE:
-        return _BASE[name]
-    if name.startswith("top_") and name.endswith("_accuracy"):
-        return f"top-{name[4:-9]} accuracy"
-    base, _, average = name.rpartition("_")
-    if base in _BASE and average in _AVERAGE:
-        return f"{_AVERAGE[average]} {_BASE[base]}".strip()
-    return name.replace("_", " ")
+    """'f1_macro' -> 'macro F1', 'roc_auc_binary' -> 'ROC AUC', 'top_3_accuracy' -> ...
+
+    The catalogue's label; a name it does not know is shown with spaces for underscores.
+    """
+    entry = _entry(name)
+    return name.replace("_", " ") if entry is None else entry.label
 
 
 def lower_is_better(name: str) -> bool:
-    """Whether a smaller value of the metric is the better one (losses, costs)."""
-    return name in LOWER_IS_BETTER or name.endswith("_loss")
+    """Whether a smaller value of the metric is the better one (losses, costs, ECE).
+
+    The catalogue's direction; a name it does not know is read as a score (higher is better).
+    """
+    entry = _entry(name)
+    return entry is not None and not entry.greater_is_better
 
 
 def num(value: Any, digits: int = 3) -> str:
