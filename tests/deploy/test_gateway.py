@@ -45,6 +45,11 @@ needs_haproxy = pytest.mark.skipif(
 )
 
 
+def through_haproxy(test: Callable[..., None]) -> Callable[..., None]:
+    """A test through a real HAProxy and replicas: slow, and only where HAProxy is installed."""
+    return pytest.mark.slow(needs_haproxy(test))
+
+
 def local_spec(**routing: Any) -> Any:
     """Two local targets, eu (strict) and us (preferred), checked every 100 ms."""
     return parse_spec(
@@ -371,7 +376,7 @@ def who(responses: list[httpx.Response]) -> Counter:
     return Counter(r.json()["server"] for r in responses if r.status_code == 200)
 
 
-@needs_haproxy
+@through_haproxy
 def test_strict_zone_stays_in_zone_and_refuses_when_down(tmp_path: Path) -> None:
     with replicas("eu", "us") as up:
         ports = {z: s.server_address[1] for z, s in up.items()}
@@ -396,7 +401,7 @@ def test_strict_zone_stays_in_zone_and_refuses_when_down(tmp_path: Path) -> None
             assert who(ask(client, "us", 5)) == Counter({"us": 5})
 
 
-@needs_haproxy
+@through_haproxy
 def test_preferred_zone_fails_over_to_other_zones(tmp_path: Path) -> None:
     with replicas("eu", "us") as up:
         ports = {z: s.server_address[1] for z, s in up.items()}
@@ -409,7 +414,7 @@ def test_preferred_zone_fails_over_to_other_zones(tmp_path: Path) -> None:
             assert who(answers) == Counter({"eu": 10})
 
 
-@needs_haproxy
+@through_haproxy
 def test_weights_split_untagged_load(tmp_path: Path) -> None:
     spec = local_spec(cost_weights={"local-eu": 3.0, "local-us": 1.0})
     weights = target_weights(spec)
@@ -469,7 +474,7 @@ def raw_post(client: httpx.Client, lines: list[str]) -> tuple[int, dict[str, str
     return int(status_line.split()[1]), headers, body
 
 
-@needs_haproxy
+@through_haproxy
 def test_ambiguous_or_unknown_zone_headers_never_leave_the_zone(tmp_path: Path) -> None:
     with replicas("eu", "us", secret=SECRET) as up:
         ports = {z: s.server_address[1] for z, s in up.items()}
@@ -496,7 +501,7 @@ def test_ambiguous_or_unknown_zone_headers_never_leave_the_zone(tmp_path: Path) 
             assert us.posts == before  # type: ignore[attr-defined]  # no EU request reached us
 
 
-@needs_haproxy
+@through_haproxy
 def test_the_gateway_secret_reaches_replicas_and_their_health_checks(tmp_path: Path) -> None:
     with replicas("eu", "us", secret=SECRET) as up:
         ports = {z: s.server_address[1] for z, s in up.items()}
@@ -510,7 +515,7 @@ def test_the_gateway_secret_reaches_replicas_and_their_health_checks(tmp_path: P
             assert who(ask(client, "us", 5)) == Counter({"us": 5})
 
 
-@needs_haproxy
+@through_haproxy
 @pytest.mark.parametrize(
     ("routing", "expected"),
     [
@@ -537,7 +542,7 @@ def test_a_request_without_a_zone_follows_the_default_zone(
                 assert ask(client, None)[0].json()["error"]["kind"] == "no_target_in_zone"
 
 
-@needs_haproxy
+@through_haproxy
 def test_require_zone_refuses_a_request_without_one(tmp_path: Path) -> None:
     with replicas("eu", "us") as up:
         ports = {z: s.server_address[1] for z, s in up.items()}
@@ -681,7 +686,7 @@ def eu_servers(up: dict[str, Any]) -> list[GatewayServer]:
     ]
 
 
-@needs_haproxy
+@through_haproxy
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 def test_a_failing_answer_is_retried_on_another_server(tmp_path: Path, status: int) -> None:
     with (
@@ -694,7 +699,7 @@ def test_a_failing_answer_is_retried_on_another_server(tmp_path: Path, status: i
     assert who(answers) == Counter({"a": 20})
 
 
-@needs_haproxy
+@through_haproxy
 def test_a_server_killed_mid_stream_costs_no_request(tmp_path: Path) -> None:
     with process_replicas("a", "b", delay=0.02) as up:
         servers = eu_servers(up)
@@ -707,7 +712,7 @@ def test_a_server_killed_mid_stream_costs_no_request(tmp_path: Path) -> None:
     assert len(outcomes) > 100
 
 
-@needs_haproxy
+@through_haproxy
 def test_when_no_server_is_left_the_answer_is_a_json_503(tmp_path: Path) -> None:
     with (
         process_replicas("a", delay=0.02) as up,

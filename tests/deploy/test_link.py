@@ -20,7 +20,7 @@ from sqlalchemy import Engine, delete, select
 
 from postgres_support import fresh_database
 from verdict.deploy import _link
-from verdict.deploy._link import ShipResult, adopt_salt, run_link, ship
+from verdict.deploy._link import ShipResult, adopt_salt, link_command, run_link, ship
 from verdict.errors import ConfigurationError, InvalidInputError
 from verdict.serving._keys import KeyStore
 from verdict.serving._predlog import FeedbackItem, PredictionBatch, PredictionLog
@@ -260,12 +260,27 @@ def test_stopping_ships_once_more(tmp_path, engines, urls):
     assert request_ids(central) == ["early", "late"]
 
 
+def test_link_command_is_what_the_link_process_parses(tmp_path):
+    command = link_command("aws-eu", "sqlite:///a.db", "sqlite:///c.db", tmp_path / "cut")
+    assert command[:3] == [sys.executable, "-m", "verdict.deploy._link"]
+    args = _link._parser().parse_args(command[3:])
+    assert (args.target, args.source) == ("aws-eu", "sqlite:///a.db")
+    assert args.central == "sqlite:///c.db" and args.cut_flag == tmp_path / "cut"
+    assert args.interval == 0.25 and args.model is None
+    following = link_command(
+        "gcp-eu", "sqlite:///g.db", "sqlite:///c.db", tmp_path / "cut", interval=0.5,
+        model="penguins@production", registry_url="sqlite:///r.db", store="", artifacts=tmp_path,
+    )  # fmt: skip
+    args = _link._parser().parse_args(following[3:])
+    assert (args.interval, args.model, args.store) == (0.5, "penguins@production", "")
+    assert args.registry == "sqlite:///r.db" and args.artifacts == str(tmp_path)
+
+
+@pytest.mark.slow
 def test_the_link_process_cut_restored_and_stopped_by_sigterm(tmp_path, engines, urls):
     source, central = engines["aws"], engines["central"]
     cut = tmp_path / "cut"
-    command = [sys.executable, "-m", "verdict.deploy._link", "--target", "aws-eu",
-               "--source", urls["aws"], "--central", urls["central"], "--cut-flag", str(cut),
-               "--interval", "0.05"]  # fmt: skip
+    command = link_command("aws-eu", urls["aws"], urls["central"], cut, interval=0.05)
     log = PredictionLog(source, target="aws-eu")
     log.start()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

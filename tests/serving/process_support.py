@@ -1,9 +1,9 @@
-"""A real ``verdict serve`` process on 127.0.0.1 for the tests that need one.
+"""A real service process on 127.0.0.1 for the tests that need one.
 
 Not a conftest: the test modules import what they need. ``service(home, *flags, **variables)``
-starts ``python -m verdict.cli serve --port 0`` with ``VERDICT_HOME=home`` (plus any
-``VERDICT_*`` variables), reads the address it prints, waits until it is ready with a fresh API
-key, and always kills its process group at the end.
+starts ``python -m verdict.serving --port 0`` (what ``verdict serve`` runs) with
+``VERDICT_HOME=home`` (plus any ``VERDICT_*`` variables), reads the address it prints, waits
+until it is ready with a fresh API key, and always kills its process group at the end.
 """
 
 from __future__ import annotations
@@ -72,11 +72,10 @@ def token(home: Path) -> str:
 
 @contextmanager
 def service(home: Path, *flags: str, **variables: str) -> Iterator[Service]:
-    """``verdict serve --port 0 *flags`` on ``home``, ready; killed at the end."""
+    """``python -m verdict.serving --port 0 *flags`` on ``home``, ready; killed at the end."""
     env = {**os.environ, "VERDICT_HOME": str(home), "VERDICT_RELOAD_SECONDS": "0.5", **variables}
     process = subprocess.Popen(
-        [sys.executable, "-m", "verdict.cli", "serve", "--port", "0", "--log-level", "warning",
-         *flags],
+        [sys.executable, "-m", "verdict.serving", "--port", "0", "--log-level", "warning", *flags],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True,
     )  # fmt: skip

@@ -3,7 +3,8 @@
 A client that never finishes its request head is cut at the header deadline (absolute, even
 when it trickles a byte at a time) while other clients are answered; a head over 64 KiB or with
 more than 100 fields gets 431 at once without being buffered; ordinary requests and keep-alive
-reuse are untouched; and ``serve`` refuses to start on an altered artifact.
+reuse are untouched; and ``verdict serve`` and ``python -m verdict.serving`` refuse to start on
+an altered artifact.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from process_support import ROW, Service, service
 
 from verdict.pipeline import train
 from verdict.registry import Registry
+
+pytestmark = pytest.mark.slow  # real `verdict serve` processes, waiting out header deadlines
 
 TIMEOUT = 1.5  # the header deadline these servers run with (VERDICT_HEADER_TIMEOUT_SECONDS)
 SLACK = 1.5  # scheduling slack on a busy machine
@@ -200,7 +203,10 @@ def test_ordinary_requests_and_keep_alive_reuse_still_work(server):
     sock.close()
 
 
-def test_serve_refuses_an_altered_artifact_before_saying_it_serves(home, tmp_path):
+@pytest.mark.parametrize(
+    "entry", [("verdict.cli", "serve"), ("verdict.serving",)], ids=["cli", "serving"]
+)
+def test_serve_refuses_an_altered_artifact_before_saying_it_serves(home, tmp_path, entry):
     copy = tmp_path / "home"
     shutil.copytree(home, copy)
     with Registry(home=copy) as registry:
@@ -211,7 +217,7 @@ def test_serve_refuses_an_altered_artifact_before_saying_it_serves(home, tmp_pat
     stored.write_bytes(bytes(data))
     env = {**os.environ, "VERDICT_HOME": str(copy), "COLUMNS": "400"}
     result = subprocess.run(
-        [sys.executable, "-m", "verdict.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", *entry, "--port", "0"],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert result.returncode == 2, result.stderr

@@ -2,7 +2,7 @@
 hostile floods, and schemathesis against its own OpenAPI schema (then monitor and retrain on
 what it stored).
 
-Each test starts ``python -m verdict.cli serve --port 0`` on 127.0.0.1 (VERDICT_HOME in a
+Each test starts ``python -m verdict.serving --port 0`` on 127.0.0.1 (VERDICT_HOME in a
 temporary folder), reads the address it prints, and always stops it.
 """
 
@@ -31,6 +31,8 @@ from verdict.pipeline import train
 from verdict.registry import Registry
 from verdict.serving._predlog import PredictionLog
 from verdict.serving._state import open_state
+
+pytestmark = pytest.mark.slow  # real `verdict serve` processes, floods, schemathesis
 
 
 @pytest.fixture(scope="module")

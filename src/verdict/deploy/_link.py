@@ -17,9 +17,10 @@ or stale mark only replays rows, which the unique index on (target, source_id) t
 (``ON CONFLICT DO NOTHING``). This relies on the source committing its ids in increasing
 order, which SQLite (one writer at a time), the targets' buffer, does.
 
-Run as ``python -m verdict.deploy._link --target T --source URL --central URL --cut-flag PATH``:
-it ships every ``--interval`` seconds unless the cut flag file exists, never dies on a database
-error (it logs it and retries next round), and on SIGTERM ships once more and exits 0.
+The process runs ``python -m verdict.deploy._link`` with the command line that
+:func:`link_command` writes (the one place that knows its flags): it ships every ``interval``
+seconds unless the cut flag file exists, never dies on a database error (it logs it and retries
+next round), and on SIGTERM ships once more and exits 0.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ from verdict.serving._state import (
     utc,
 )
 
-__all__ = ["ShipResult", "adopt_salt", "backlog", "main", "run_link", "ship"]
+__all__ = ["ShipResult", "adopt_salt", "backlog", "link_command", "main", "run_link", "ship"]
 
 logger = logging.getLogger("verdict.deploy.link")
 
@@ -428,10 +429,40 @@ def _handle_signals(stop: threading.Event) -> Callable[[], None]:
     return restore
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m verdict.deploy._link``: run one link until SIGTERM; the exit status."""
+_MODULE = "verdict.deploy._link"
+
+
+def link_command(
+    target: str,
+    source_url: str,
+    central_url: str,
+    cut_flag: Path,
+    *,
+    interval: float | None = None,
+    model: str | None = None,
+    registry_url: str | None = None,
+    store: str | None = None,
+    artifacts: str | Path | None = None,
+) -> list[str]:
+    """The command that runs one link as a process (:func:`main` parses it).
+
+    ``model`` (``NAME@ALIAS``) with ``registry_url``, ``store`` and ``artifacts`` makes the link
+    also keep the target's artifact folder in step with the central registry.
+    """
+    values = {"target": target, "source": source_url, "central": central_url,
+              "cut-flag": cut_flag, "interval": interval, "model": model,
+              "registry": registry_url, "store": store, "artifacts": artifacts}  # fmt: skip
+    command = [sys.executable, "-m", _MODULE]
+    for flag, value in values.items():
+        if value is not None:
+            command += [f"--{flag}", str(value)]
+    return command
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The parser of :func:`link_command`'s flags."""
     parser = argparse.ArgumentParser(
-        prog="python -m verdict.deploy._link", description=(__doc__ or "").splitlines()[0]
+        prog=f"python -m {_MODULE}", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument("--target", required=True, help="the target's name, e.g. aws-eu")
     parser.add_argument("--source", required=True, help="the target's state database URL")
@@ -442,7 +473,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--registry", help="the central registry's URL (with --model)")
     parser.add_argument("--store", help="the central artifact store (with --model)")
     parser.add_argument("--artifacts", help="the target's artifact folder (with --model)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one link until SIGTERM (the process :func:`link_command` starts); the exit status."""
+    args = _parser().parse_args(argv)
     follow = None
     if args.model:
         from verdict.deploy._artifacts import ArtifactFollower

@@ -3,12 +3,12 @@
 ``up`` syncs the served version's artifacts into each target's folder (verified, repaired if
 altered), gives each target its own state database (its local buffer of predictions and
 feedback) and a link process shipping it to the central one, starts every replica as
-``verdict serve`` on its own 127.0.0.1 port, and puts a real HAProxy in front as the global
-gateway (TLS with a certificate signed by the deployment's own CA, residency routing, retries,
-health checks), then a supervisor (``deploy._supervisor``) that restarts any replica or link
-that dies. Every process is recorded in ``state.json`` as soon as it starts, so ``down`` stops
-all of them (the supervisor first), ships what the links left, revokes the deployment's API
-key and removes the gateway's socket: nothing is left behind.
+``python -m verdict.serving`` on its own 127.0.0.1 port, and puts a real HAProxy in front as
+the global gateway (TLS with a certificate signed by the deployment's own CA, residency routing,
+retries, health checks), then a supervisor (``deploy._supervisor``) that restarts any replica or
+link that dies. Every process is recorded in ``state.json`` as soon as it starts, so ``down``
+stops all of them (the supervisor first), ships what the links left, revokes the deployment's
+API key and removes the gateway's socket: nothing is left behind.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from verdict.deploy import _certs
 from verdict.deploy import _local_procs as procs
 from verdict.deploy._artifacts import SyncReport, sync_version
 from verdict.deploy._gateway import GatewayServer, haproxy_config, target_weights
-from verdict.deploy._link import adopt_salt, ship
+from verdict.deploy._link import adopt_salt, link_command, ship
 from verdict.deploy._local_down import DownReport, stop_all
 from verdict.deploy._local_state import (
     DeploymentState,
@@ -246,12 +246,12 @@ def start_link(state: DeploymentState, target: TargetState) -> int:
     """Start ``target``'s link process (logs to the center, keys and artifacts out) and
     record its pid in ``state`` (the caller saves it); the pid."""
     log = Path(state.folder) / "logs" / f"link-{target.name}.log"
-    artifacts = str(Path(target.folder) / "artifacts")
-    follow = ("--model", state.model, "--registry", state.registry_url,
-              "--store", state.central_store, "--artifacts", artifacts)  # fmt: skip
-    target.link_pid = procs.start_link(
-        target.name, target.state_url, state.central_state_url, target.cut_flag, log, follow
-    )
+    command = link_command(
+        target.name, target.state_url, state.central_state_url, target.cut_flag,
+        model=state.model, registry_url=state.registry_url, store=state.central_store,
+        artifacts=Path(target.folder) / "artifacts",
+    )  # fmt: skip
+    target.link_pid = procs.spawn(command, log)
     return target.link_pid
 
 

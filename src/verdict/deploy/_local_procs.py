@@ -3,9 +3,10 @@ supervisor that restarts the replicas and links that die.
 
 Every process gets its own session (process group), so stopping one stops its children too,
 and writes its output to a file under the deployment folder (a pipe nobody reads would block
-it). Replicas are ``verdict serve`` on 127.0.0.1; with port 0 the port is read from the line
-the service prints once it listens, and a revived replica takes its old port back so the
-gateway's configuration stays valid.
+it). Replicas are ``python -m verdict.serving`` (the service ``verdict serve`` runs, without
+the command-line app) on 127.0.0.1; with port 0 the port is read from the line the service
+prints once it listens, and a revived replica takes its old port back so the gateway's
+configuration stays valid.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def spawn(command: list[str], log: Path, env: Mapping[str, str] | None = None) -
 
 
 def start_replica(ref: str, port: int, log: Path, env: Mapping[str, str]) -> int:
-    """``verdict serve --model REF --port PORT`` with ``env``; returns the pid at once."""
-    command = [sys.executable, "-m", "verdict.cli", "serve", "--model", ref, "--port", str(port),
+    """``python -m verdict.serving --model REF --port PORT`` with ``env``; the pid at once."""
+    command = [sys.executable, "-m", "verdict.serving", "--model", ref, "--port", str(port),
                "--log-level", "warning", "--graceful-timeout", "10"]  # fmt: skip
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_bytes(b"")
@@ -70,17 +71,6 @@ def wait_listening(pid: int, log: Path, port: int = 0) -> int:
     raise ConfigurationError(
         f"A replica did not listen within {START_SECONDS} s (log {log}). To fix: read the log."
     )
-
-
-def start_link(
-    target: str, source_url: str, central_url: str, cut_flag: Path, log: Path,
-    extra: tuple[str, ...] = (),
-) -> int:  # fmt: skip
-    """The link process: ``target``'s logs to the center, artifacts out (``deploy._link``)."""
-    command = [sys.executable, "-m", "verdict.deploy._link", "--target", target,
-               "--source", source_url, "--central", central_url,
-               "--cut-flag", str(cut_flag), *extra]  # fmt: skip
-    return spawn(command, log)
 
 
 def start_supervisor(folder: Path, log: Path) -> int:

@@ -36,7 +36,7 @@ _held = threading.local()  # lock files this thread holds, with their depth
 
 @dataclass
 class Replica:
-    """One ``verdict serve`` process of a target."""
+    """One service process (``python -m verdict.serving``) of a target."""
 
     name: str
     port: int

@@ -188,7 +188,7 @@ def _lifespan(
 
 def app_from_env() -> FastAPI:
     """The app built from ``VERDICT_*`` variables: uvicorn's factory for worker processes
-    (``verdict serve --workers N`` exports its flags as variables first)."""
+    (``serving._run.run`` with several workers exports its settings as variables first)."""
     settings = ServiceSettings()
     return create_app(settings, Registry(home=settings.home))
 

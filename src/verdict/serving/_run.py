@@ -1,0 +1,226 @@
+"""Running the prediction service on uvicorn: pre-flight checks, JSON logs, one or more workers.
+
+``verdict serve``, ``python -m verdict.serving`` and the local deployment's replicas all start
+the service through :func:`run`, so they check, log, announce and shut down alike.
+
+With one worker the app is built in this process; with more, each uvicorn worker builds its
+own from ``VERDICT_*`` variables (the settings are exported first) through the import-string
+factory ``verdict.serving._app:app_from_env``, and Prometheus metrics are merged across workers
+(multiprocess mode, in a temporary folder unless ``PROMETHEUS_MULTIPROC_DIR`` is set). Port 0
+picks a free port; the address is printed on stdout either way, and only once every artifact
+of every version to serve matched its registered sha256.
+
+Connections are served by :class:`verdict.serving._http.GuardedHttpToolsProtocol`: uvicorn's
+httptools protocol with a header deadline (``header_timeout_seconds``) and request-head limits
+(431), which uvicorn itself does not have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from pydantic import SecretStr, ValidationError
+from pydantic_settings import SettingsError
+from uvicorn.supervisors import Multiprocess
+
+from verdict.errors import ConfigurationError, InvalidParameterError
+from verdict.registry import Registry
+from verdict.serving._jsonlog import LOG_LEVELS, log_config
+from verdict.serving._settings import ServiceSettings
+
+FACTORY = "verdict.serving._app:app_from_env"
+EXIT_NOT_STARTED = 3  # uvicorn's own status when the server could not start
+
+
+def run(
+    settings: ServiceSettings | Mapping[str, Any] | None = None,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    graceful_timeout: int = 30,
+    log_level: str = "info",
+) -> None:
+    """Serve registered models over HTTP until SIGINT or SIGTERM, after pre-flight checks.
+
+    Every way of starting the service goes through here, so that a replica started by
+    ``verdict deploy up``, ``verdict serve`` and ``python -m verdict.serving`` refuse the same
+    problems with the same message, log the same JSON lines and announce the same address.
+
+    Before anything listens it checks the log level, reads the settings, opens the state
+    database, and checks that there is a model to serve and that every artifact of every
+    version to serve matches its registered sha256; only then does it bind, print
+    ``verdict serving on http://HOST:PORT (N worker(s))`` on stdout, and serve.
+
+    Parameters
+    ----------
+    settings : ServiceSettings, mapping or None
+        The service settings; a mapping holds overrides read over the ``VERDICT_*`` variables
+        (a None value is not an override); None reads the variables alone.
+    host : str
+        Address to listen on.
+    port : int
+        Port to listen on; 0 picks a free one (printed).
+    workers : int
+        uvicorn worker processes; with more than one, each reads the settings from
+        ``VERDICT_*`` variables, which are set from ``settings`` first.
+    graceful_timeout : int
+        Seconds to finish in-flight requests on shutdown.
+    log_level : str
+        One of trace, debug, info, warning, error or critical.
+
+    Raises
+    ------
+    InvalidParameterError
+        The log level or the number of workers is not valid.
+    ConfigurationError
+        The settings, the state database or a model to serve cannot be used.
+    ArtifactIntegrityError
+        An artifact of a version to serve no longer matches its sha256.
+    SystemExit
+        As uvicorn does: 1 when the address cannot be bound, 3 when the server did not start
+        (uvicorn has logged why).
+    """
+    _check_options(log_level, workers)
+    settings = read_settings(settings)
+    check_models(settings)
+    protocol = _protocol(settings)
+    config = uvicorn.Config(
+        FACTORY if workers > 1 else _build_app(settings),
+        factory=workers > 1,
+        http=protocol,
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="on",
+        log_config=log_config(log_level),
+        access_log=False,
+        timeout_graceful_shutdown=graceful_timeout,
+    )
+    if workers > 1:
+        export(settings)
+    sock = config.bind_socket()
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"verdict serving on http://{shown}:{bound_port} ({workers} worker(s))", flush=True)
+    _serve(config, sock, workers)
+
+
+def read_settings(settings: ServiceSettings | Mapping[str, Any] | None) -> ServiceSettings:
+    """The settings, read over the ``VERDICT_*`` variables when not given whole; their
+    errors as one ConfigurationError that names every bad field (never a secret's value)."""
+    if isinstance(settings, ServiceSettings):
+        return settings
+    overrides = {k: v for k, v in (settings or {}).items() if v is not None}
+    try:
+        return ServiceSettings(**overrides)
+    except SettingsError as exc:
+        raise ConfigurationError(
+            f"A VERDICT_* variable could not be read: {exc}. To fix: correct it (lists are JSON "
+            "or comma-separated)."
+        ) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(
+            f"The service settings are invalid: {problems}. To fix: correct the flags or the "
+            "VERDICT_* variables named."
+        ) from None
+
+
+def check_models(settings: ServiceSettings) -> None:
+    """Fail here, with one clear line, if a model to serve or the state database is unusable,
+    or if any artifact of a version to serve no longer matches its registered sha256."""
+    from verdict.serving._state import open_state
+
+    open_state(settings.state_database()).dispose()  # refuses an old or unreachable database
+
+    with Registry(home=settings.home) as registry:
+        refs = settings.models or [
+            f"{m.name}@production" for m in registry.models() if "production" in m.aliases
+        ]
+        if not refs:
+            raise ConfigurationError(
+                f"There is no model to serve: no model in {registry.where} has a 'production' "
+                "alias. To fix: pass --model NAME@ALIAS, or register one with an alias."
+            )
+        for ref in refs:
+            registry.require_intact(ref)
+
+
+def export(settings: ServiceSettings) -> None:
+    """Set ``VERDICT_*`` variables so that ``ServiceSettings()`` in a worker process reads
+    ``settings`` back (the home as an absolute path; a None clears its variable)."""
+    for name, value in settings.model_dump().items():
+        variable = f"VERDICT_{name.upper()}"
+        if name == "home":
+            value = Path(value).resolve()
+        if value is None:
+            os.environ.pop(variable, None)
+        elif isinstance(value, SecretStr):
+            os.environ[variable] = value.get_secret_value()
+        elif isinstance(value, bool):
+            os.environ[variable] = "true" if value else "false"
+        elif isinstance(value, list):
+            os.environ[variable] = json.dumps(value)
+        else:
+            os.environ[variable] = str(value)
+
+
+def _check_options(log_level: str, workers: int) -> None:
+    if log_level.lower() not in LOG_LEVELS:
+        raise InvalidParameterError(
+            f"--log-level {log_level!r} is not a log level. To fix: pass one of "
+            f"{', '.join(LOG_LEVELS)}."
+        )
+    if workers < 1:
+        raise InvalidParameterError(
+            f"--workers {workers} is not a number of processes. To fix: pass 1 or more."
+        )
+
+
+def _protocol(settings: ServiceSettings) -> Any:
+    """uvicorn's ``http``: the guarded httptools protocol, bound to the settings' limits."""
+    try:
+        import httptools  # noqa: F401 - comes with uvicorn[standard], a dependency
+    except ImportError:
+        raise ConfigurationError(
+            "The HTTP server cannot start: httptools is not installed. To fix: pip install "
+            "'uvicorn[standard]' (it brings httptools)."
+        ) from None
+    from verdict.serving._http import HeadLimits, guarded_protocol
+
+    return guarded_protocol(HeadLimits.from_settings(settings))
+
+
+def _build_app(settings: ServiceSettings) -> Any:
+    from verdict.serving._app import create_app
+
+    return create_app(settings, Registry(home=settings.home))
+
+
+def _serve(config: uvicorn.Config, sock: socket.socket, workers: int) -> None:
+    """Run one server in this process, or a supervisor of ``workers`` processes."""
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            sys.exit(EXIT_NOT_STARTED)
+        return
+    made = None
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="verdict-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    try:
+        Multiprocess(config, sockets=[sock]).run()
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
