@@ -27,6 +27,7 @@ PACKAGES = [
 def test_all_is_complete_and_resolves(name):
     module = importlib.import_module(name)
     exported = set(module.__all__)
+    assert exported <= set(dir(module)), f"dir({name}) lacks {exported - set(dir(module))}"
     for attr in exported:
         assert hasattr(module, attr), f"{name}.__all__ names {attr}, which is missing"
     public = {

@@ -235,6 +235,7 @@ def _run_block(block: Block, index: int, folder: Path, env: dict[str, str]) -> N
     and not os.environ.get("VERDICT_REQUIRE_HAPROXY"),
     reason="HAProxy or curl is missing (.ci/run installs HAProxy and sets VERDICT_REQUIRE_HAPROXY)",
 )
+@pytest.mark.slow
 def test_readme_bash_blocks_run_in_order_and_leave_nothing_running():
     # A short path on purpose: HAProxy refuses a stats socket path over 97 characters, and the
     # gateway's socket lives under VERDICT_HOME (pytest's tmp_path is too deep for it).

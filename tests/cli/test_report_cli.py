@@ -16,6 +16,8 @@ _SPEC = importlib.util.spec_from_file_location(
 report_runs = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(report_runs)
 
+pytestmark = pytest.mark.slow  # a training, then a real `verdict report` process per test
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(

@@ -41,6 +41,23 @@ def test_refusals_say_what_and_how_to_fix(args: tuple[str, ...], message: str) -
     assert "Traceback" not in result.output
 
 
+def test_canary_refusals_name_its_options_where_the_core_names_parameters() -> None:
+    from verdict.deploy import canary
+    from verdict.errors import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"'percent' parameter .* percent=10") as info:
+        canary("penguins@v2", 150)
+    assert "--" not in str(info.value)
+    with pytest.raises(InvalidParameterError, match="promote=True or abort=True") as info:
+        canary("penguins@v2", promote=True, abort=True)
+    assert "--" not in str(info.value)
+    result = invoke("canary", "penguins@v2", "--percent", "150")
+    assert "The --percent parameter" in result.output and "e.g. --percent 10." in result.output
+    result = invoke("canary", "penguins@v2", "--promote", "--abort")
+    assert "The --promote and --abort parameters" in result.output
+    assert "pass --promote or --abort, not both" in result.output
+
+
 def test_up_of_an_unregistered_model_is_refused_before_anything_starts(tmp_path: Path) -> None:
     result = invoke("up", str(EXAMPLE), "--local")
     assert result.exit_code == 2, result.output

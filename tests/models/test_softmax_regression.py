@@ -6,6 +6,7 @@ import functools
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits, load_iris, load_wine, make_classification
@@ -163,7 +164,6 @@ def test_convergence_warning_and_n_iter():
 
 
 def test_feature_names_and_log_proba():
-    pd = pytest.importorskip("pandas")
     X, y = dataset("iris")
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
     model = SoftmaxRegression().fit(frame, y)

@@ -109,6 +109,7 @@ def test_verdict_debug_shows_the_traceback_of_an_internal_error(monkeypatch, tmp
     assert "Traceback" in "".join(traceback.format_exception(*result.exc_info))
 
 
+@pytest.mark.slow
 def test_the_console_script_prints_no_traceback_unless_asked(tmp_path):
     """The real entry point (not the test runner): exit 3, stderr one paragraph."""
     script = (

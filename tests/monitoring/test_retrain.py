@@ -47,6 +47,7 @@ def _show(world: World, ref: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return " ".join(result.output.split())
 
 
+@pytest.mark.slow
 def test_challenger_trained_on_shifted_labels_is_promoted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -70,6 +71,7 @@ def test_challenger_trained_on_shifted_labels_is_promoted(
     assert " ".join(stored["summary"].split()) in _show(world, "penguins@production", monkeypatch)
 
 
+@pytest.mark.slow
 def test_challenger_differing_only_by_noise_is_not_promoted(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:

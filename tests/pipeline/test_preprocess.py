@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import skops.io as skops_io
 from sklearn.base import clone
 
 from verdict.data import infer_schema
@@ -169,7 +170,6 @@ def test_errors_name_the_argument():
 
 
 def test_fitted_preprocessor_round_trips_through_skops(tmp_path):
-    skops_io = pytest.importorskip("skops.io")
     frame = _frame()
     _, pre = _fit(frame)
     path = tmp_path / "pre.skops"

@@ -88,6 +88,7 @@ def test_empty_registry_lists_nothing_helpfully(home):
     assert result.exit_code == 0 and "none yet" in result.output
 
 
+@pytest.mark.slow
 def test_train_register_alias_in_a_real_process(home, tmp_path):
     table = tmp_path / "penguins.csv"
     load_penguins().to_csv(table, index=False)
@@ -107,6 +108,16 @@ def test_train_register_alias_in_a_real_process(home, tmp_path):
         capture_output=True, text=True, env=env, timeout=60,
     )  # fmt: skip
     assert refused.returncode == 2 and "--alias needs --register" in refused.stderr
+
+
+def test_predict_names_its_options_where_score_file_names_its_parameters(registered, tmp_path):
+    source = tmp_path / "rows.parquet"
+    load_penguins().to_parquet(source)
+    out = tmp_path / "scored.csv"
+    result = invoke("predict", "penguins", str(source), "-o", str(out), "--chunk-rows", "0")
+    assert result.exit_code == 2, result.output
+    assert "The --chunk-rows parameter" in result.output and "--chunk-rows 100000" in result.output
+    assert "chunk_rows" not in result.output
 
 
 def test_predict_scores_a_file_with_the_aliased_version(registered, tmp_path):

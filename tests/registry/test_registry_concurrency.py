@@ -8,7 +8,11 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from verdict.registry import Registry
+
+pytestmark = pytest.mark.slow  # several Python processes, each importing the stack
 
 WORKERS = 4
 

@@ -194,6 +194,7 @@ def test_hot_reload_without_failed_requests(home, tmp_path):
     assert ready["versions"] == ["2"]
 
 
+@pytest.mark.slow
 def test_real_server_round_trip(home, tmp_path):
     state = open_state(f"sqlite:///{tmp_path}/service.db")  # the default state under VERDICT_HOME
     token = KeyStore(state).create("real").token

@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from serving_support import records, service, trained_home
 
+pytestmark = pytest.mark.slow  # a trained model, a served app, 120 examples, monitor and retrain
+
 PREDICT = "/v1/models/penguins/predict"
 INFER = "/v2/models/penguins/infer"
 FEATURES = list(records(1)[0])

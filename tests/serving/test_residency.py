@@ -486,12 +486,12 @@ def test_a_short_gateway_secret_is_refused_without_showing_it(clean_env, value):
 
 
 def test_serve_reports_invalid_residency_settings_in_one_line(clean_env):
-    from verdict.cli._serve import _settings
+    from verdict.serving._run import read_settings
 
     clean_env.setenv("VERDICT_GATEWAY_SECRET", "short-secret")
     clean_env.setenv("VERDICT_STRICT_ZONES", "eu,US")
     with pytest.raises(ConfigurationError) as caught:
-        _settings({})
+        read_settings({})
     message = str(caught.value)
     assert "gateway_secret" in message and "strict_zones" in message and "To fix:" in message
     assert "short-secret" not in message

@@ -16,7 +16,6 @@ import shutil
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 from rich.rule import Rule
 
@@ -77,6 +76,8 @@ def demo(
         f"{table_path} -o {scored}"
     )
     predict(ref, table_path, out=scored, quiet=True)
+    import pandas as pd  # here, not at import: `verdict --help` loads this module
+
     console.print(pd.read_csv(scored).head(3).to_string(index=False), highlight=False)
     cloud_story(out, table_path, seed)
     console.print(Rule("next"))
@@ -106,6 +107,8 @@ def cloud_story(out: Path, table_path: Path, seed: int) -> None:
     with domain_errors():
         cloud.ensure_haproxy()
     console.print(f"\n[bold]7. Bring it up locally[/]  verdict deploy up {spec} --local")
+    import pandas as pd
+
     frame = pd.read_csv(table_path)
     shuffled = frame.drop(columns=TARGET).sample(frac=1.0, random_state=seed)  # as it comes
     rows = json.loads(shuffled.to_json(orient="records"))  # missing values travel as null
@@ -189,6 +192,8 @@ def _fresh_run_dir(path: Path) -> Path:
 
 
 def _predictions_csv(run_dir: Path) -> Path:
+    import pandas as pd
+
     path = run_dir / "test_predictions.csv"
     pd.read_parquet(run_dir / "test_predictions.parquet").to_csv(path, index=False)
     return path

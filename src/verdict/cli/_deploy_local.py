@@ -170,7 +170,7 @@ def canary(
     """Shift a share of traffic to a new version through the gateway; promote or abort it."""
     from verdict.deploy._local_ops import canary as roll
 
-    with domain_errors():
+    with domain_errors(options=("percent", "promote", "abort")):
         state = roll(ref, percent, promote=promote, abort=abort)
     if state.canary:
         console.print(f"canary {state.canary['ref']} takes {state.canary['percent']:g}%")

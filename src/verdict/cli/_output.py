@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -53,13 +54,28 @@ def print_error(message: str) -> None:
 
 
 @contextmanager
-def domain_errors() -> Iterator[None]:
-    """Print a VerdictError as one clear line and exit 2, without a traceback."""
+def domain_errors(options: Iterable[str] = ()) -> Iterator[None]:
+    """Print a VerdictError as one clear line and exit 2, without a traceback.
+
+    ``options``: the core function's parameters that this command takes as options of the
+    same name; the message names those options instead (see :func:`as_options`).
+    """
     try:
         yield
     except VerdictError as exc:
-        print_error(str(exc))
+        print_error(as_options(str(exc), options))
         raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def as_options(message: str, parameters: Iterable[str]) -> str:
+    """A core message in command-line words: ``'name'`` reads ``--name``, ``name=True``
+    ``--name`` and ``name=10`` ``--name 10`` (underscores become dashes)."""
+    for name in parameters:
+        option = "--" + name.replace("_", "-")
+        message = message.replace(f"'{name}'", option)
+        message = re.sub(rf"\b{re.escape(name)}=True\b", option, message)
+        message = re.sub(rf"\b{re.escape(name)}=(?=\S)", f"{option} ", message)
+    return message
 
 
 @contextmanager

@@ -49,7 +49,7 @@ def predict(
     from verdict.serving._batch import score_file
 
     ids = None if id_columns is None else [c.strip() for c in id_columns.split(",") if c.strip()]
-    with domain_errors():
+    with domain_errors(options=("chunk_rows", "dask")):
         with Registry() as registry:
             loaded = registry.load(ref)
         summary = score_file(

@@ -12,20 +12,7 @@ Date columns become numbers with ``DatetimeExpander(formats=schema.datetime_form
 the pipeline's ``ColumnTransformer``.
 """
 
-from verdict.data._checks import check_table
-from verdict.data._datetimes import DatetimeExpander
-from verdict.data._findings import DataQualityWarning, DataReport, Finding
-from verdict.data._infer import infer_schema
-from verdict.data._io import read_table
-from verdict.data._profile import ClassBalance, Profile, profile_table
-from verdict.data._rows import RowCheck, RowProblem, check_rows
-from verdict.data._schema import ColumnKind, ColumnSchema, Schema
-from verdict.data._summaries import (
-    CategoricalSummary,
-    CorrelatedPair,
-    DatetimeSummary,
-    NumericSummary,
-)
+from verdict import _lazy
 
 __all__ = [
     "CategoricalSummary",
@@ -49,3 +36,17 @@ __all__ = [
     "profile_table",
     "read_table",
 ]
+
+_EXPORTS = {
+    "_checks": ("check_table",),
+    "_datetimes": ("DatetimeExpander",),
+    "_findings": ("DataQualityWarning", "DataReport", "Finding"),
+    "_infer": ("infer_schema",),
+    "_io": ("read_table",),
+    "_profile": ("ClassBalance", "Profile", "profile_table"),
+    "_rows": ("RowCheck", "RowProblem", "check_rows"),
+    "_schema": ("ColumnKind", "ColumnSchema", "Schema"),
+    "_summaries": ("CategoricalSummary", "CorrelatedPair", "DatetimeSummary", "NumericSummary"),
+}
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

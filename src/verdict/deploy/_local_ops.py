@@ -30,7 +30,7 @@ from verdict.deploy._local import (
 )
 from verdict.deploy._local_state import DeploymentState, Replica, TargetState
 from verdict.deploy._spec import load_spec
-from verdict.errors import ConfigurationError
+from verdict.errors import ConfigurationError, InvalidParameterError
 
 PROMOTE_SECONDS = 30
 
@@ -131,10 +131,14 @@ def canary(
 ) -> DeploymentState:
     """Start, reweight, promote or abort a canary of ``ref`` through the gateway's weights."""
     if promote and abort:
-        raise ConfigurationError("--promote and --abort exclude each other. To fix: pick one.")
+        raise InvalidParameterError(
+            "The 'promote' and 'abort' parameters of canary exclude each other. To fix: pass "
+            "promote=True or abort=True, not both."
+        )
     if not (promote or abort) and (percent is None or not 0 <= percent <= 100):
-        raise ConfigurationError(
-            f"--percent must be between 0 and 100; got {percent}. To fix: e.g. --percent 10."
+        raise InvalidParameterError(
+            f"The 'percent' parameter of canary must be between 0 and 100 to start or reweight "
+            f"a canary; got {percent}. To fix: pass e.g. percent=10."
         )
     with saved(home) as state:
         spec = load_spec(state.spec_path)
@@ -164,8 +168,8 @@ def _shift(state: DeploymentState, ref: str, percent: float) -> None:
         running = state.canary
         if running and running["version"] != version.version:
             raise ConfigurationError(
-                f"A canary of v{running['version']} runs already. To fix: --promote or --abort "
-                "it first."
+                f"A canary of v{running['version']} runs already. To fix: finish it first, "
+                "with promote=True or abort=True."
             )
         if not running:
             for target in state.targets.values():
@@ -191,7 +195,7 @@ def _start_canaries(state: DeploymentState, ref: str) -> None:
 def _finish(state: DeploymentState, alias: str, promote: bool) -> None:
     running = state.canary
     if not running:
-        raise ConfigurationError("No canary runs. To fix: start one with --percent P first.")
+        raise ConfigurationError("No canary runs. To fix: start one first, e.g. percent=10.")
     if promote:
         with state.registry() as registry:
             registry.set_alias(state.model.split("@")[0], alias, running["version"])

@@ -6,7 +6,13 @@ Both are scikit-learn estimators that reach scikit-learn's solutions for the sam
     clf = SoftmaxRegression(C=1.0).fit(X, y)
 """
 
-from verdict.models._ovr import OneVsRestLogisticRegression
-from verdict.models._softmax import SoftmaxRegression
+from verdict import _lazy
 
 __all__ = ["OneVsRestLogisticRegression", "SoftmaxRegression"]
+
+_EXPORTS = {
+    "_ovr": ("OneVsRestLogisticRegression",),
+    "_softmax": ("SoftmaxRegression",),
+}
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

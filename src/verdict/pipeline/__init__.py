@@ -11,15 +11,7 @@ inside every fold) and returns the best config per family::
 writes a run directory.
 """
 
-from verdict.pipeline._candidates import Candidate, SearchResult, Trial
-from verdict.pipeline._clip import BooleanEncoder, CategoryText, OutlierClipper
-from verdict.pipeline._families import Family, available_families, model_families
-from verdict.pipeline._policy import DecisionPolicy
-from verdict.pipeline._preprocess import build_preprocessor
-from verdict.pipeline._run import Run
-from verdict.pipeline._scoring import greater_is_better, metric_scorer
-from verdict.pipeline._search import search
-from verdict.pipeline._train import train
+from verdict import _lazy
 
 __all__ = [
     "BooleanEncoder",
@@ -39,3 +31,17 @@ __all__ = [
     "search",
     "train",
 ]
+
+_EXPORTS = {
+    "_candidates": ("Candidate", "SearchResult", "Trial"),
+    "_clip": ("BooleanEncoder", "CategoryText", "OutlierClipper"),
+    "_families": ("Family", "available_families", "model_families"),
+    "_policy": ("DecisionPolicy",),
+    "_preprocess": ("build_preprocessor",),
+    "_run": ("Run",),
+    "_scoring": ("greater_is_better", "metric_scorer"),
+    "_search": ("search",),
+    "_train": ("train",),
+}
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

@@ -19,9 +19,7 @@ from sklearn.model_selection import train_test_split
 
 from verdict.data import DataReport, read_table
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.pipeline._scoring import canonical_metric
-
-_CUSTOM = ("expected_cost", "expected_calibration_error")
+from verdict.pipeline._scoring import metric_info
 
 
 @dataclass(frozen=True)
@@ -90,15 +88,16 @@ def primary_metric(metric: Any, advised: str, n_classes: int, has_costs: bool) -
     """
     if not isinstance(metric, str):
         _bad("metric", metric, "'auto' or a metric name", "metric='f1_macro'")
-    name = canonical_metric(advised if metric == "auto" else metric)
-    if name == "expected_cost" and not has_costs:
+    info = metric_info(advised if metric == "auto" else metric)
+    name = info.name
+    if info.needs_costs and not has_costs:
         raise InvalidParameterError(
             "metric='expected_cost' needs the costs of mistakes. To fix: pass costs= "
             "({'fp': x, 'fn': y} or a cost matrix), or choose another metric."
         )
-    if name.endswith("_auto"):
-        name = name[: -len("auto")] + ("binary" if n_classes == 2 else "macro")
-    if name.endswith("_binary") and n_classes != 2:
+    if info.average == "auto":
+        name = f"{name}_{'binary' if n_classes == 2 else 'macro'}"
+    if info.average == "binary" and n_classes != 2:
         base = name[: -len("_binary")]
         raise InvalidParameterError(
             f"metric={metric!r} is a binary metric, but the target has {n_classes} classes. "

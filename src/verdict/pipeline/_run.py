@@ -13,16 +13,18 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import pandas as pd
-from sklearn.pipeline import Pipeline
+from typing import TYPE_CHECKING, Any
 
 from verdict._files import private_folder
-from verdict.data import Schema
 from verdict.errors import InvalidInputError
-from verdict.metrics import Evaluation
+
+if TYPE_CHECKING:  # annotations only: the registry reads runs without scikit-learn or scipy
+    import numpy as np
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from verdict.data import Schema
+    from verdict.metrics import Evaluation
 
 RUN_FILE = "run.json"
 PREDICTIONS_FILE = "test_predictions.parquet"
@@ -149,6 +151,8 @@ def predictions_frame(
     y_true: np.ndarray, y_pred: np.ndarray, proba: np.ndarray, classes: list[Any]
 ) -> pd.DataFrame:
     """``y_true``, ``y_pred`` and one ``proba_<label>`` column per class, in ``classes`` order."""
+    import pandas as pd
+
     frame = pd.DataFrame({"y_true": y_true, "y_pred": y_pred})
     for k, label in enumerate(classes):
         frame[f"proba_{label}"] = proba[:, k]

@@ -15,14 +15,7 @@ Set ``VERDICT_REGISTRY_URL`` (any SQLAlchemy URL, e.g. PostgreSQL) and
 one registry across a team.
 """
 
-from verdict.registry._loaded import LoadedModel
-from verdict.registry._onnx import OnnxExport, export_onnx, onnx_predict
-from verdict.registry._records import ModelSummary, ModelVersion, RegistryEvent
-from verdict.registry._refs import ModelRef
-from verdict.registry._registry import Registry, parse_ref
-from verdict.registry._settings import RegistrySettings
-from verdict.registry._store import ArtifactStore
-from verdict.registry._trust import TRUSTED_TYPES
+from verdict import _lazy
 
 __all__ = [
     "TRUSTED_TYPES",
@@ -39,3 +32,16 @@ __all__ = [
     "onnx_predict",
     "parse_ref",
 ]
+
+_EXPORTS = {
+    "_loaded": ("LoadedModel",),
+    "_onnx": ("OnnxExport", "export_onnx", "onnx_predict"),
+    "_records": ("ModelSummary", "ModelVersion", "RegistryEvent"),
+    "_refs": ("ModelRef",),
+    "_registry": ("Registry", "parse_ref"),
+    "_settings": ("RegistrySettings",),
+    "_store": ("ArtifactStore",),
+    "_trust": ("TRUSTED_TYPES",),
+}
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

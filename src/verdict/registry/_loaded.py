@@ -8,14 +8,16 @@ order, the decision policy) and to know which version answered.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from sklearn.pipeline import Pipeline
 
 from verdict.data import Schema
 from verdict.pipeline import DecisionPolicy
+
+if TYPE_CHECKING:  # annotations only: listing models must not import scikit-learn
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
 
 
 @dataclass(frozen=True, eq=False)

@@ -13,9 +13,8 @@ import io
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
@@ -48,6 +47,9 @@ from verdict.registry._settings import RegistrySettings
 from verdict.registry._store import ArtifactStore
 from verdict.registry._tables import AliasRow, EventRow, ModelRow, VersionRow, utcnow
 from verdict.registry._trust import load_model
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PG_WRITE_LOCK = 0x7665726470  # held by every writing transaction on PostgreSQL
 
@@ -375,6 +377,8 @@ class Registry:
 
     def frame(self, ref: str | ModelVersion, artifact: str = "reference.parquet") -> pd.DataFrame:
         """A table artifact: the training reference sample (default) or the held-out rows."""
+        import pandas as pd  # only reading a table needs it
+
         return pd.read_parquet(io.BytesIO(self.artifact(ref, artifact)))
 
     def load(self, ref: str | ModelVersion) -> LoadedModel:

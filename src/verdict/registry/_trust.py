@@ -39,13 +39,6 @@ TRUSTED_TYPES = frozenset(
 )
 
 
-def dump_model(model: Any) -> bytes:
-    """The skops bytes of a fitted pipeline."""
-    import skops.io
-
-    return bytes(skops.io.dumps(model))
-
-
 def untrusted_types(data: bytes) -> list[str]:
     """Types named in ``data`` that neither skops nor our allow-list trusts."""
     import skops.io

@@ -1,6 +1,13 @@
-"""Scoring with a registered model: the row checks and output shared by batch and the service.
+"""The prediction service, and batch scoring with the same row checks and output.
 
-Batch scoring streams a CSV or Parquet file in chunks, with bounded memory, optionally on a
+``create_app(settings, registry)`` builds the service (``ServiceSettings`` reads ``VERDICT_*``): the
+Open Inference Protocol v2 REST endpoints, verdict's v1 records API (``/v1/models/{name}/predict``,
+``/v1/feedback``) and Prometheus ``/metrics``, behind API keys (``KeyStore``), with body and row
+limits and micro-batching. Every answer and the feedback that follows are stored in the state
+database (``open_state``; ``PredictionLog``, ``PredictionBatch``, ``FeedbackItem``), which
+``export_log`` streams out; ``run(settings)`` (``python -m verdict.serving``) checks, logs and
+serves it on uvicorn. ``score_frame`` and ``score_rows`` check and score rows as the service
+does; batch scoring streams a CSV or Parquet file in chunks, with bounded memory, optionally on a
 Dask cluster::
 
     from verdict.registry import Registry
@@ -9,15 +16,7 @@ Dask cluster::
     score_file(model, "rows.parquet", "scored.parquet")
 """
 
-from verdict.serving._app import create_app
-from verdict.serving._batch import BatchSummary, score_file
-from verdict.serving._keys import ApiKey, CreatedKey, KeyStore
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._predlog_export import ExportSummary, export_log
-from verdict.serving._predlog_rows import FeedbackItem, FeedbackResult, PredictionBatch
-from verdict.serving._scoring import score_frame, score_rows
-from verdict.serving._settings import ServiceSettings
-from verdict.serving._state import open_state
+from verdict import _lazy
 
 __all__ = [
     "ApiKey",
@@ -33,7 +32,23 @@ __all__ = [
     "create_app",
     "export_log",
     "open_state",
+    "run",
     "score_file",
     "score_frame",
     "score_rows",
 ]
+
+_EXPORTS = {
+    "_app": ("create_app",),
+    "_batch": ("BatchSummary", "score_file"),
+    "_keys": ("ApiKey", "CreatedKey", "KeyStore"),
+    "_predlog": ("PredictionLog",),
+    "_predlog_export": ("ExportSummary", "export_log"),
+    "_predlog_rows": ("FeedbackItem", "FeedbackResult", "PredictionBatch"),
+    "_run": ("run",),
+    "_scoring": ("score_frame", "score_rows"),
+    "_settings": ("ServiceSettings",),
+    "_state": ("open_state",),
+}
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

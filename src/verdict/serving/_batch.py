@@ -260,8 +260,7 @@ def _check_options(chunk_rows: Any, dask: Any) -> None:
     if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise InvalidParameterError(
             f"The 'chunk_rows' parameter of score_file must be a positive integer; got "
-            f"{chunk_rows!r}. To fix: pass e.g. 100_000 (--chunk-rows 100000 on the command line; "
-            "lower it if memory is short)."
+            f"{chunk_rows!r}. To fix: pass e.g. chunk_rows=100000 (lower it if memory is short)."
         )
     if dask is not None and (not isinstance(dask, str) or not dask.strip()):
         raise InvalidParameterError(

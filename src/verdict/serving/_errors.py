@@ -1,10 +1,14 @@
 """Every error the service answers, in one JSON shape per API, and never a traceback.
 
-Handlers turn :class:`ServiceError` (raised on purpose by the routes), FastAPI's request
-validation errors and Starlette's HTTP errors into ``ErrorResponse`` (v1, keys, metrics) or
-``V2ErrorResponse`` (``/v2``, the Open Inference Protocol's ``{"error": "..."}``). Unexpected
-exceptions are caught by the request middleware (``_limits``), logged with the request id and
-answered 500 by :func:`internal_error`.
+:func:`error_response` gives a :class:`ServiceError` the shape of the API its path belongs to:
+``V2ErrorResponse`` under ``/v2`` (the Open Inference Protocol's ``{"error": "..."}``),
+``ErrorResponse`` everywhere else (``/v1``, ``/metrics``, unknown paths). The routes raise
+``ServiceError``s, which the handlers of :func:`install_error_handlers` answer, as they answer
+FastAPI's request validation errors (422) and Starlette's HTTP errors; the middlewares
+(``_middleware``: key, body limit; ``_residency``: gateway secret, zone) answer their refusals
+with :func:`error_response` directly, before the app sees the request. Unexpected exceptions
+are caught by the request middleware, logged with the request id and answered 500 by
+:func:`internal_error`.
 """
 
 from __future__ import annotations
@@ -179,15 +183,16 @@ def install_error_handlers(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": text}
     for status, text in [
-        (400, "The body is not JSON, not UTF-8, or nested too deep (the message says which)."),
+        (400, "The body is not JSON, not UTF-8 or too deep, or the zone header is ambiguous."),
         (401, "No API key, or an unknown one."),
-        (403, "The API key was revoked."),
+        (403, "The API key was revoked, or the request did not come through the gateway."),
         (404, "No such model, or not that version, is served."),
         (413, "The body or the number of rows is over the limit."),
+        (421, "The request's zone is strict and served only by that zone's targets."),
         (422, "A field is wrong: the details name each one."),
         (429, "Too many labels for request ids never answered are kept for the model."),
         (500, "An internal error; the log has the cause under the request id."),
-        (503, "Not ready, or the prediction log could not store the answer (nothing served)."),
+        (503, "Not ready, the log could not store the answer, or the keys are stale."),
     ]
 }
 V2_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -12,8 +12,8 @@ for their group commit) and ``prediction_log_refused_rows`` (rows answered 503 b
 could not commit them).
 
 With several uvicorn workers (``verdict serve --workers N``) each worker is a process with its
-own counters; the ``serve`` command then sets ``PROMETHEUS_MULTIPROC_DIR`` before the workers
-start, and ``/metrics`` on any worker reports the sum over all workers (prometheus_client's
+own counters; the runner (``serving._run``) then sets ``PROMETHEUS_MULTIPROC_DIR`` before the
+workers start, and ``/metrics`` on any worker reports the sum over all workers (prometheus_client's
 multiprocess mode; gauges use ``livesum``/``livemax``, so a worker that exits drops out).
 """
 
