@@ -46,13 +46,12 @@ from typing import Any
 import httpx
 from palmerpenguins import load_penguins
 
-from verdict.deploy import _local_ops as ops
-from verdict.deploy._local import down, up
-from verdict.deploy._local_state import DeploymentState
+from verdict.deploy.local import _ops as ops
+from verdict.deploy.local._state import DeploymentState
+from verdict.deploy.local._up import down, up
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._predlog_export import export_log
-from verdict.serving._state import open_state
+from verdict.state import export_log, open_state
 
 EU = {"aws-eu", "gcp-eu"}
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "deploy-local.yaml"

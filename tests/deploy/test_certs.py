@@ -27,15 +27,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from deploy_support import BASE
 
-from verdict.deploy import _certs, _local, parse_spec
-from verdict.deploy import _local_procs as procs
-from verdict.deploy._certs import (
+from verdict.deploy import parse_spec
+from verdict.deploy.local import _certs
+from verdict.deploy.local import _procs as procs
+from verdict.deploy.local import _up as _local
+from verdict.deploy.local._certs import (
     deployment_ca,
     load_ca,
     self_signed_certificate,
     server_certificate,
 )
-from verdict.deploy._local_state import DeploymentState
+from verdict.deploy.local._state import DeploymentState
 from verdict.errors import ConfigurationError
 
 HAPROXY = shutil.which("haproxy") or next(

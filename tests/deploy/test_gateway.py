@@ -27,14 +27,14 @@ import pytest
 from deploy_support import target
 
 from verdict.deploy import load_spec, parse_spec, plan
-from verdict.deploy._certs import self_signed_certificate
 from verdict.deploy._gateway import (
     SECRET_HEADER,
-    GatewayServer,
+    ServerLine,
     haproxy_config,
     rendered_servers,
     target_weights,
 )
+from verdict.deploy.local._certs import self_signed_certificate
 from verdict.errors import ConfigurationError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deploy.yaml"
@@ -67,11 +67,11 @@ def local_spec(**routing: Any) -> Any:
     )
 
 
-def servers_at(ports: dict[str, int], weights: dict[str, int] | None = None) -> list[GatewayServer]:
+def servers_at(ports: dict[str, int], weights: dict[str, int] | None = None) -> list[ServerLine]:
     """One 127.0.0.1 server per zone (eu, us)."""
     weights = weights or {}
     return [
-        GatewayServer(
+        ServerLine(
             f"local-{z}-0", f"local-{z}", "onprem", z, "127.0.0.1", port, weights.get(z, 100)
         )
         for z, port in ports.items()
@@ -183,7 +183,7 @@ def test_failover_policy_keeps_the_first_target_active() -> None:
 
 
 def test_reencrypt_and_dns_options() -> None:
-    servers = [GatewayServer("a", "a", "aws", "eu", "a.example.com", 443)]
+    servers = [ServerLine("a", "a", "aws", "eu", "a.example.com", 443)]
     text = haproxy_config(
         local_spec(), servers, cert_path="/c.pem", ca_file="/ca.pem", resolve_dns=True
     )
@@ -195,12 +195,12 @@ def test_reencrypt_and_dns_options() -> None:
     ("servers", "needle"),
     [
         ([], "no servers"),
-        ([GatewayServer("a b", "t", "aws", "eu", "h", 1)], "'a b'"),
-        ([GatewayServer("a", "t", "aws", "eu", "h", 1)] * 2, "repeated: a"),
-        ([GatewayServer("a", "t", "aws", "eu", "h", 1, weight=300)], "0..256"),
+        ([ServerLine("a b", "t", "aws", "eu", "h", 1)], "'a b'"),
+        ([ServerLine("a", "t", "aws", "eu", "h", 1)] * 2, "repeated: a"),
+        ([ServerLine("a", "t", "aws", "eu", "h", 1, weight=300)], "0..256"),
     ],
 )
-def test_unusable_servers_are_refused(servers: list[GatewayServer], needle: str) -> None:
+def test_unusable_servers_are_refused(servers: list[ServerLine], needle: str) -> None:
     with pytest.raises(ConfigurationError, match="To fix:") as info:
         haproxy_config(local_spec(), servers, cert_path="/c.pem")
     assert needle in str(info.value)
@@ -211,7 +211,7 @@ def test_unusable_servers_are_refused(servers: list[GatewayServer], needle: str)
 
 @needs_haproxy
 def test_rendered_gateway_configs_pass_haproxy_check(tmp_path: Path) -> None:
-    from verdict.deploy._render import render
+    from verdict.deploy.renderers._write import render
 
     spec = load_spec(EXAMPLE)
     written = render(spec, plan(spec), tmp_path / "out")
@@ -318,7 +318,7 @@ def free_port() -> int:
 
 @contextmanager
 def gateway(
-    tmp_path: Path, spec: Any, servers: list[GatewayServer], secret: str | None = None
+    tmp_path: Path, spec: Any, servers: list[ServerLine], secret: str | None = None
 ) -> Iterator[httpx.Client]:
     """HAProxy with the built config on an ephemeral port; a client that trusts its cert."""
     assert HAPROXY is not None
@@ -679,9 +679,9 @@ def kill_during(client: httpx.Client, victim: Any, before: float, after: float) 
         killer.cancel()
 
 
-def eu_servers(up: dict[str, Any]) -> list[GatewayServer]:
+def eu_servers(up: dict[str, Any]) -> list[ServerLine]:
     return [
-        GatewayServer(f"local-eu-{n}", "local-eu", "onprem", "eu", "127.0.0.1", p.port)
+        ServerLine(f"local-eu-{n}", "local-eu", "onprem", "eu", "127.0.0.1", p.port)
         for n, p in up.items()
     ]
 

@@ -19,12 +19,19 @@ import pytest
 from sqlalchemy import Engine, delete, select
 
 from postgres_support import fresh_database
-from verdict.deploy import _link
-from verdict.deploy._link import ShipResult, adopt_salt, link_command, run_link, ship
+from verdict.deploy.local import _link
+from verdict.deploy.local._link import ShipResult, link_command, run_link, ship
 from verdict.errors import ConfigurationError, InvalidInputError
-from verdict.serving._keys import KeyStore
-from verdict.serving._predlog import FeedbackItem, PredictionBatch, PredictionLog
-from verdict.serving._state import feedback, open_state, predictions, salt, sync_marks
+from verdict.state import (
+    FeedbackItem,
+    KeyStore,
+    PredictionBatch,
+    PredictionLog,
+    _sync,
+    adopt_salt,
+    log_backlog,
+)
+from verdict.state._database import feedback, open_state, predictions, salt, sync_marks
 
 CLASSES = ["adelie", "gentoo"]
 
@@ -149,16 +156,16 @@ def test_a_lost_mark_replays_without_duplicates(engines):
 def test_a_crash_before_the_mark_commits_loses_and_duplicates_nothing(engines, monkeypatch):
     source, central = engines["aws"], engines["central"]
     serve(source, "aws-eu", ["a", "b"])
-    real = _link._set_mark
+    real = _sync._set_mark
 
     def crash(*args: object) -> None:
         raise RuntimeError("killed between the insert and the mark")
 
-    monkeypatch.setattr(_link, "_set_mark", crash)
+    monkeypatch.setattr(_sync, "_set_mark", crash)
     with pytest.raises(RuntimeError):
         ship("aws-eu", source, central)
     assert central_rows(central) == []  # the insert rolled back with the mark
-    monkeypatch.setattr(_link, "_set_mark", real)
+    monkeypatch.setattr(_sync, "_set_mark", real)
     assert ship("aws-eu", source, central).predictions == 2
     assert central_rows(central) == [("aws-eu", 1), ("aws-eu", 2)]
 
@@ -262,7 +269,7 @@ def test_stopping_ships_once_more(tmp_path, engines, urls):
 
 def test_link_command_is_what_the_link_process_parses(tmp_path):
     command = link_command("aws-eu", "sqlite:///a.db", "sqlite:///c.db", tmp_path / "cut")
-    assert command[:3] == [sys.executable, "-m", "verdict.deploy._link"]
+    assert command[:3] == [sys.executable, "-m", "verdict.deploy.local._link"]
     args = _link._parser().parse_args(command[3:])
     assert (args.target, args.source) == ("aws-eu", "sqlite:///a.db")
     assert args.central == "sqlite:///c.db" and args.cut_flag == tmp_path / "cut"
@@ -326,11 +333,11 @@ def test_ship_marks_when_the_keys_were_last_synced(engines, monkeypatch):
     first = _synced_at(source)
     assert first is not None and keys.synced_age() < 5
     writes = []
-    monkeypatch.setattr(_link, "_set_synced", lambda *args: writes.append(args))
+    monkeypatch.setattr(_sync, "_set_synced", lambda *args: writes.append(args))
     ship("aws-eu", source, central)  # within a second: nothing to write, no write lock
     assert writes == [] and _synced_at(source) == first
     monkeypatch.undo()
-    monkeypatch.setattr(_link, "_SYNC_MARK_SECONDS", 0.0)
+    monkeypatch.setattr(_sync, "_SYNC_MARK_SECONDS", 0.0)
     ship("aws-eu", source, central)  # due again: rewritten
     assert _synced_at(source) > first
 
@@ -356,16 +363,16 @@ def test_backlog_counts_what_is_not_shipped_yet(engines):
     source, central = engines["aws"], engines["central"]
     log = serve(source, "aws-eu", ["a", "b"])
     log.add_feedback([FeedbackItem("gentoo", request_id="a")])
-    assert _link.backlog("aws-eu", source, central) == 3
+    assert log_backlog("aws-eu", source, central) == 3
     ship("aws-eu", source, central)
-    assert _link.backlog("aws-eu", source, central) == 0
+    assert log_backlog("aws-eu", source, central) == 0
     serve(source, "aws-eu", ["c"])
-    assert _link.backlog("aws-eu", source, central) == 1
+    assert log_backlog("aws-eu", source, central) == 1
 
 
 def _synced_at(engine: Engine) -> str | None:
-    from verdict.serving._keys import KEYS_SYNCED_AT
-    from verdict.serving._state import state_meta
+    from verdict.state._database import state_meta
+    from verdict.state._keys import KEYS_SYNCED_AT
 
     with engine.connect() as connection:
         query = select(state_meta.c.value).where(state_meta.c.key == KEYS_SYNCED_AT)

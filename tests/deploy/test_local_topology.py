@@ -29,16 +29,15 @@ from cryptography import x509
 from palmerpenguins import load_penguins
 from sqlalchemy import func, select
 
-from verdict.deploy import _local_ops as ops
-from verdict.deploy import _local_procs as procs
-from verdict.deploy._local import down, up
-from verdict.deploy._local_state import DeploymentState
-from verdict.deploy._local_status import status
+from verdict.deploy.local import _ops as ops
+from verdict.deploy.local import _procs as procs
+from verdict.deploy.local._state import DeploymentState
+from verdict.deploy.local._status import status
+from verdict.deploy.local._up import down, up
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._keys import KeyStore
-from verdict.serving._predlog_export import export_log
-from verdict.serving._state import open_state, predictions
+from verdict.state import KeyStore, export_log
+from verdict.state._database import open_state, predictions
 
 pytestmark = [
     pytest.mark.slow,

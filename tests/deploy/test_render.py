@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from verdict.cli import app
 from verdict.deploy import DeploySpec, Plan, load_spec, parse_spec, plan
-from verdict.deploy._render import render
+from verdict.deploy.renderers._write import render
 from verdict.errors import ConfigurationError
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")

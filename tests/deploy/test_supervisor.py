@@ -31,12 +31,11 @@ import yaml
 from palmerpenguins import load_penguins
 from sqlalchemy import func, select
 
-from verdict.deploy import _local_ops as ops
-from verdict.deploy import _local_procs as procs
-from verdict.deploy import _supervisor
 from verdict.deploy._gateway import SECRET_HEADER
-from verdict.deploy._local import down, up
-from verdict.deploy._local_state import (
+from verdict.deploy.local import _ops as ops
+from verdict.deploy.local import _procs as procs
+from verdict.deploy.local import _supervisor
+from verdict.deploy.local._state import (
     DeploymentState,
     Replica,
     TargetState,
@@ -44,12 +43,13 @@ from verdict.deploy._local_state import (
     forget,
     locked,
 )
-from verdict.deploy._local_status import account, counted, status
-from verdict.deploy._supervisor import STEADY_SECONDS, Backoff
+from verdict.deploy.local._status import account, counted, status
+from verdict.deploy.local._supervisor import STEADY_SECONDS, Backoff
+from verdict.deploy.local._up import down, up
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state, predictions
+from verdict.state import KeyStore
+from verdict.state._database import open_state, predictions
 
 _HAPROXY = pytest.mark.skipif(
     shutil.which("haproxy") is None and not os.environ.get("VERDICT_REQUIRE_HAPROXY"),
@@ -246,7 +246,7 @@ def test_concurrent_writers_lose_no_change(tmp_path):
     small_state(folder)
     bump = (
         "import sys; from pathlib import Path\n"
-        "from verdict.deploy._local_state import editing\n"
+        "from verdict.deploy.local._state import editing\n"
         "for _ in range(25):\n"
         "    with editing(Path(sys.argv[1])) as state:\n"
         "        state.version += 1\n"

@@ -12,10 +12,10 @@ from sklearn.preprocessing import label_binarize
 
 from verdict.errors import UndefinedMetricWarning
 from verdict.metrics import brier_score_loss, specificity_score
-from verdict.metrics._bootstrap import bootstrap_ci
-from verdict.metrics._bootstrap_inputs import build_problem, settings_of
-from verdict.metrics._bootstrap_metrics import COUNT_NAMES, RANKING_NAMES
-from verdict.metrics._bootstrap_resample import Resampler
+from verdict.metrics.bootstrap._front import bootstrap_ci
+from verdict.metrics.bootstrap._inputs import build_problem, settings_of
+from verdict.metrics.bootstrap._metrics import COUNT_NAMES, RANKING_NAMES
+from verdict.metrics.bootstrap._resample import Resampler
 
 AVERAGES = ("binary", "micro", "macro", "weighted")
 
@@ -308,8 +308,8 @@ def test_bca_and_percentile_agree_roughly(metric):
 
 def test_cell_jackknife_equals_leave_one_row_out():
     """BCa's acceleration from per-cell deletions is the row jackknife's, computed exactly."""
-    from verdict.metrics._bootstrap_resample import cell_jackknife
     from verdict.metrics._intervals import acceleration
+    from verdict.metrics.bootstrap._resample import cell_jackknife
 
     y, yp, _ = multiclass(70, 3, seed=9)
     settings = settings_of("t", 10, 0.95, "bca", False, 0)
@@ -321,7 +321,7 @@ def test_cell_jackknife_equals_leave_one_row_out():
 
 
 def test_ranking_jackknife_is_leave_one_row_out_for_small_samples():
-    from verdict.metrics._bootstrap_resample import row_jackknife
+    from verdict.metrics.bootstrap._resample import row_jackknife
 
     y, _, s = binary(50, seed=2, ties=True)
     settings = settings_of("t", 10, 0.95, "bca", False, 0)

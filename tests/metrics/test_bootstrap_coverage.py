@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from verdict.metrics._bootstrap import bootstrap_ci
+from verdict.metrics.bootstrap._front import bootstrap_ci
 
 REPETITIONS = 1000
 N = 200

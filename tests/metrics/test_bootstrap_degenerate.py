@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
-from verdict.metrics._bootstrap import bootstrap_ci, paired_bootstrap_ci
+from verdict.metrics.bootstrap._front import bootstrap_ci, paired_bootstrap_ci
 
 
 def rare_class(n=40):

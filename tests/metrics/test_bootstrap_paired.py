@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import sklearn.metrics as skm
 
-from verdict.metrics._bootstrap import bootstrap_ci, paired_bootstrap_ci
+from verdict.metrics.bootstrap._front import bootstrap_ci, paired_bootstrap_ci
 
 
 def two_models(n=300, seed=0):
@@ -49,9 +49,9 @@ def test_paired_distribution_is_a_minus_b_on_the_same_rows(metric):
 
 
 def test_paired_count_metric_matches_sklearn_on_resampled_rows():
-    from verdict.metrics._bootstrap_engine import Difference
-    from verdict.metrics._bootstrap_inputs import build_problem, settings_of
-    from verdict.metrics._bootstrap_resample import Resampler
+    from verdict.metrics.bootstrap._engine import Difference
+    from verdict.metrics.bootstrap._inputs import build_problem, settings_of
+    from verdict.metrics.bootstrap._resample import Resampler
 
     rng = np.random.default_rng(4)
     y = rng.integers(0, 3, 80)

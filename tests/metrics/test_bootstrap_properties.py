@@ -8,8 +8,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verdict.metrics._bootstrap import bootstrap_ci, paired_bootstrap_ci
-from verdict.metrics._bootstrap_metrics import COUNT_NAMES
+from verdict.metrics.bootstrap._front import bootstrap_ci, paired_bootstrap_ci
+from verdict.metrics.bootstrap._metrics import COUNT_NAMES
 
 SIGNED = ("matthews_corrcoef", "cohen_kappa")
 

@@ -16,7 +16,7 @@ from verdict.metrics import (
     get_metric,
     metric_names,
 )
-from verdict.metrics._bootstrap_metrics import COUNT_NAMES, RANKING_NAMES, parse_metric
+from verdict.metrics.bootstrap._metrics import COUNT_NAMES, RANKING_NAMES, parse_metric
 
 BINARY = ["no", "yes"]
 MULTI = ["a", "b", "c"]

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
 from verdict.metrics import evaluate
-from verdict.metrics._bootstrap import bootstrap_ci
+from verdict.metrics.bootstrap._front import bootstrap_ci
 
 
 def multiclass(n=250, k=3, seed=0):

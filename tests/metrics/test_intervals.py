@@ -12,7 +12,6 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
-from verdict.metrics._bootstrap import bootstrap_ci
 from verdict.metrics._intervals import (
     ConfidenceInterval,
     acceleration,
@@ -20,6 +19,7 @@ from verdict.metrics._intervals import (
     percentile_bounds,
     proportion_ci,
 )
+from verdict.metrics.bootstrap._front import bootstrap_ci
 
 SM_METHOD = {"wilson": "wilson", "clopper-pearson": "beta"}
 

@@ -18,9 +18,7 @@ from palmerpenguins import load_penguins
 
 from verdict.pipeline import train
 from verdict.registry import LoadedModel, Registry
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._predlog_rows import FeedbackItem, PredictionBatch
-from verdict.serving._state import open_state
+from verdict.state import FeedbackItem, PredictionBatch, PredictionLog, open_state
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 

@@ -22,8 +22,8 @@ from sklearn.preprocessing import StandardScaler
 
 from verdict.data import infer_schema
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.monitoring._drift import DriftDetector
 from verdict.monitoring._stats import psi
+from verdict.monitoring.drift._detector import DriftDetector
 
 MEASURES = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 N_REF = 5000

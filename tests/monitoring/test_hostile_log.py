@@ -29,9 +29,8 @@ from verdict.monitoring._unexpected import (
 )
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._predlog_rows import FeedbackItem, PredictionBatch
-from verdict.serving._state import feedback, open_state, predictions
+from verdict.state import FeedbackItem, PredictionBatch, PredictionLog
+from verdict.state._database import feedback, open_state, predictions
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 # per feature, six logged values; the comments count those of an unexpected type

@@ -14,9 +14,9 @@ from monitor_support import make_world, population, send, utc
 from typer.testing import CliRunner
 
 from verdict.cli import app
+from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
-from verdict.serving._keys import KeyStore
-from verdict.serving._settings import ServiceSettings
+from verdict.state import KeyStore
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from monitor_support import make_world, population, send, utc
 
 from verdict.monitoring import monitor
-from verdict.monitoring._html import write_monitor_report
+from verdict.monitoring.html._write import write_monitor_report
 
 SHIFTED = "bill_length_mm"
 

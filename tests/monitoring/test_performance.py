@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from verdict.errors import InvalidInputError
-from verdict.monitoring._performance import (
+from verdict.monitoring.performance._checks import (
     CalibrationCheck,
     calibration_check,
     estimate_performance,
@@ -278,7 +278,7 @@ def test_an_empty_window_and_bad_inputs_are_clear_errors(run):
     ],
 )
 def test_direction_and_input_come_from_the_metric_catalogue(metric, loss, reads):
-    from verdict.monitoring._performance_inputs import lower_is_better, metric_input
+    from verdict.monitoring.performance._inputs import lower_is_better, metric_input
 
     pred, proba = np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]])
     assert lower_is_better(metric) is loss

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from verdict.cli._retrain import retrain as cli_retrain
 from verdict.errors import InvalidInputError
 from verdict.monitoring._retrain import EVENT_KIND, RetrainResult, retrain
-from verdict.serving._state import feedback
+from verdict.state._database import feedback
 
 SWAP = {"Adelie": "Chinstrap", "Chinstrap": "Adelie"}
 

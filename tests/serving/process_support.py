@@ -23,8 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, open_state
 
 ROW = {
     "island": "Biscoe", "bill_length_mm": 45.1, "bill_depth_mm": 14.5,

@@ -20,10 +20,9 @@ from palmerpenguins import load_penguins
 
 from verdict.pipeline import train
 from verdict.registry import Registry
+from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
-from verdict.serving._keys import KeyStore
-from verdict.serving._settings import ServiceSettings
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, open_state
 
 NUMERIC = ["bill_length_mm", "bill_depth_mm", "flipper_length_mm", "body_mass_g"]
 _CACHE: dict[str, Any] = {}

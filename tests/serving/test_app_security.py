@@ -7,8 +7,7 @@ import pytest
 from serving_support import records, service, trained_home
 
 from verdict.serving._deps import get_served
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, open_state
 
 PREDICT = "/v1/models/penguins/predict"
 

@@ -16,9 +16,7 @@ import numpy as np
 import pytest
 from serving_support import frame_of, records, service, trained_home
 
-from verdict.serving._keys import KeyStore
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, PredictionLog, open_state
 
 PREDICT = "/v1/models/penguins/predict"
 

@@ -27,9 +27,9 @@ from verdict.errors import (
 )
 from verdict.pipeline import DecisionPolicy, train
 from verdict.registry._loaded import LoadedModel
-from verdict.serving import _batch_dask
-from verdict.serving._batch import BatchSummary, score_file
 from verdict.serving._scoring import score_frame
+from verdict.serving.batch import _dask as _batch_dask
+from verdict.serving.batch._score import BatchSummary, score_file
 
 CLASSES = ["Adelie", "Chinstrap", "Gentoo"]
 OUTPUT = ["penguin_id", "class", *[f"proba_{c}" for c in CLASSES], "model_version"]
@@ -321,7 +321,7 @@ SCORE_IN_A_CHILD = textwrap.dedent(
     from verdict.data import Schema
     from verdict.pipeline import DecisionPolicy
     from verdict.registry._loaded import LoadedModel
-    from verdict.serving._batch import score_file
+    from verdict.serving.batch._score import score_file
 
     run_dir, source, out = map(Path, sys.argv[1:4])
     info = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))

@@ -15,9 +15,9 @@ import pytest
 from serving_support import records, trained_home
 
 from verdict.errors import InvalidParameterError
+from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
 from verdict.serving._batcher import MicroBatcher
-from verdict.serving._settings import ServiceSettings
 from verdict.serving._work import Rows, score_batch
 
 BUDGET_MS = 20.0

@@ -10,7 +10,7 @@ from serving_support import records, service, trained_home
 from sqlalchemy import select
 
 from verdict.serving._json import MAX_DETAILS
-from verdict.serving._state import feedback, open_state, predictions
+from verdict.state._database import feedback, open_state, predictions
 
 PREDICT = "/v1/models/penguins/predict"
 INFER = "/v2/models/penguins/infer"

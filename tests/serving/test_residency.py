@@ -16,11 +16,10 @@ from pydantic import ValidationError
 from serving_support import records, service, trained_home
 
 from verdict.errors import ConfigurationError
+from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
-from verdict.serving._predlog import PredictionLog
 from verdict.serving._residency import SECRET_HEADER, ResidencyGuard, guarded
-from verdict.serving._settings import ServiceSettings
-from verdict.serving._state import open_state
+from verdict.state import PredictionLog, open_state
 
 PREDICT = "/v1/models/penguins/predict"
 ZONE = "X-Verdict-Zone"

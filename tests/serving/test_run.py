@@ -16,10 +16,10 @@ import pytest
 from pydantic import SecretStr
 
 from verdict.errors import ConfigurationError, InvalidParameterError
+from verdict.serving import ServiceSettings
 from verdict.serving.__main__ import SETTINGS_OPTIONS, main, parser
 from verdict.serving._jsonlog import JsonFormatter, log_config
 from verdict.serving._run import export, read_settings, run
-from verdict.serving._settings import ServiceSettings
 
 
 def _record(name: str, message: str, exc_info=None) -> logging.LogRecord:
@@ -119,8 +119,15 @@ def test_read_settings_reads_overrides_over_the_variables(bare_env):
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        ({"log_level": "loud"}, r"--log-level 'loud' is not a log level\. To fix: pass one of"),
-        ({"workers": 0}, r"--workers 0 .* To fix: pass 1 or more\."),
+        (
+            {"log_level": "loud"},
+            r"The 'log_level' parameter of run must be one of .*'info'.*"
+            r"Got 'loud' instead\. To fix: pass one of",
+        ),
+        (
+            {"workers": 0},
+            r"The 'workers' parameter of run .* Got 0 instead\. To fix: pass 1 or more",
+        ),
     ],
 )
 def test_run_refuses_bad_options_before_anything_else(bare_env, capsys, options, expected):
@@ -131,7 +138,7 @@ def test_run_refuses_bad_options_before_anything_else(bare_env, capsys, options,
 
 
 def test_run_refuses_a_registry_without_a_model_to_serve(bare_env, tmp_path, capsys):
-    with pytest.raises(ConfigurationError, match=r"There is no model to serve.*--model"):
+    with pytest.raises(ConfigurationError, match=r"There is no model to serve.*models=NAME@ALIAS"):
         run({"home": tmp_path / "empty"}, port=0)
     assert "serving on" not in capsys.readouterr().out
 
@@ -140,7 +147,11 @@ def test_main_prints_a_refusal_as_one_error_paragraph(bare_env, tmp_path, capsys
     bare_env["VERDICT_HOME"] = str(tmp_path)
     assert main(["--port", "0", "--log-level", "loud"]) == 2
     out, err = capsys.readouterr()
-    assert out == "" and err.startswith("error: --log-level 'loud'") and "To fix:" in err
+    assert (
+        out == ""
+        and err.startswith("error: The --log-level parameter of run must be one of")
+        and "To fix:" in err
+    )
     assert len(err.strip().splitlines()) == 1
     with pytest.raises(SystemExit) as caught:
         main(["--port", "eighty"])

@@ -29,8 +29,7 @@ from process_support import ROW, Service, service
 
 from verdict.pipeline import train
 from verdict.registry import Registry
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._state import open_state
+from verdict.state import PredictionLog, open_state
 
 pytestmark = pytest.mark.slow  # real `verdict serve` processes, floods, schemathesis
 

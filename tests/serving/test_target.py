@@ -7,10 +7,9 @@ import pytest
 from fastapi.testclient import TestClient
 from serving_support import records, service, trained_home
 
+from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
-from verdict.serving._predlog import PredictionLog
-from verdict.serving._settings import ServiceSettings
-from verdict.serving._state import open_state
+from verdict.state import PredictionLog, open_state
 
 PREDICT = "/v1/models/penguins/predict"
 HEADER = "X-Verdict-Target"

@@ -55,7 +55,7 @@ from verdict.errors import ConfigurationError
 
 __all__ = [
     "SECRET_HEADER",
-    "GatewayServer",
+    "ServerLine",
     "bad_zone_body",
     "error_body",
     "haproxy_config",
@@ -75,8 +75,9 @@ _INDENT = "    "
 
 
 @dataclass(frozen=True)
-class GatewayServer:
-    """One replica endpoint behind the gateway.
+class ServerLine:
+    """One ``server`` line of the gateway's HAProxy configuration: a replica endpoint it
+    routes to (a record that :func:`haproxy_config` writes out, not a running server).
 
     Attributes
     ----------
@@ -131,7 +132,7 @@ def target_weights(spec: DeploySpec) -> dict[str, int]:
     }
 
 
-def rendered_servers(spec: DeploySpec, plan: Plan) -> list[GatewayServer]:
+def rendered_servers(spec: DeploySpec, plan: Plan) -> list[ServerLine]:
     """The servers of the rendered gateways: one per target the plan gives replicas.
 
     Each server is the target's load balancer (``spec.endpoint(target)``), which spreads
@@ -146,7 +147,7 @@ def rendered_servers(spec: DeploySpec, plan: Plan) -> list[GatewayServer]:
 
     Returns
     -------
-    list of GatewayServer
+    list of ServerLine
         In the spec's target order, named after their targets, weighted by
         :func:`target_weights`.
     """
@@ -157,15 +158,13 @@ def rendered_servers(spec: DeploySpec, plan: Plan) -> list[GatewayServer]:
         if replicas.get(t.name, 0) <= 0:
             continue
         host, port = spec.endpoint(t)
-        servers.append(
-            GatewayServer(t.name, t.name, t.provider, t.zone, host, port, weights[t.name])
-        )
+        servers.append(ServerLine(t.name, t.name, t.provider, t.zone, host, port, weights[t.name]))
     return servers
 
 
 def haproxy_config(
     spec: DeploySpec,
-    servers: Sequence[GatewayServer],
+    servers: Sequence[ServerLine],
     *,
     bind_host: str = "0.0.0.0",
     bind_port: int = 443,
@@ -182,7 +181,7 @@ def haproxy_config(
     ----------
     spec : DeploySpec
         Supplies the zones, residency, routing policy, zone header, retries and check interval.
-    servers : sequence of GatewayServer
+    servers : sequence of ServerLine
         The replica endpoints; names unique.
     bind_host, bind_port : str, int
         Where the gateway listens (TLS).
@@ -245,7 +244,7 @@ def haproxy_config(
 
 
 def _check(
-    spec: DeploySpec, servers: Sequence[GatewayServer], name: str, paths: tuple[str | None, ...]
+    spec: DeploySpec, servers: Sequence[ServerLine], name: str, paths: tuple[str | None, ...]
 ) -> None:
     """Refuse what would make an invalid or ambiguous configuration."""
     if not servers:
@@ -348,10 +347,10 @@ def _frontend(
 
 
 def _backends(
-    spec: DeploySpec, servers: Sequence[GatewayServer]
-) -> list[tuple[str, list[tuple[GatewayServer, bool]], bool]]:
+    spec: DeploySpec, servers: Sequence[ServerLine]
+) -> list[tuple[str, list[tuple[ServerLine, bool]], bool]]:
     """Each backend's name, its servers with a backup flag, and whether backups share load."""
-    out: list[tuple[str, list[tuple[GatewayServer, bool]], bool]] = []
+    out: list[tuple[str, list[tuple[ServerLine, bool]], bool]] = []
     strict = spec.strict_zones()
     for z in spec.zones():
         if z in strict:
@@ -395,7 +394,7 @@ class _Local:
 
 def _backend(
     name: str,
-    servers: Sequence[GatewayServer],
+    servers: Sequence[ServerLine],
     last: tuple[str, str],
     secret: str | None,
     ca_file: str | None,
@@ -426,7 +425,7 @@ def _backend_head(secret: str | None) -> list[str]:
     return ["balance roundrobin", "option httpchk", send, "http-check expect status 200"]
 
 
-def _server_line(s: GatewayServer, ca_file: str | None, resolve_dns: bool) -> str:
+def _server_line(s: ServerLine, ca_file: str | None, resolve_dns: bool) -> str:
     """One ``server`` line: address, weight, health check, TLS and run-time DNS."""
     line = f"server {s.name} {s.host}:{s.port} weight {s.weight} check"
     if ca_file:

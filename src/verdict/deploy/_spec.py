@@ -216,7 +216,7 @@ class GatewayTLS(_Strict):
 
     ``cert`` is what a rendered gateway presents. A local run signs its gateway's certificate
     with the CA in ``ca_cert``/``ca_key`` (given together), else with a CA of its own; the files
-    are checked when ``verdict deploy up`` uses them (see ``verdict.deploy._certs``).
+    are checked when ``verdict deploy up`` uses them (see ``verdict.deploy.local._certs``).
     """
 
     cert: str | None = None

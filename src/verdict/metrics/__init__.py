@@ -19,7 +19,6 @@ from verdict.metrics._agreement import (
     matthews_corrcoef,
     zero_one_loss,
 )
-from verdict.metrics._bootstrap import bootstrap_ci, paired_bootstrap_ci
 from verdict.metrics._calibration import (
     ReliabilityDiagram,
     calibration_curve,
@@ -40,13 +39,6 @@ from verdict.metrics._confusion import confusion_matrix, multilabel_confusion_ma
 from verdict.metrics._cost import CostDecisionResult, CostSensitiveDecision
 from verdict.metrics._cost_matrix import cost_matrix, expected_cost
 from verdict.metrics._delong import AucInterval, MulticlassAucInterval, delong_roc_ci
-from verdict.metrics._evaluate import evaluate
-from verdict.metrics._evaluation import (
-    ClassMetrics,
-    Evaluation,
-    PrecisionRecallCurve,
-    RocCurve,
-)
 from verdict.metrics._intervals import ConfidenceInterval, PairedInterval, proportion_ci
 from verdict.metrics._mcnemar import McNemarResult, mcnemar_test
 from verdict.metrics._prf import (
@@ -64,6 +56,14 @@ from verdict.metrics._ranking_multiclass import average_precision_score, roc_auc
 from verdict.metrics._report import classification_report
 from verdict.metrics._thresholds import ThresholdChoice, optimal_threshold
 from verdict.metrics._topk import top_k_accuracy_score
+from verdict.metrics.bootstrap import bootstrap_ci, paired_bootstrap_ci
+from verdict.metrics.evaluation import (
+    ClassMetrics,
+    Evaluation,
+    PrecisionRecallCurve,
+    RocCurve,
+    evaluate,
+)
 
 __all__ = [
     "AucComparison",

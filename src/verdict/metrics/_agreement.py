@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict._params import invalid_parameter
+from verdict.errors import InvalidInputError, UndefinedMetricWarning
 from verdict.metrics._confusion import (
     JointCounts,
     Targets,
@@ -149,10 +150,8 @@ def cohen_kappa_score(
 def _check_replacement(value: Any) -> None:
     if isinstance(value, (int, float)) and (np.isnan(value) or -1.0 <= value <= 1.0):
         return
-    raise InvalidParameterError(
-        "The 'replace_undefined_by' parameter of cohen_kappa_score must be a float in the "
-        f"range [-1.0, 1.0] or nan. Got {value!r} instead."
-    )
+    allowed = "a float in the range [-1.0, 1.0] or nan"
+    raise invalid_parameter("replace_undefined_by", value, "cohen_kappa_score", allowed)
 
 
 def kappa_from_matrix(confusion: np.ndarray, weights: str | None, undefined: float) -> float:

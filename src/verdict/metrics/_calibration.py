@@ -19,19 +19,20 @@ al., 2019) averages the binary ECE of every class's probability column over the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
+from verdict._params import Interval, check
 from verdict._results import Result
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 from verdict.metrics._probabilistic import proba_array, validate_multiclass_proba
 from verdict.metrics._ranking import positive_mask
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,
     check_same_length,
-    is_integer,
     labels_1d,
     sample_weight_1d,
     unique_labels,
@@ -123,11 +124,8 @@ def bin_statistics(
 
 
 def _check_binning(n_bins: Any, strategy: Any, func: str) -> None:
-    if not (is_integer(n_bins) and n_bins >= 1):
-        raise InvalidParameterError(
-            f"The 'n_bins' parameter of {func} must be an int in the range [1, inf). "
-            f"Got {n_bins!r} instead."
-        )
+    bins = Interval(Integral, 1, None, closed="left")
+    check("n_bins", n_bins, func, bins, fix="pass e.g. n_bins=10")
     check_choice("strategy", strategy, STRATEGIES, func)
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from verdict._params import invalid_parameter
 from verdict.errors import InvalidParameterError
 from verdict.metrics._agreement import (
     accuracy_score,
@@ -280,8 +281,6 @@ def get_metric(name: str) -> MetricInfo:
             k = int(match.group(1))
             label = f"top-{k} accuracy"
             return MetricInfo(canonical, top_k_accuracy_score, "scores", True, label, k=k)
-    raise InvalidParameterError(
-        f"The 'metric' parameter must be a metric name; got {name!r}. Names: "
-        f"{', '.join(metric_names())}, top_<k>_accuracy (aliases: {', '.join(ALIASES)}). "
-        "To fix: pass one of these names (verdict.metrics.metric_names() lists them)."
-    )
+    names = f"{', '.join(metric_names())}, top_<k>_accuracy (aliases: {', '.join(ALIASES)})"
+    fix = "pass one of these names (verdict.metrics.metric_names() lists them)"
+    raise invalid_parameter("metric", name, "get_metric", f"a metric name: {names}", fix)

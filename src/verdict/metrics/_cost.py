@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from verdict._params import Interval, check
 from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._probabilistic import check_rows_sum_to_one, proba_array
@@ -305,12 +306,9 @@ def _labels(labels: Any, k: int) -> np.ndarray | None:
 
 
 def _max_iter(value: Any) -> int:
-    if isinstance(value, Integral) and not isinstance(value, bool) and value >= 1:
-        return int(value)
-    raise InvalidParameterError(
-        f"The 'max_iter' parameter of CostSensitiveDecision must be an int >= 1. "
-        f"Got {value!r} instead."
-    )
+    rounds = Interval(Integral, 1, None, closed="left")
+    fix = "pass e.g. max_iter=10"
+    return int(check("max_iter", value, "CostSensitiveDecision", rounds, fix=fix))
 
 
 def _proba(proba: Any, k: int) -> np.ndarray:

@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special, stats
 
+from verdict._params import Interval, check
 from verdict._results import Result
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict.errors import InvalidInputError, UndefinedMetricWarning
 from verdict.metrics._validation import check_choice
 
 ANALYTIC_METHODS = ("wilson", "clopper-pearson")
@@ -104,16 +105,8 @@ class PairedInterval(Result):
 
 def check_confidence(confidence: Any, func: str) -> float:
     """A confidence level strictly between 0 and 1."""
-    if (
-        isinstance(confidence, Real)
-        and not isinstance(confidence, bool)
-        and 0 < float(confidence) < 1
-    ):
-        return float(confidence)
-    raise InvalidParameterError(
-        f"The 'confidence' parameter of {func} must be a float in the open interval (0, 1). "
-        f"Got {confidence!r} instead. To fix: pass e.g. confidence=0.95."
-    )
+    level = Interval(Real, 0, 1, closed="neither")
+    return float(check("confidence", confidence, func, level, fix="pass e.g. confidence=0.95"))
 
 
 def _count(value: Any, name: str) -> int:
@@ -215,12 +208,14 @@ def bca_bounds(
     multiplicity: np.ndarray,
     confidence: float,
     metric: str,
+    stacklevel: int = 2,
 ) -> tuple[float, float]:
     """Efron's bias-corrected and accelerated interval.
 
     The bias correction ``z0`` counts ties with the estimate as half below (the resampled
     values of count metrics are discrete, and ties are common); the acceleration comes from
-    the jackknife values, each standing for ``multiplicity`` deleted rows.
+    the jackknife values, each standing for ``multiplicity`` deleted rows. Its warnings point
+    ``stacklevel`` frames up (the bootstrap passes its user's frame).
     """
     n = values.shape[0]
     below = np.count_nonzero(values < estimate) + 0.5 * np.count_nonzero(values == estimate)
@@ -232,7 +227,7 @@ def bca_bounds(
             "value the resamples can express. To fix: prefer method='percentile' here, or "
             "draw more resamples.",
             UndefinedMetricWarning,
-            stacklevel=5,
+            stacklevel=stacklevel,
         )
         share = min(max(share, 0.5 / n), 1 - 0.5 / n)
     z0 = float(special.ndtri(share))
@@ -247,7 +242,7 @@ def bca_bounds(
                 f"{metric}: the BCa acceleration ({accel:.3g}) is too large for this "
                 "confidence level; the percentile interval is used instead.",
                 UndefinedMetricWarning,
-                stacklevel=5,
+                stacklevel=stacklevel,
             )
             return percentile_bounds(values, confidence)
         levels.append(float(special.ndtr(z0 + shifted / denominator)))

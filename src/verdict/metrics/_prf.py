@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict._params import Interval, check
+from verdict.errors import InvalidInputError, UndefinedMetricWarning
 from verdict.metrics._confusion import (
     JointCounts,
     class_counts,
@@ -115,13 +116,11 @@ def nan_average(values: np.ndarray, weights: np.ndarray | None = None) -> float:
     return float(np.average(kept, weights=w))
 
 
+_BETA = Interval(Real, 0, None, closed="both")  # sklearn allows beta=inf (recall alone)
+
+
 def _check_beta(beta: Any, func: str) -> float:
-    if not isinstance(beta, Real) or isinstance(beta, bool) or np.isnan(beta) or beta < 0:
-        raise InvalidParameterError(
-            f"The 'beta' parameter of {func} must be a float in the range [0.0, inf). "
-            f"Got {beta!r} instead."
-        )
-    return float(beta)
+    return float(check("beta", beta, func, _BETA, fix="pass e.g. beta=2.0"))
 
 
 def precision_recall_fscore_support(

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from verdict._params import Interval, invalid_parameter
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._ranking import (
     BinaryCounts,
@@ -37,6 +38,7 @@ from verdict.metrics._validation import (
 )
 
 _AVERAGES = ("micro", "macro", "samples", "weighted", None)
+_MAX_FPR = Interval(Real, 0, 1, closed="right")
 CountsMetric = Callable[[BinaryCounts], float]
 
 
@@ -78,11 +80,9 @@ def roc_auc_score(
     func = "roc_auc_score"
     check_choice("average", average, _AVERAGES, func)
     check_choice("multi_class", multi_class, ("raise", "ovr", "ovo"), func)
+    # not check(): max_fpr=True has always meant 1 here, as in scikit-learn
     if max_fpr is not None and not (isinstance(max_fpr, Real) and 0 < max_fpr <= 1):
-        raise InvalidParameterError(
-            f"The 'max_fpr' parameter of {func} must be a float in the range (0.0, 1.0] or "
-            f"None. Got {max_fpr!r} instead."
-        )
+        raise invalid_parameter("max_fpr", max_fpr, func, [_MAX_FPR, None])
     y = labels_1d(y_true, "y_true")
     s = finite_scores(y_score)
     n = check_same_length(y_true=y, y_score=s)
@@ -275,10 +275,7 @@ def average_precision_score(
     func = "average_precision_score"
     check_choice("average", average, _AVERAGES, func)
     if pos_label is None:
-        raise InvalidParameterError(
-            f"The 'pos_label' parameter of {func} must be an int, float, bool or str. "
-            "Got None instead."
-        )
+        raise invalid_parameter("pos_label", None, func, "an int, float, bool or str")
     check_pos_label(pos_label, func)
     y = labels_1d(y_true, "y_true")
     s = finite_scores(y_score)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from verdict._params import Interval, invalid_parameter
 from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._ranking import (
@@ -186,21 +187,22 @@ def _check_parameters(
     return beta, cost_fp, cost_fn
 
 
+_POSITIVE = Interval(Real, 0, None, closed="neither")
+_COST = Interval(Real, 0, None, closed="left")
+_FRACTION = Interval(Real, 0, 1, closed="both")
+
+
 def _positive_number(name: str, value: Any) -> float:
-    if isinstance(value, Real) and not isinstance(value, bool) and 0 < value < np.inf:
+    if _POSITIVE.is_satisfied_by(value):
         return float(value)
-    raise InvalidParameterError(
-        f"The {name!r} parameter of {_FUNC} must be a finite number > 0. Got {value!r} instead."
-    )
+    raise invalid_parameter(name, value, _FUNC, "a finite number > 0", f"pass e.g. {name}=2.0")
 
 
 def _cost(name: str, value: Any) -> float:
-    if isinstance(value, Real) and not isinstance(value, bool) and 0 <= value < np.inf:
+    if _COST.is_satisfied_by(value):
         return float(value)
-    raise InvalidParameterError(
-        f"The {name!r} parameter of {_FUNC} must be a finite number >= 0 (the cost of one "
-        f"such error). Got {value!r} instead."
-    )
+    allowed = "a finite number >= 0 (the cost of one such error)"
+    raise invalid_parameter(name, value, _FUNC, allowed, f"pass e.g. {name}=1.0")
 
 
 _CONSTRAINED = {"min_recall": "precision_at_recall", "min_precision": "recall_at_precision"}
@@ -221,10 +223,8 @@ def _constraint(name: str, value: Any, objective: str) -> None:
             f"objective={owner!r} needs {name}. To fix: pass {name}= the smallest acceptable "
             "value, e.g. 0.9."
         )
-    if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value <= 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {_FUNC} must be a number in [0, 1]. Got {value!r} instead."
-        )
+    if not _FRACTION.is_satisfied_by(value):
+        raise invalid_parameter(name, value, _FUNC, "a number in [0, 1]", f"pass e.g. {name}=0.9")
 
 
 def _table(y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any) -> tuple[Any, _Table]:

@@ -7,17 +7,18 @@ with it at a higher column index (scikit-learn breaks ties towards the higher in
 from __future__ import annotations
 
 import warnings
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict._params import Interval, check
+from verdict.errors import InvalidInputError, UndefinedMetricWarning
 from verdict.metrics._ranking import finite_scores
 from verdict.metrics._ranking_multiclass import class_codes
 from verdict.metrics._validation import (
     check_flag,
     check_same_length,
-    is_integer,
     labels_1d,
     sample_weight_1d,
     unique_labels,
@@ -59,10 +60,7 @@ def top_k_accuracy_score(
     -------
     score : float
     """
-    if not is_integer(k) or k < 1:
-        raise InvalidParameterError(
-            f"The 'k' parameter of {_FUNC} must be an int in the range [1, inf). Got {k!r} instead."
-        )
+    check("k", k, _FUNC, Interval(Integral, 1, None, closed="left"), fix="pass e.g. k=2")
     check_flag("normalize", normalize, _FUNC)
     y = labels_1d(y_true, "y_true")
     binary = unique_labels(y).size <= 2 and (labels is None or len(labels) <= 2)

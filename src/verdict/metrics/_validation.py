@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict._params import BOOLEAN, InstanceOf, Options, check, invalid_parameter
+from verdict.errors import InvalidInputError
 
 # Integer labels spanning at most this many values are handled by bincount instead of a sort.
 SMALL_RANGE = 1 << 12
@@ -200,33 +201,25 @@ def encode(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any], func: str) -> None:
-    """scikit-learn's parameter message: "The 'average' parameter of f must be one of ..."."""
-    allowed = list(allowed)
-    if not any(value is a or (type(value) is type(a) and value == a) for a in allowed):
-        shown = ", ".join(repr(a) for a in allowed)
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be one of {{{shown}}}. Got {value!r} instead."
-        )
+    """``value`` is one of ``allowed`` (compared by type as well as value)."""
+    check(name, value, func, Options(*allowed))
 
 
 def check_flag(name: str, value: Any, func: str, options: tuple[str, ...] = ()) -> None:
     """A boolean parameter (numpy booleans too), or one of the string ``options``."""
-    if isinstance(value, (bool, np.bool_)) or (isinstance(value, str) and value in options):
-        return
-    allowed = " or ".join(["a bool", *(repr(o) for o in options)])
-    raise InvalidParameterError(
-        f"The {name!r} parameter of {func} must be {allowed}. Got {value!r} instead."
-    )
+    check(name, value, func, BOOLEAN, *((Options(*options),) if options else ()))
+
+
+# pos_label names one class, so it is a single label of the types labels may have
+_LABEL = InstanceOf((Real, str, np.bool_), "a single label (int, float, bool or str)")
 
 
 def check_pos_label(pos_label: Any, func: str) -> None:
     """``pos_label`` names one class: a number, bool or string (or None where allowed)."""
-    if pos_label is None or isinstance(pos_label, (Real, str, np.bool_)):
-        return
-    raise InvalidParameterError(
-        f"The 'pos_label' parameter of {func} must be a single label (int, float, bool or "
-        f"str) or None. Got {pos_label!r} instead."
-    )
+    check("pos_label", pos_label, func, _LABEL, None)
+
+
+_ZERO_DIVISION = Options("warn", 0.0, 1.0, float("nan"))
 
 
 def zero_division_value(zero_division: Any, func: str) -> float:
@@ -238,10 +231,7 @@ def zero_division_value(zero_division: Any, func: str) -> float:
             return float("nan")
         if zero_division in (0, 1):
             return float(zero_division)
-    raise InvalidParameterError(
-        f"The 'zero_division' parameter of {func} must be one of {{'warn', 0.0, 1.0, nan}}. "
-        f"Got {zero_division!r} instead."
-    )
+    raise invalid_parameter("zero_division", zero_division, func, [_ZERO_DIVISION])
 
 
 def labels_arg(

@@ -13,45 +13,18 @@ chosen rate whatever the window::
 a retrained challenger replace the champion only when it is significantly better.
 """
 
-from verdict.monitoring._drift import DriftDetector
-from verdict.monitoring._drift_report import DriftReport, FeatureDrift
-from verdict.monitoring._html import write_monitor_report
-from verdict.monitoring._monitor import LabelledWindow, MonitorResult, WindowResult, monitor
-from verdict.monitoring._performance import (
-    CalibrationCheck,
-    EstimatedPerformance,
-    LivePerformance,
-    calibration_check,
-    estimate_performance,
-    live_performance,
-)
-from verdict.monitoring._promotion import PromotionDecision, decide_promotion
-from verdict.monitoring._retrain import RetrainResult, retrain
-from verdict.monitoring._stats import Chi2Result, KSResult, chi2_test, jensen_shannon, ks_test, psi
+from verdict import _lazy
 
-__all__ = [
-    "CalibrationCheck",
-    "Chi2Result",
-    "DriftDetector",
-    "DriftReport",
-    "EstimatedPerformance",
-    "FeatureDrift",
-    "KSResult",
-    "LabelledWindow",
-    "LivePerformance",
-    "MonitorResult",
-    "PromotionDecision",
-    "RetrainResult",
-    "WindowResult",
-    "calibration_check",
-    "chi2_test",
-    "decide_promotion",
-    "estimate_performance",
-    "jensen_shannon",
-    "ks_test",
-    "live_performance",
-    "monitor",
-    "psi",
-    "retrain",
-    "write_monitor_report",
-]
+_EXPORTS = {
+    "_monitor": ("LabelledWindow", "MonitorResult", "WindowResult", "monitor", "record_pass"),
+    "_promotion": ("PromotionDecision", "decide_promotion"),
+    "_retrain": ("RetrainResult", "retrain"),
+    "_stats": ("Chi2Result", "KSResult", "chi2_test", "jensen_shannon", "ks_test", "psi"),
+    "drift": _lazy.names_of(f"{__name__}.drift"),
+    "html": _lazy.names_of(f"{__name__}.html"),
+    "performance": _lazy.names_of(f"{__name__}.performance"),
+}
+
+__all__ = _lazy.exported(_EXPORTS)
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

@@ -24,16 +24,6 @@ import pandas as pd
 
 from verdict._results import Result
 from verdict.errors import InvalidInputError
-from verdict.monitoring._drift import DriftDetector
-from verdict.monitoring._drift_report import DriftReport
-from verdict.monitoring._performance import (
-    CalibrationCheck,
-    EstimatedPerformance,
-    LivePerformance,
-    calibration_check,
-    estimate_performance,
-    live_performance,
-)
 from verdict.monitoring._unexpected import (
     UNEXPECTED,
     digest_inputs,
@@ -43,8 +33,17 @@ from verdict.monitoring._unexpected import (
     restricted,
     usable_rows,
 )
+from verdict.monitoring.drift import DriftDetector, DriftReport
+from verdict.monitoring.performance import (
+    CalibrationCheck,
+    EstimatedPerformance,
+    LivePerformance,
+    calibration_check,
+    estimate_performance,
+    live_performance,
+)
 from verdict.registry import LoadedModel, Registry
-from verdict.serving._predlog import PredictionLog
+from verdict.state import PredictionLog
 
 MIN_ROWS = 30  # fewer rows than this make no window worth testing
 MAX_WINDOWS = 24
@@ -146,7 +145,7 @@ def monitor(
     if isinstance(window, bool) or not isinstance(window, int) or window < MIN_ROWS:
         raise InvalidInputError(
             f"window must be an integer of at least {MIN_ROWS} rows; got {window!r}. To fix: "
-            "pass e.g. window=1000 (--window 1000 on the command line)."
+            "pass e.g. window=1000."
         )
     loaded = registry.load(ref)
     version = registry.get(loaded.ref)
@@ -185,7 +184,8 @@ def _check_enough(ref: str, n: int, notes: list[str], span: str) -> None:
     usable, left_out = ("usable ", f" ({'; '.join(notes)})") if notes else ("", "")
     raise InvalidInputError(
         f"{ref} has {n} {usable}logged rows{span}{left_out}; at least {MIN_ROWS} are needed to "
-        "monitor it. To fix: send traffic to the service first, or widen --since/--until."
+        "monitor it. To fix: send traffic to the service first, or widen the 'since'/'until' "
+        "window."
     )
 
 

@@ -23,7 +23,7 @@ from scipy import special
 from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.metrics import delong_roc_test, mcnemar_test, paired_bootstrap_ci
-from verdict.monitoring._performance_inputs import (
+from verdict.monitoring.performance._inputs import (
     check_alpha,
     check_classes,
     check_proba,

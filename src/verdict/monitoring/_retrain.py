@@ -44,7 +44,7 @@ from verdict.monitoring._unexpected import (
 )
 from verdict.pipeline import train
 from verdict.registry import LoadedModel, Registry
-from verdict.serving._predlog import PredictionLog
+from verdict.state import PredictionLog
 
 EVENT_KIND = "promotion_decision"
 CHALLENGER_ALIAS = "challenger"
@@ -170,8 +170,8 @@ def _check_options(holdout: float, min_holdout: int) -> None:
     if not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
         raise InvalidParameterError(
             f"holdout must be a share strictly between 0 and 1; got {holdout!r}. To fix: pass "
-            "e.g. holdout=0.3 (--holdout 0.3 on the command line: the most recent 30% of the "
-            "labelled rows are kept for evaluation)."
+            "e.g. holdout=0.3 (the most recent 30% of the labelled rows are kept for "
+            "evaluation)."
         )
     if isinstance(min_holdout, bool) or not isinstance(min_holdout, int) or min_holdout < 1:
         raise InvalidParameterError(

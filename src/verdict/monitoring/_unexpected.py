@@ -26,8 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verdict.data import ColumnKind, Schema, check_rows
-from verdict.data._levels import level_spelling
+from verdict.data import ColumnKind, Schema, check_rows, level_spelling
 from verdict.monitoring._logged import logged_features
 
 UNEXPECTED = "<unexpected value>"  # the unknown category a value of an unexpected type becomes

@@ -17,31 +17,17 @@ one registry across a team.
 
 from verdict import _lazy
 
-__all__ = [
-    "TRUSTED_TYPES",
-    "ArtifactStore",
-    "LoadedModel",
-    "ModelRef",
-    "ModelSummary",
-    "ModelVersion",
-    "OnnxExport",
-    "Registry",
-    "RegistryEvent",
-    "RegistrySettings",
-    "export_onnx",
-    "onnx_predict",
-    "parse_ref",
-]
-
 _EXPORTS = {
     "_loaded": ("LoadedModel",),
-    "_onnx": ("OnnxExport", "export_onnx", "onnx_predict"),
     "_records": ("ModelSummary", "ModelVersion", "RegistryEvent"),
-    "_refs": ("ModelRef",),
+    "_refs": ("ModelRef", "check_alias", "check_name"),
     "_registry": ("Registry", "parse_ref"),
     "_settings": ("RegistrySettings",),
     "_store": ("ArtifactStore",),
     "_trust": ("TRUSTED_TYPES",),
+    "onnx": ("OnnxExport", "export_onnx", "onnx_predict"),
 }
+
+__all__ = _lazy.exported(_EXPORTS)
 
 __getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

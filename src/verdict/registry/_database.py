@@ -3,7 +3,8 @@
 SQLite (the embedded default) takes write transactions with ``BEGIN IMMEDIATE`` and WAL, so two
 processes registering at once queue for the lock instead of failing half-way; PostgreSQL takes
 an advisory lock while migrating. Either way an old registry is upgraded by Alembic on open.
-A SQLite file verdict creates is 0600 in a folder it creates 0700 (:func:`private_sqlite`).
+A SQLite file verdict creates is 0600 in a folder it creates 0700 (``verdict._sqlite``, shared
+with the state database).
 """
 
 from __future__ import annotations
@@ -11,17 +12,15 @@ from __future__ import annotations
 import functools
 import re
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from verdict._files import private_file, private_folder
+from verdict._sqlite import configure_sqlite, private_sqlite, reading
 from verdict.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-READ_OPTION = "verdict_read"  # execution option: a read-only (deferred) SQLite transaction
 _PG_LOCK = 0x7665726469  # "verdi": the advisory lock id held while migrating
 
 
@@ -56,50 +55,6 @@ def open_engine(url: str) -> Engine:
             f"the server is running and that you may write there."
         ) from exc
     return engine
-
-
-def private_sqlite(database: str) -> None:
-    """Create a SQLite database's folder (0700) and its empty file (0600) if missing.
-
-    SQLite gives the ``-wal`` and ``-shm`` files it makes later the mode of the main file, so
-    the whole database stays readable by its owner only. Existing folders and files are left
-    as they are; in-memory and ``file:`` URI databases are left to SQLite.
-    """
-    if database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database)
-    private_folder(path.parent)
-    private_file(path)
-
-
-def configure_sqlite(engine: Engine, *, synchronous: str = "FULL") -> None:
-    """WAL, a busy timeout, and writers that take the lock at BEGIN.
-
-    pysqlite's own BEGIN is deferred, which deadlocks two writers upgrading their read locks;
-    every transaction here begins IMMEDIATE instead, except those opened through
-    :func:`reading`, which begin deferred and so never wait for a writer (WAL snapshot).
-    Shared by the registry and the service's state database.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=60000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        read = connection.get_execution_options().get(READ_OPTION, False)
-        connection.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
-
-
-def reading(engine: Engine) -> Engine:
-    """The same engine for read-only work: on SQLite its transactions never wait for writers."""
-    return engine.execution_options(**{READ_OPTION: True})
 
 
 def migrate(engine: Engine) -> None:

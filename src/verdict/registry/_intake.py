@@ -11,10 +11,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verdict.errors import InvalidInputError
-from verdict.pipeline import DecisionPolicy, Run
+
+if TYPE_CHECKING:  # listing models must not import the pipeline (numpy, scikit-learn)
+    from verdict.pipeline import Run
 
 REQUIRED = ("run.json", "model.skops", "test_predictions.parquet", "reference.parquet")
 OPTIONAL = ("test_rows.parquet", "report.html", "model_card.md", "metrics.json")
@@ -35,7 +37,7 @@ class Intake:
 
 def read_run(run: Run | str | Path) -> Intake:
     """The artifacts and summary of ``run`` (a Run or its directory)."""
-    run_dir = Path(run.run_dir if isinstance(run, Run) else run)
+    run_dir = Path(run if isinstance(run, (str, Path)) else run.run_dir)
     if not (run_dir / "run.json").is_file():
         raise InvalidInputError(
             f"{str(run_dir)!r} is not a run directory (no run.json). To fix: pass the directory "
@@ -67,6 +69,8 @@ def read_run(run: Run | str | Path) -> Intake:
 def summarise(info: dict[str, Any]) -> dict[str, Any]:
     """What the registry keeps queryable from run.json (the rest stays in the artifact)."""
     classes = info["data"]["classes"]
+    from verdict.pipeline import DecisionPolicy
+
     policy = DecisionPolicy.from_decision(info.get("decision"), classes)
     return {
         "classes": classes,

@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from verdict.data import Schema
-from verdict.pipeline import DecisionPolicy
-
-if TYPE_CHECKING:  # annotations only: listing models must not import scikit-learn
+if TYPE_CHECKING:  # annotations only: listing models must not import numpy or scikit-learn
+    import numpy as np
     import pandas as pd
     from sklearn.pipeline import Pipeline
+
+    from verdict.data import Schema
+    from verdict.pipeline import DecisionPolicy
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +58,8 @@ class LoadedModel:
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities with columns in :attr:`classes` order (whatever the estimator's)."""
+        import numpy as np
+
         proba = np.asarray(self.model.predict_proba(X), dtype=np.float64)
         own = [_plain(c) for c in self.model.classes_]
         order = [own.index(c) for c in self.classes]
@@ -70,4 +71,6 @@ class LoadedModel:
 
 
 def _plain(value: Any) -> Any:
+    import numpy as np
+
     return value.item() if isinstance(value, np.generic) else value

@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from verdict.data import Schema
 from verdict.errors import ArtifactIntegrityError, NotFoundError, RegistryError
-from verdict.pipeline import DecisionPolicy, Run
 from verdict.registry._database import open_engine
 from verdict.registry._history import alias_stack
 from verdict.registry._intake import MODEL, read_run
@@ -50,6 +48,8 @@ from verdict.registry._trust import load_model
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from verdict.pipeline import Run
 
 _PG_WRITE_LOCK = 0x7665726470  # held by every writing transaction on PostgreSQL
 
@@ -387,6 +387,9 @@ class Registry:
         The artifact's sha256 is checked against the registry and its types against the trust
         list; either failing raises ``ArtifactIntegrityError`` and nothing is loaded.
         """
+        from verdict.data import Schema  # here, not at import: listing models stays light
+        from verdict.pipeline import DecisionPolicy
+
         version = ref if isinstance(ref, ModelVersion) else self.get(ref)
         model = load_model(self.artifact(version, MODEL), what=f"The model of {version.ref}")
         summary = version.summary

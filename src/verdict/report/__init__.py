@@ -12,8 +12,22 @@
 - ``model_card.md``: the model card in Markdown.
 
 Nothing is refitted: ``verdict report RUN_DIR`` rebuilds all three from the directory alone.
+
+The page shell and the plot style are public so that the monitoring page is drawn with the
+same ones: ``page``, ``section``, ``tile`` (a headline figure), ``figure``, ``table``, ``note``
+and ``esc``; ``new_figure``, ``to_svg``, ``class_color`` and the colours; ``metric_label`` and
+``num`` for the words and numbers.
 """
 
-from verdict.report._write import write_report
+from verdict import _lazy
 
-__all__ = ["write_report"]
+_EXPORTS = {
+    "_html": ("esc", "figure", "note", "page", "section", "table", "tile"),
+    "_svg": ("ACCENT", "MUTED", "PALETTE", "WARN", "class_color", "new_figure", "to_svg"),
+    "_words": ("metric_label", "num"),
+    "_write": ("write_report",),
+}
+
+__all__ = _lazy.exported(_EXPORTS)
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

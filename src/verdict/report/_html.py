@@ -1,4 +1,6 @@
-"""The page shell: inline CSS, the section wrapper and small HTML helpers.
+"""The page shell: inline CSS, the section wrapper, the headline tile and small HTML helpers.
+
+The training report and the monitoring page (``verdict.monitoring``) are both drawn with them.
 
 Everything is inline (styles, SVG plots); the page loads nothing, so it opens offline, from an
 e-mail attachment or an artifact store, exactly as it was written. Every value that comes from
@@ -86,24 +88,45 @@ def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
-def page(title: str, body: str, footer: str) -> str:
-    """The whole document: head with inline CSS, the section navigation, the body."""
-    links = "".join(f'<li><a href="#{sid}">{esc(name)}</a></li>' for sid, name in SECTIONS)
+def page(
+    title: str,
+    body: str,
+    footer: str,
+    *,
+    sections: Sequence[tuple[str, str]] = SECTIONS,
+    css: str = "",
+) -> str:
+    """The whole document: head with inline CSS (the shared styles, then ``css``), the
+    navigation of ``sections`` ((id, title) pairs, the report's by default), the body."""
+    links = "".join(f'<li><a href="#{sid}">{esc(name)}</a></li>' for sid, name in sections)
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        f"<title>{esc(title)}</title>\n<style>{CSS}{css}</style>\n</head>\n<body>\n"
         f'<nav aria-label="sections"><ul>{links}</ul></nav>\n'
         f"<main>\n{body}\n<footer>{footer}</footer>\n</main>\n</body>\n</html>\n"
     )
 
 
-def section(sid: str, content: str, *, css: str = "", heading: bool = True) -> str:
-    """A section with its stable id and its title as the heading."""
+def section(
+    sid: str, content: str, *, css: str = "", heading: bool = True, title: str | None = None
+) -> str:
+    """A section with its stable id and its title (the report's for ``sid`` unless given) as
+    the heading."""
     cls = f' class="{css}"' if css else ""
-    title = f"<h2>{esc(TITLES[sid])}</h2>\n" if heading else ""
-    return f'<section id="{sid}"{cls}>\n{title}{content}\n</section>'
+    h2 = f"<h2>{esc(TITLES[sid] if title is None else title)}</h2>\n" if heading else ""
+    return f'<section id="{sid}"{cls}>\n{h2}{content}\n</section>'
+
+
+def tile(label: str, value: str, detail: str | None = None, *, primary: bool = False) -> str:
+    """A headline figure: its label, its value and, unless None, a detail line below."""
+    cls = "kpi primary" if primary else "kpi"
+    extra = "" if detail is None else f'<div class="ci">{esc(detail)}</div>'
+    return (
+        f'<div class="{cls}"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div>{extra}</div>'
+    )
 
 
 def figure(svg: str | None, caption: str, empty: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 from verdict.report import _plots as plots
 from verdict.report._analysis import Analysis
-from verdict.report._html import esc, figure, note, section, table
+from verdict.report._html import esc, figure, note, section, table, tile
 from verdict.report._words import (
     comparison_sentence,
     count,
@@ -83,12 +83,8 @@ def _kpis(a: Analysis) -> str:
 
 
 def _tile(label: str, ci: dict[str, Any], primary: bool) -> str:
-    cls = "kpi primary" if primary else "kpi"
-    return (
-        f'<div class="{cls}"><div class="label">{esc(label)}</div>'
-        f'<div class="value">{esc(num(ci.get("estimate")))}</div>'
-        f'<div class="ci">{esc(interval(ci.get("low"), ci.get("high")))}</div></div>'
-    )
+    detail = interval(ci.get("low"), ci.get("high"))
+    return tile(label, num(ci.get("estimate")), detail, primary=primary)
 
 
 def data_profile(a: Analysis) -> str:

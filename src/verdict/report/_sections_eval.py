@@ -139,7 +139,8 @@ def decision(a: Analysis) -> str:
             note(
                 "No costs were given, so the model predicts its most probable class (a 0.5 "
                 "threshold for two classes). If the two kinds of error have different prices, "
-                "train with --costs to choose the cut of least expected cost on validation data."
+                "pass them to train (costs=) to choose the cut of least expected cost on "
+                "validation data."
             )
         )
     elif chosen.get("kind") == "cost":

@@ -57,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv``, serve until stopped; the exit status (2 for a refusal)."""
     args = parser().parse_args(argv)
+    from verdict._params import as_options
     from verdict.errors import VerdictError
     from verdict.serving._run import run
 
@@ -70,7 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             log_level=args.log_level,
         )
     except VerdictError as exc:
-        print(f"error: {exc}", file=sys.stderr, flush=True)
+        flags = {"models": "model", "log_level": "log_level", "workers": "workers"}
+        print(f"error: {as_options(str(exc), flags)}", file=sys.stderr, flush=True)
         return 2
     return 0
 

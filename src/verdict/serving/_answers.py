@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from verdict.data._rows import RowProblem
+from verdict.data import RowProblem
 from verdict.serving._errors import MAX_DETAILS, ServiceError
 from verdict.serving._schemas import ErrorDetail
 from verdict.serving._served import ServedModel

@@ -34,20 +34,18 @@ from verdict.registry import LoadedModel, Registry
 from verdict.serving import _v1, _v2
 from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
-from verdict.serving._keys import KeyStore
 from verdict.serving._middleware import (
     HeadersWithBody,
     RequestMiddleware,
     TargetHeader,
     open_paths,
 )
-from verdict.serving._predlog import PredictionLog
 from verdict.serving._residency import ResidencyGuard, guarded
 from verdict.serving._schemas import InferenceRequest, PredictRequest
 from verdict.serving._served import ServedModels
 from verdict.serving._settings import ServiceSettings
-from verdict.serving._state import open_state
 from verdict.serving._telemetry import Telemetry
+from verdict.state import KeyStore, PredictionLog, open_state
 
 logger = logging.getLogger("verdict.serving")
 _METRICS_RESPONSE: dict[int | str, dict[str, Any]] = {

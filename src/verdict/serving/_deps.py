@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from verdict.serving._errors import ServiceError, request_id_of
-from verdict.serving._predlog import PredictionLog
 from verdict.serving._served import ServedModel, ServedModels
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._telemetry import Telemetry
+from verdict.state import PredictionLog
 
 
 async def get_settings(request: Request) -> ServiceSettings:

@@ -3,7 +3,7 @@
 Features sent with a label pass the row checks of predictions (``check_rows``, infinite
 numbers), so that retraining and monitoring read them as they read logged inputs. Labels are
 checked where the model they belong to is known: for a request id, that is the logged
-prediction's, found when the feedback is stored (``_predlog_read.store_feedback``).
+prediction's, found when the feedback is stored (``store_feedback`` in ``verdict.state``).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from verdict.data._rows import RowProblem
-from verdict.serving._predlog_rows import FeedbackItem, OrphanLimitError
+from verdict.data import RowProblem
 from verdict.serving._served import ServedModels
 from verdict.serving._work import Rows, check_only
+from verdict.state import FeedbackItem, OrphanLimitError
 
 _LABEL_TYPES = frozenset({str, int, float, bool})
 _BY_REQUEST = frozenset({"label", "request_id", "row", "model"})

@@ -28,9 +28,9 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from verdict.serving._errors import ServiceError, error_response, internal_error
-from verdict.serving._keys import KeyStore
 from verdict.serving._limits import read_body, replay
 from verdict.serving._telemetry import Telemetry
+from verdict.state import KeyStore
 
 access_log = logging.getLogger("verdict.serving.access")
 error_log = logging.getLogger("verdict.serving.errors")

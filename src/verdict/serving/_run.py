@@ -24,6 +24,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Mapping
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,8 @@ from pydantic import SecretStr, ValidationError
 from pydantic_settings import SettingsError
 from uvicorn.supervisors import Multiprocess
 
-from verdict.errors import ConfigurationError, InvalidParameterError
+from verdict._params import Interval, StrOptions, check
+from verdict.errors import ConfigurationError
 from verdict.registry import Registry
 from verdict.serving._jsonlog import LOG_LEVELS, log_config
 from verdict.serving._settings import ServiceSettings
@@ -139,7 +141,7 @@ def read_settings(settings: ServiceSettings | Mapping[str, Any] | None) -> Servi
 def check_models(settings: ServiceSettings) -> None:
     """Fail here, with one clear line, if a model to serve or the state database is unusable,
     or if any artifact of a version to serve no longer matches its registered sha256."""
-    from verdict.serving._state import open_state
+    from verdict.state import open_state
 
     open_state(settings.state_database()).dispose()  # refuses an old or unreachable database
 
@@ -150,7 +152,7 @@ def check_models(settings: ServiceSettings) -> None:
         if not refs:
             raise ConfigurationError(
                 f"There is no model to serve: no model in {registry.where} has a 'production' "
-                "alias. To fix: pass --model NAME@ALIAS, or register one with an alias."
+                "alias. To fix: pass models=NAME@ALIAS, or register one with a 'production' alias."
             )
         for ref in refs:
             registry.require_intact(ref)
@@ -176,15 +178,8 @@ def export(settings: ServiceSettings) -> None:
 
 
 def _check_options(log_level: str, workers: int) -> None:
-    if log_level.lower() not in LOG_LEVELS:
-        raise InvalidParameterError(
-            f"--log-level {log_level!r} is not a log level. To fix: pass one of "
-            f"{', '.join(LOG_LEVELS)}."
-        )
-    if workers < 1:
-        raise InvalidParameterError(
-            f"--workers {workers} is not a number of processes. To fix: pass 1 or more."
-        )
+    check("log_level", log_level.lower(), "run", StrOptions(*LOG_LEVELS))
+    check("workers", workers, "run", Interval(Integral, 1, None), fix="pass 1 or more processes")
 
 
 def _protocol(settings: ServiceSettings) -> Any:

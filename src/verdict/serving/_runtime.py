@@ -80,7 +80,8 @@ def onnx_runtime(loaded: LoadedModel, check: pd.DataFrame | None) -> Runtime:
     """
     import onnxruntime
 
-    from verdict.registry._onnx import _read_metadata, onnx_feeds
+    from verdict.registry.onnx import onnx_feeds
+    from verdict.registry.onnx import read_metadata as _read_metadata
 
     with tempfile.TemporaryDirectory(prefix="verdict-onnx-") as folder:
         path = Path(folder) / "model.onnx"
@@ -92,7 +93,7 @@ def onnx_runtime(loaded: LoadedModel, check: pd.DataFrame | None) -> Runtime:
     options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(data, options, providers=["CPUExecutionProvider"])
     classes = meta["verdict.classes"]
-    from verdict.registry._onnx_policy import label_values
+    from verdict.registry.onnx import label_values
 
     back = dict(zip(label_values(tuple(classes)).tolist(), classes, strict=True))
 

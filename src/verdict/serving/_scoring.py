@@ -14,10 +14,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verdict.data import ColumnKind, Schema
-from verdict.data._rows import RowCheck, check_rows
+from verdict.data import ColumnKind, RowCheck, Schema, check_rows
 from verdict.errors import InvalidInputError
-from verdict.registry._loaded import LoadedModel
+from verdict.registry import LoadedModel
 
 CLASS_COLUMN = "class"
 VERSION_COLUMN = "model_version"

@@ -24,11 +24,11 @@ from verdict.errors import ConfigurationError
 from verdict.registry import LoadedModel, ModelVersion, Registry, parse_ref
 from verdict.serving._batcher import MicroBatcher
 from verdict.serving._errors import ServiceError
-from verdict.serving._predlog import LogUnavailableError, PredictionBatch, PredictionLog
 from verdict.serving._runtime import Predict, Runtime, runtime_for
 from verdict.serving._settings import ServiceSettings
 from verdict.serving._telemetry import Telemetry
 from verdict.serving._work import Ranges, Rows, Scored, rows_of, score_batch, training_ranges
+from verdict.state import LogUnavailableError, PredictionBatch, PredictionLog
 
 logger = logging.getLogger("verdict.serving.reload")
 

@@ -20,8 +20,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from verdict.data import ColumnKind, Schema
-from verdict.data._rows import RowProblem
+from verdict.data import ColumnKind, RowProblem, Schema
 from verdict.registry import LoadedModel
 from verdict.serving._answers import invalid_rows
 from verdict.serving._errors import ServiceError

@@ -23,9 +23,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from verdict.data._rows import RowProblem
+from verdict.data import RowProblem
 from verdict.errors import InvalidInputError
-from verdict.serving import _predlog
 from verdict.serving._answers import counted, invalid_rows
 from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
@@ -49,6 +48,7 @@ from verdict.serving._schemas import (
 )
 from verdict.serving._served import ServedModel, ServedModels
 from verdict.serving._work import Logged, Rows, Scored
+from verdict.state import FeedbackItem
 
 router = APIRouter(prefix="/v1", tags=["v1"], responses=ERROR_RESPONSES)
 _ABSENT = object()
@@ -191,7 +191,7 @@ async def feedback(
     })  # fmt: skip
 
 
-def _feedback_item(i: int, item: dict[str, Any], served: ServedModels) -> _predlog.FeedbackItem:
+def _feedback_item(i: int, item: dict[str, Any], served: ServedModels) -> FeedbackItem:
     """One item for the log; 404 if it names a model that is not served."""
     model = item.get("model")
     if model is not None and served.get(model) is None:
@@ -201,7 +201,7 @@ def _feedback_item(i: int, item: dict[str, Any], served: ServedModels) -> _predl
         raise ServiceError(404, f"Feedback item {i} names the model {model[:64]!r}, which is "
                            f"not served here. To fix: name one of {names}.",
                            kind="model_not_found", details=[detail])  # fmt: skip
-    return _predlog.FeedbackItem(
+    return FeedbackItem(
         label=item["label"], request_id=item.get("request_id"), row=item.get("row", 0),
         features=item.get("features"), model=model,
     )  # fmt: skip

@@ -24,8 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from verdict.data import ColumnKind
-from verdict.data._rows import RowProblem, check_rows
+from verdict.data import ColumnKind, RowProblem, check_rows
 from verdict.registry import LoadedModel
 from verdict.serving._runtime import Predict, native
 
