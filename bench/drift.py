@@ -218,7 +218,7 @@ def main() -> None:
     python = ensure_evidently_venv(Path(args.venv), args.reinstall)
 
     from verdict.data import ColumnKind, infer_schema
-    from verdict.monitoring._drift import DriftDetector
+    from verdict.monitoring import DriftDetector
     from verdict.monitoring._stats import ks_test
 
     population = Population(args.jitter)

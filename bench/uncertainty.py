@@ -30,8 +30,7 @@ import scipy
 import sklearn
 import sklearn.metrics as skm
 
-from verdict.metrics import evaluate, roc_auc_score
-from verdict.metrics._bootstrap import bootstrap_ci
+from verdict.metrics import bootstrap_ci, evaluate, roc_auc_score
 
 N_RESAMPLES = 1000
 

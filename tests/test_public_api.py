@@ -16,9 +16,12 @@ PACKAGES = [
     "verdict.pipeline",
     "verdict.report",
     "verdict.registry",
+    "verdict.state",
     "verdict.serving",
     "verdict.monitoring",
     "verdict.deploy",
+    "verdict.client",
+    "verdict.demo",
     "verdict.cli",
 ]
 

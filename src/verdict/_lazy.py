@@ -1,8 +1,13 @@
 """Lazy re-exports for package ``__init__``s (PEP 562): a public name is imported on first use.
 
-A package names the private module of each public name and installs the hooks::
+A package names the private module of each public name, once, and installs the hooks::
 
-    __getattr__, __dir__ = _lazy.lazy_exports(__name__, {"_registry": ("Registry", "parse_ref")})
+    _EXPORTS = {"_registry": ("Registry", "parse_ref")}
+    __all__ = _lazy.exported(_EXPORTS)
+    __getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)
+
+A key is a module relative to the package (``"_registry"``, a folder ``"onnx"``) or an
+absolute ``"verdict.x"`` path for names kept importable from here after they moved.
 
 so ``from verdict.registry import Registry`` imports ``verdict.registry._registry`` and what it
 needs, and nothing else: a CLI command or the service pays only for what it runs.
@@ -26,7 +31,8 @@ def lazy_exports(
         module = where.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        target = module if module.startswith("verdict.") else f"{package}.{module}"
+        value = getattr(importlib.import_module(target), name)
         setattr(sys.modules[package], name, value)  # later lookups skip this hook
         return value
 
@@ -34,3 +40,14 @@ def lazy_exports(
         return sorted(set(vars(sys.modules[package])) | set(where))
 
     return attribute, names
+
+
+def exported(exports: Mapping[str, Iterable[str]]) -> list[str]:
+    """A package's ``__all__``: every name its exports map lists."""
+    return sorted({name for names in exports.values() for name in names})
+
+
+def names_of(package: str) -> tuple[str, ...]:
+    """The ``__all__`` of a sub-package (cheap: its ``__init__`` imports nothing but this), so
+    that a parent re-exports a folder's names without listing them a second time."""
+    return tuple(importlib.import_module(package).__all__)

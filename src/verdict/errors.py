@@ -12,7 +12,8 @@ written against scikit-learn keeps catching them::
         ├── RegistryError                 a registry operation cannot be done as asked
         │   ├── NotFoundError(KeyError)   no such model, version or alias
         │   └── ArtifactIntegrityError    a stored artifact fails its hash or type check
-        └── ExportError                   a model cannot be exported to the asked format
+        ├── ExportError                   a model cannot be exported to the asked format
+        └── ServiceError                  the prediction service refused a request or never answered
 
     UserWarning
     └── VerdictWarning
@@ -32,6 +33,7 @@ __all__ = [
     "InvalidParameterError",
     "NotFoundError",
     "RegistryError",
+    "ServiceError",
     "UndefinedMetricWarning",
     "VerdictError",
     "VerdictWarning",
@@ -75,6 +77,49 @@ class ArtifactIntegrityError(RegistryError):
 
 class ExportError(VerdictError):
     """A model cannot be exported to the asked format (an unsupported family, say)."""
+
+
+class ServiceError(VerdictError):
+    """The prediction service answered a request with an error, or could not be reached.
+
+    Raised by :class:`verdict.client.Client`. The message is the service's own (it ends with
+    "To fix: ..."), prefixed with the request and the status.
+
+    Attributes
+    ----------
+    status : int or None
+        The HTTP status; None when no HTTP answer came (refused, timed out, TLS failed).
+    kind : str
+        The service's machine-readable kind (``unauthorized``, ``model_not_found``,
+        ``invalid_rows`` ...), or ``unreachable``, ``timeout``, ``tls``, ``bad_answer``.
+    message : str
+        The service's message (or the client's, without an answer).
+    details : list of dict
+        Field-level problems (``loc``, ``kind``, ``message``), the first 20 (422).
+    request_id : str or None
+        The service's id for the request (``X-Request-ID``), to quote to its operator.
+    target : str or None
+        The deployment target that answered (``X-Verdict-Target``), if any.
+    """
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        status: int | None = None,
+        kind: str = "error",
+        message: str = "",
+        details: list[dict] | None = None,
+        request_id: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.status = status
+        self.kind = kind
+        self.message = message or text
+        self.details = list(details or [])
+        self.request_id = request_id
+        self.target = target
 
 
 class VerdictWarning(UserWarning):

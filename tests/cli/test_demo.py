@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from verdict.cli._demo import _fresh_run_dir
+from verdict.demo._setup import fresh_run_dir
 
 pytestmark = pytest.mark.slow
 
@@ -106,8 +106,8 @@ def test_a_second_demo_replaces_only_its_own_run(tmp_path):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     (run_dir / "run.json").write_text("{}")
-    assert _fresh_run_dir(run_dir) == run_dir and not run_dir.exists()
+    assert fresh_run_dir(run_dir) == run_dir and not run_dir.exists()
     other = tmp_path / "mine"
     other.mkdir()
     (other / "notes.txt").write_text("keep")
-    assert _fresh_run_dir(other) == other and (other / "notes.txt").exists()
+    assert fresh_run_dir(other) == other and (other / "notes.txt").exists()

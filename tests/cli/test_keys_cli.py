@@ -10,8 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verdict.cli._keys import keys_app
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, open_state
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from verdict.cli._app import app
-from verdict.serving._predlog import FeedbackItem, PredictionBatch, PredictionLog
-from verdict.serving._state import open_state
+from verdict.state import FeedbackItem, PredictionBatch, PredictionLog, open_state
 
 T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
 CLASSES = ["adelie", "gentoo"]

@@ -12,9 +12,8 @@ from threadpoolctl import threadpool_limits
 
 from verdict.data import infer_schema
 from verdict.errors import InvalidParameterError
-from verdict.pipeline import available_families, model_families
+from verdict.models import FAMILY_NAMES, LabelEncoded, available_families, model_families
 from verdict.pipeline._candidates import make_pipeline
-from verdict.pipeline._families import FAMILY_NAMES, LabelEncoded
 from verdict.pipeline._plan import draw
 
 

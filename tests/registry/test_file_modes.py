@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from verdict.deploy._certs import self_signed_certificate
+from verdict.deploy.local._certs import self_signed_certificate
 from verdict.registry import Registry
-from verdict.serving._keys import KeyStore
-from verdict.serving._state import open_state
+from verdict.state import KeyStore, open_state
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
 

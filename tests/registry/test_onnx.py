@@ -36,11 +36,11 @@ from verdict.pipeline import BooleanEncoder, DecisionPolicy, model_families, tra
 from verdict.pipeline._candidates import make_pipeline
 from verdict.pipeline._families import LabelEncoded
 from verdict.registry import LoadedModel
-from verdict.registry import _onnx as onnx_module
-from verdict.registry._onnx import OnnxExport, export_onnx, onnx_feeds, onnx_predict
-from verdict.registry._onnx_converters import SUPPORTED_FAMILIES, register_converters
-from verdict.registry._onnx_graph import DOUBLE, GraphBuilder
-from verdict.registry._onnx_preprocess import ELEMENT_TYPES, input_specs, preprocess
+from verdict.registry.onnx import _export as onnx_module
+from verdict.registry.onnx._converters import SUPPORTED_FAMILIES, register_converters
+from verdict.registry.onnx._export import OnnxExport, export_onnx, onnx_feeds, onnx_predict
+from verdict.registry.onnx._graph import DOUBLE, GraphBuilder
+from verdict.registry.onnx._preprocess import ELEMENT_TYPES, input_specs, preprocess
 
 TOLERANCE = 1e-5
 FAMILIES = [

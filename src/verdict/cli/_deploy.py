@@ -58,8 +58,7 @@ def render_command(
     ] = None,
 ) -> None:
     """Write the Dockerfile, Kubernetes, Karmada, gateway and Prometheus files for the plan."""
-    from verdict.deploy import load_spec, plan
-    from verdict.deploy._render import render
+    from verdict.deploy import load_spec, plan, render
 
     with domain_errors():
         parsed = load_spec(spec)

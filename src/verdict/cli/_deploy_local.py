@@ -28,7 +28,7 @@ def up(
     """Start every target's replicas, their links and the HAProxy gateway on 127.0.0.1."""
     from rich.markup import escape
 
-    from verdict.deploy._local import up as start
+    from verdict.deploy import up as start
     from verdict.errors import ConfigurationError
 
     with domain_errors():
@@ -63,9 +63,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
 ) -> None:
     """Show every target's health, version, traffic, latency, errors, restarts and link."""
-    from verdict.deploy._local import deploy_folder
-    from verdict.deploy._local_state import DeploymentState
-    from verdict.deploy._local_status import status as read
+    from verdict.deploy import DeploymentState, deploy_folder
+    from verdict.deploy import status as read
 
     with domain_errors():
         state = DeploymentState.load(deploy_folder())
@@ -123,7 +122,7 @@ def chaos(
     ] = None,
 ) -> None:
     """Run a drill: lose a cloud (--kill aws), bring it back (--revive aws), cut a link."""
-    from verdict.deploy import _local_ops as ops
+    from verdict.deploy import local as ops
     from verdict.errors import ConfigurationError
 
     with domain_errors():
@@ -168,7 +167,7 @@ def canary(
     ] = False,
 ) -> None:
     """Shift a share of traffic to a new version through the gateway; promote or abort it."""
-    from verdict.deploy._local_ops import canary as roll
+    from verdict.deploy import canary as roll
 
     with domain_errors(options=("percent", "promote", "abort")):
         state = roll(ref, percent, promote=promote, abort=abort)
@@ -184,7 +183,7 @@ def down() -> None:
     Every process it started stops (the supervisor first), what its links left is shipped,
     its API key is revoked and its sockets are removed.
     """
-    from verdict.deploy._local import down as stop
+    from verdict.deploy import down as stop
     from verdict.errors import ConfigurationError
 
     with domain_errors():

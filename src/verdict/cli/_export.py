@@ -33,8 +33,7 @@ def export(
     the model's class order; both must match the native model (labels equal, probabilities
     within 1e-5) or nothing is written.
     """
-    from verdict.registry import Registry
-    from verdict.registry._onnx import export_onnx
+    from verdict.registry import Registry, export_onnx
 
     with domain_errors():
         if format.lower() != "onnx":

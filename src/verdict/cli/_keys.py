@@ -32,9 +32,8 @@ def _store() -> Iterator[Any]:
     from pydantic import ValidationError
 
     from verdict.errors import ConfigurationError
-    from verdict.serving._keys import KeyStore  # heavy imports only when a command runs
-    from verdict.serving._settings import ServiceSettings
-    from verdict.serving._state import open_state
+    from verdict.serving import ServiceSettings  # heavy imports only when a command runs
+    from verdict.state import KeyStore, open_state
 
     try:
         settings = ServiceSettings()

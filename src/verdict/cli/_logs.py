@@ -63,7 +63,7 @@ def export(
     true label that came back and when, and the logged inputs (sensitive columns hashed).
     The file is written under a temporary name and renamed once complete.
     """
-    from verdict.serving._predlog_export import export_format, export_log
+    from verdict.state import export_format, export_log
 
     with domain_errors():
         fmt = export_format(out, format)
@@ -93,8 +93,8 @@ def _state() -> Iterator[Any]:
     from sqlalchemy.exc import ArgumentError
 
     from verdict.errors import ConfigurationError
-    from verdict.serving._settings import ServiceSettings
-    from verdict.serving._state import open_state
+    from verdict.serving import ServiceSettings
+    from verdict.state import open_state
 
     try:
         url = ServiceSettings().state_database()

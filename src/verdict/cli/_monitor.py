@@ -67,7 +67,7 @@ def monitor(
     option), one paragraph on stderr; 3 an unexpected internal error, reported the same way
     without a traceback (set VERDICT_DEBUG=1 to see it).
     """
-    with domain_errors():
+    with domain_errors(options=("window", "since", "until")):
         result, report = _run(ref, window, _time(since, "--since"), _time(until, "--until"),
                               false_alarm_rate, out)  # fmt: skip
     if as_json:
@@ -99,12 +99,10 @@ def _run(
     out: Path | None,
 ) -> tuple[Any, Path]:
     from verdict.monitoring import monitor as run_monitor
-    from verdict.monitoring._html import write_monitor_report
-    from verdict.monitoring._monitor import record_pass
+    from verdict.monitoring import record_pass, write_monitor_report
     from verdict.registry import Registry
-    from verdict.serving._predlog import PredictionLog
-    from verdict.serving._settings import ServiceSettings
-    from verdict.serving._state import open_state
+    from verdict.serving import ServiceSettings
+    from verdict.state import PredictionLog, open_state
 
     settings = ServiceSettings()
     engine = open_state(settings.state_database())

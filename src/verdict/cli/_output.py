@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -22,6 +21,7 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
+from verdict._params import as_options
 from verdict.errors import VerdictError
 
 try:  # typer >= 0.17 carries its own copy of click
@@ -54,7 +54,7 @@ def print_error(message: str) -> None:
 
 
 @contextmanager
-def domain_errors(options: Iterable[str] = ()) -> Iterator[None]:
+def domain_errors(options: Iterable[str] | Mapping[str, str] = ()) -> Iterator[None]:
     """Print a VerdictError as one clear line and exit 2, without a traceback.
 
     ``options``: the core function's parameters that this command takes as options of the
@@ -65,17 +65,6 @@ def domain_errors(options: Iterable[str] = ()) -> Iterator[None]:
     except VerdictError as exc:
         print_error(as_options(str(exc), options))
         raise typer.Exit(EXIT_BAD_INPUT) from None
-
-
-def as_options(message: str, parameters: Iterable[str]) -> str:
-    """A core message in command-line words: ``'name'`` reads ``--name``, ``name=True``
-    ``--name`` and ``name=10`` ``--name 10`` (underscores become dashes)."""
-    for name in parameters:
-        option = "--" + name.replace("_", "-")
-        message = message.replace(f"'{name}'", option)
-        message = re.sub(rf"\b{re.escape(name)}=True\b", option, message)
-        message = re.sub(rf"\b{re.escape(name)}=(?=\S)", f"{option} ", message)
-    return message
 
 
 @contextmanager

@@ -46,7 +46,7 @@ def predict(
     Rows are checked against the model's schema exactly as the service checks them.
     """
     from verdict.registry import Registry
-    from verdict.serving._batch import score_file
+    from verdict.serving import score_file
 
     ids = None if id_columns is None else [c.strip() for c in id_columns.split(",") if c.strip()]
     with domain_errors(options=("chunk_rows", "dask")):

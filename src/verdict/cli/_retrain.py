@@ -68,7 +68,7 @@ def retrain(
     """
     options = {"data": data, "holdout": holdout, "time_budget": time_budget, "seed": seed,
                "alias": alias, "alpha": alpha, "out": out, "quiet": quiet}  # fmt: skip
-    with domain_errors():
+    with domain_errors(options=("holdout",)):
         result = _run(name, options)
     if as_json:
         return typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -76,11 +76,10 @@ def retrain(
 
 
 def _run(name: str, options: dict[str, Any]) -> Any:
-    from verdict.monitoring._retrain import retrain as run_retrain
+    from verdict.monitoring import retrain as run_retrain
     from verdict.registry import Registry
-    from verdict.serving._predlog import PredictionLog
-    from verdict.serving._settings import ServiceSettings
-    from verdict.serving._state import open_state
+    from verdict.serving import ServiceSettings
+    from verdict.state import PredictionLog, open_state
 
     engine = open_state(ServiceSettings().state_database())
     log = PredictionLog(engine)

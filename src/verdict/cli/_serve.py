@@ -74,14 +74,14 @@ def serve(
     falls back to its VERDICT_* variable (VERDICT_BATCHING, VERDICT_AUTH ...), then to the
     default shown.
     """
-    from verdict.serving._run import run
+    from verdict.serving import run
 
     overrides: dict[str, Any] = {
         "models": model or None, "batching": batching, "batch_budget_ms": batch_budget_ms,
         "batch_max_rows": batch_max_rows, "auth": auth, "runtime": runtime,
         "header_timeout_seconds": header_timeout,
     }  # fmt: skip
-    with domain_errors():
+    with domain_errors(options={"models": "model", "log_level": "log_level", "workers": "workers"}):
         run(
             overrides,
             host=host,

@@ -67,7 +67,7 @@ def train(
     """Train, select and evaluate a classifier on DATA; write the run and its report."""
     from verdict.pipeline import train as train_run  # the heavy imports only when training
 
-    with domain_errors():
+    with domain_errors(options=("test_size", "cv")):
         if alias is not None and register is None:
             raise InvalidInputError(
                 "--alias needs --register NAME (the alias belongs to a registered model). "
@@ -91,7 +91,7 @@ def _check_names(register: str | None, alias: str | None) -> None:
     """Refuse a bad name before minutes of training, not after."""
     if register is None:
         return
-    from verdict.registry._refs import check_alias, check_name
+    from verdict.registry import check_alias, check_name
 
     check_name(register)
     if alias is not None:

@@ -14,39 +14,19 @@ the pipeline's ``ColumnTransformer``.
 
 from verdict import _lazy
 
-__all__ = [
-    "CategoricalSummary",
-    "ClassBalance",
-    "ColumnKind",
-    "ColumnSchema",
-    "CorrelatedPair",
-    "DataQualityWarning",
-    "DataReport",
-    "DatetimeExpander",
-    "DatetimeSummary",
-    "Finding",
-    "NumericSummary",
-    "Profile",
-    "RowCheck",
-    "RowProblem",
-    "Schema",
-    "check_rows",
-    "check_table",
-    "infer_schema",
-    "profile_table",
-    "read_table",
-]
-
 _EXPORTS = {
     "_checks": ("check_table",),
-    "_datetimes": ("DatetimeExpander",),
+    "_datetimes": ("DatetimeExpander", "parse_datetimes"),
     "_findings": ("DataQualityWarning", "DataReport", "Finding"),
     "_infer": ("infer_schema",),
     "_io": ("read_table",),
+    "_levels": ("TRUE_WORDS", "level_spelling", "level_words"),
     "_profile": ("ClassBalance", "Profile", "profile_table"),
     "_rows": ("RowCheck", "RowProblem", "check_rows"),
     "_schema": ("ColumnKind", "ColumnSchema", "Schema"),
     "_summaries": ("CategoricalSummary", "CorrelatedPair", "DatetimeSummary", "NumericSummary"),
 }
+
+__all__ = _lazy.exported(_EXPORTS)
 
 __getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)

@@ -19,7 +19,8 @@ from pandas.tseries.api import guess_datetime_format
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict._params import invalid_parameter
+from verdict.errors import InvalidInputError
 
 _PARTS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "year": lambda d: d.dt.year,
@@ -112,10 +113,9 @@ class DatetimeExpander(TransformerMixin, BaseEstimator):
         """Find each column's format and the parts that vary."""
         unknown = sorted(set(self.parts) - set(_PARTS))
         if unknown or not self.parts:
-            raise InvalidParameterError(
-                f"The 'parts' parameter of DatetimeExpander must be a non-empty selection of "
-                f"{sorted(_PARTS)}. Got {list(self.parts)!r} instead. To fix: remove {unknown}."
-            )
+            allowed = f"a non-empty selection of {sorted(_PARTS)}"
+            fix = f"remove {unknown}" if unknown else "name at least one part"
+            raise invalid_parameter("parts", list(self.parts), "DatetimeExpander", allowed, fix)
         frame = _as_frame(X)
         self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
         self.n_features_in_ = frame.shape[1]
@@ -164,6 +164,9 @@ class DatetimeExpander(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "parts_")
         names = [f"{c}_{p}" for c in self.feature_names_in_ for p in self.parts_[c]]
         return np.asarray(names, dtype=object)
+
+
+DatetimeExpander.__module__ = "verdict.data"  # artifacts name the public path
 
 
 def _holds_datetimes(values: pd.Series) -> bool:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any, ClassVar
 
 import pandas as pd
 
+from verdict._params import Interval, check
 from verdict._results import Result, plain
 from verdict.data._infer import infer_schema, target_classes
 from verdict.data._schema import Schema
@@ -22,7 +24,7 @@ from verdict.data._summaries import (
     top_correlations,
 )
 from verdict.data._validate import check_frame, require_column, require_columns
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,12 +154,9 @@ def _schema_for(labelled: pd.DataFrame, target: str, schema: Schema | None) -> S
 
 
 def _check_counts(**values: Any) -> None:
+    count = Interval(Integral, 0, None, closed="left")
     for argument, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InvalidParameterError(
-                f"The {argument!r} parameter of profile_table must be an int >= 0. Got {value!r} "
-                f"instead. To fix: pass {argument}=10, for example."
-            )
+        check(argument, value, "profile_table", count, fix=f"pass e.g. {argument}=10")
 
 
 def class_balance(y: pd.Series) -> ClassBalance:

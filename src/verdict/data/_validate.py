@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from numbers import Integral, Real
 from typing import Any
 
 import pandas as pd
 
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict._params import Interval, check
+from verdict.errors import InvalidInputError
 
 
 def check_frame(frame: Any, argument: str = "frame") -> pd.DataFrame:
@@ -59,19 +61,8 @@ def require_columns(frame: pd.DataFrame, names: Iterable[Any], argument: str) ->
 
 def check_cv(cv: Any, test_size: Any) -> tuple[int, float]:
     """``cv`` an int >= 2 and ``test_size`` a fraction in (0, 1)."""
-    if isinstance(cv, bool) or not isinstance(cv, int) or cv < 2:
-        raise InvalidParameterError(
-            f"The 'cv' parameter must be an int >= 2 (the number of folds). Got {cv!r} instead. "
-            f"To fix: pass cv=5, for example."
-        )
-    if (
-        isinstance(test_size, bool)
-        or not isinstance(test_size, (int, float))
-        or not 0 < test_size < 1
-    ):
-        raise InvalidParameterError(
-            f"The 'test_size' parameter must be a fraction strictly between 0 and 1. Got "
-            f"{test_size!r} instead. To fix: pass test_size=0.2 (--test-size 0.2 on the command "
-            "line), for example."
-        )
-    return cv, float(test_size)
+    folds = Interval(Integral, 2, None, closed="left")
+    check("cv", cv, "check_table", folds, fix="pass e.g. cv=5 (the number of folds)")
+    share = Interval(Real, 0, 1, closed="neither")
+    check("test_size", test_size, "check_table", share, fix="pass e.g. test_size=0.2")
+    return int(cv), float(test_size)

@@ -1,4 +1,5 @@
-"""The demo's traffic: requests through the gateway from a few threads, every outcome kept.
+"""The demo's traffic: requests through the gateway with :class:`verdict.client.Client`, from a
+few threads, every outcome kept.
 
 Each outcome records the zone the request claimed, the status, the target that answered and
 the request id, so the demo can show that nothing failed while a cloud died and that EU
@@ -7,7 +8,6 @@ requests never left the EU.
 
 from __future__ import annotations
 
-import ssl
 import threading
 import time
 from collections import Counter
@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
-PREDICT = "/v1/models/{name}/predict"
+from verdict.client import Client
+from verdict.errors import ServiceError
 
 
 @dataclass(frozen=True)
@@ -47,27 +46,23 @@ class Traffic:
         return dict(sorted(answered.items()))
 
 
-def gateway_client(url: str, ca_file: str, key: str | None) -> httpx.Client:
-    """An HTTPS client of the gateway that verifies it against the deployment's CA file."""
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    context = ssl.create_default_context(cafile=ca_file)
-    return httpx.Client(base_url=url, verify=context, headers=headers, timeout=30)
+def gateway_client(url: str, ca_file: str, key: str | None) -> Client:
+    """An HTTPS client of the gateway that verifies it against the deployment's CA file
+    (``key`` None: no API key at all)."""
+    return Client(url, api_key=key or "", verify=ca_file, timeout=30)
 
 
-def send(client: httpx.Client, name: str, rows: list[dict[str, Any]], zone: str | None) -> Outcome:
-    """One predict request; its outcome (a transport error is status 0)."""
-    headers = {"X-Verdict-Zone": zone} if zone else {}
+def send(client: Client, name: str, rows: list[dict[str, Any]], zone: str | None) -> Outcome:
+    """One predict request; its outcome (no HTTP answer at all is status 0)."""
     try:
-        reply = client.post(PREDICT.format(name=name), json={"instances": rows}, headers=headers)
-    except httpx.HTTPError:
-        return Outcome(zone, 0, "-", "", len(rows))
-    target = reply.headers.get("X-Verdict-Target", "-")
-    request_id = reply.json().get("request_id", "") if reply.status_code == 200 else ""
-    return Outcome(zone, reply.status_code, target, request_id, len(rows))
+        answer = client.predict(name, rows, zone=zone)
+    except ServiceError as exc:
+        return Outcome(zone, exc.status or 0, exc.target or "-", "", len(rows))
+    return Outcome(zone, 200, answer.target or "-", answer.request_id, len(rows))
 
 
 def stream(
-    make_client: Callable[[], httpx.Client],
+    make_client: Callable[[], Client],
     name: str,
     batches: list[list[dict[str, Any]]],
     seconds: float,

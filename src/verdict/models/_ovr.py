@@ -198,3 +198,6 @@ class OneVsRestLogisticRegression(LogisticBase):
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         log_sigmoid = log_expit(scores)
         return log_sigmoid - logsumexp(log_sigmoid, axis=1, keepdims=True)
+
+
+OneVsRestLogisticRegression.__module__ = "verdict.models"  # artifacts name the public path

@@ -154,3 +154,6 @@ class SoftmaxRegression(LogisticBase):
         if scores.ndim == 1:
             return np.column_stack([log_expit(-scores), log_expit(scores)])
         return scores - logsumexp(scores, axis=1, keepdims=True)
+
+
+SoftmaxRegression.__module__ = "verdict.models"  # artifacts name the public path

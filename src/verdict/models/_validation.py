@@ -12,18 +12,10 @@ import scipy.sparse as sp
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict._params import BOOLEAN, Constraint, InstanceOf, Interval, Satisfies, StrOptions, check
+from verdict.errors import InvalidInputError
 
 SOLVER_NAMES = ("lbfgs", "newton-cg")
-
-
-def _bad_param(est, name: str, allowed: str, fix: str) -> InvalidParameterError:
-    """The error for a parameter outside its allowed values (scikit-learn's wording)."""
-    value = getattr(est, name)
-    return InvalidParameterError(
-        f"The {name!r} parameter of {type(est).__name__} must be {allowed}. "
-        f"Got {value!r} instead. To fix: {fix}."
-    )
 
 
 def _is_real(value) -> bool:
@@ -36,28 +28,31 @@ def _is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+# The constructor parameters of the logistic estimators: what each may be, and the fix.
+PARAMETERS: dict[str, tuple[tuple[Constraint | None, ...], str]] = {
+    "C": ((Interval(numbers.Real, 0, None, closed="right"),), "pass e.g. C=1.0"),
+    "tol": ((Interval(numbers.Real, 0, None, closed="left"),), "pass e.g. tol=1e-4"),
+    "max_iter": ((Interval(numbers.Integral, 1, None, closed="left"),), "pass e.g. max_iter=100"),
+    "solver": ((StrOptions(*SOLVER_NAMES),), "use 'lbfgs'"),
+    "fit_intercept": ((BOOLEAN,), "pass True or False"),
+    "warm_start": ((BOOLEAN,), "pass True or False"),
+    "verbose": ((Interval(numbers.Integral, 0, None, closed="left"),), "pass 0 or 1"),
+    "class_weight": (
+        (InstanceOf(dict), StrOptions("balanced"), None),
+        "map each class to a weight",
+    ),
+    "n_jobs": (
+        (Satisfies(lambda v: _is_int(v) and v != 0, "a non-zero int"), None),
+        "pass e.g. n_jobs=-1 or None",
+    ),
+}
+
+
 def check_params(est) -> None:
     """Check the constructor parameters shared by the logistic estimators."""
-    if not (_is_real(est.C) and est.C > 0):
-        raise _bad_param(est, "C", "a float in the range (0, inf]", "pass e.g. C=1.0")
-    if not (_is_real(est.tol) and est.tol >= 0 and np.isfinite(est.tol)):
-        raise _bad_param(est, "tol", "a float in the range [0, inf)", "pass e.g. tol=1e-4")
-    if not (_is_int(est.max_iter) and est.max_iter >= 1):
-        raise _bad_param(est, "max_iter", "an int in the range [1, inf)", "pass e.g. 100")
-    if not (isinstance(est.solver, str) and est.solver in SOLVER_NAMES):
-        raise _bad_param(est, "solver", f"a str among {set(SOLVER_NAMES)}", "use 'lbfgs'")
-    for name in ("fit_intercept", "warm_start"):
-        if not isinstance(getattr(est, name), bool | np.bool_):
-            raise _bad_param(est, name, "an instance of 'bool'", "pass True or False")
-    if not (_is_int(est.verbose) and est.verbose >= 0):
-        raise _bad_param(est, "verbose", "an int in the range [0, inf)", "pass 0 or 1")
-    cw = est.class_weight
-    if not (cw is None or isinstance(cw, dict) or (isinstance(cw, str) and cw == "balanced")):
-        raise _bad_param(
-            est, "class_weight", "a dict, 'balanced' or None", "map each class to a weight"
-        )
-    if hasattr(est, "n_jobs") and not (est.n_jobs is None or (_is_int(est.n_jobs) and est.n_jobs)):
-        raise _bad_param(est, "n_jobs", "a non-zero int or None", "pass e.g. n_jobs=-1 or None")
+    for name, (allowed, fix) in PARAMETERS.items():
+        if hasattr(est, name):  # only the one-vs-rest model has n_jobs
+            check(name, getattr(est, name), type(est).__name__, *allowed, fix=fix)
 
 
 def _check_finite(X, name: str = "X") -> None:

@@ -27,7 +27,8 @@ from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
 from verdict.errors import InvalidParameterError
-from verdict.models import OneVsRestLogisticRegression, SoftmaxRegression
+from verdict.models._ovr import OneVsRestLogisticRegression
+from verdict.models._softmax import SoftmaxRegression
 
 FAMILY_NAMES = (
     "softmax",
@@ -319,3 +320,6 @@ class LabelEncoded(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X: Any) -> Any:
         """Class probabilities, columns in ``classes_`` order."""
         return self.estimator_.predict_proba(X)
+
+
+LabelEncoded.__module__ = "verdict.models"  # artifacts name the public path

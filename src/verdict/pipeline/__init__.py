@@ -1,7 +1,8 @@
-"""From a clean table to a selected model: preprocessing, the model zoo, the search, training.
+"""From a clean table to a selected model: preprocessing, the search, training.
 
-The search cross-validates each family's pipeline (preprocessing included, so it is refitted
-inside every fold) and returns the best config per family::
+The search cross-validates each family's pipeline (the families are ``verdict.models``' zoo;
+preprocessing included, so it is refitted inside every fold) and returns the best config per
+family::
 
     from verdict.pipeline import search
     result = search(X_train, y_train, schema, metric="f1_macro", time_budget=60)
@@ -10,6 +11,8 @@ inside every fold) and returns the best config per family::
 ``train`` runs the whole thing end to end (split, checks, search, refit, evaluation) and
 writes a run directory.
 """
+
+from typing import Any
 
 from verdict import _lazy
 
@@ -35,7 +38,6 @@ __all__ = [
 _EXPORTS = {
     "_candidates": ("Candidate", "SearchResult", "Trial"),
     "_clip": ("BooleanEncoder", "CategoryText", "OutlierClipper"),
-    "_families": ("Family", "available_families", "model_families"),
     "_policy": ("DecisionPolicy",),
     "_preprocess": ("build_preprocessor",),
     "_run": ("Run",),
@@ -44,4 +46,19 @@ _EXPORTS = {
     "_train": ("train",),
 }
 
-__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)
+# The model zoo lives in verdict.models; its names stay importable from here as they were.
+_FROM_MODELS = ("Family", "available_families", "model_families")
+_own_getattr, _own_dir = _lazy.lazy_exports(__name__, _EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_MODELS:
+        from verdict import models
+
+        value = globals()[name] = getattr(models, name)  # later lookups skip this hook
+        return value
+    return _own_getattr(name)
+
+
+def __dir__() -> list[str]:
+    return sorted({*_own_dir(), *_FROM_MODELS})

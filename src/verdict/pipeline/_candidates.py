@@ -8,10 +8,10 @@ from typing import Any
 
 from sklearn.pipeline import Pipeline
 
+from verdict._params import Options, invalid_parameter
 from verdict._results import Result, plain
 from verdict.data import Schema
-from verdict.errors import InvalidParameterError
-from verdict.pipeline._families import Family
+from verdict.models import Family
 from verdict.pipeline._preprocess import build_preprocessor
 
 
@@ -131,10 +131,9 @@ class SearchResult(Result):
         names = [c.family for c in self.candidates]
         chosen = names[0] if family is None else family
         if chosen not in names:
-            raise InvalidParameterError(
-                f"The 'family' parameter of best_pipeline must be a family with a result; got "
-                f"{family!r}. Families with results: {names}. To fix: pick one of these."
-            )
+            with_results = [Options(*names), None]  # None: the best family
+            fix = "pick a family with a result"
+            raise invalid_parameter("family", family, "best_pipeline", with_results, fix)
         params = next(c.params for c in self.candidates if c.family == chosen)
         return make_pipeline(self.schema, self.families[chosen], params, self.clip_outliers)
 

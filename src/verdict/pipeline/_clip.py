@@ -6,7 +6,7 @@ cross-validation fold they see the training rows of that fold and nothing else.
 
 from __future__ import annotations
 
-import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -14,8 +14,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from verdict.data._levels import TRUE_WORDS, level_words
-from verdict.errors import InvalidParameterError
+from verdict._params import Interval, check
+from verdict.data import TRUE_WORDS, level_words
 
 
 class OutlierClipper(TransformerMixin, BaseEstimator):
@@ -47,13 +47,9 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
 
     def fit(self, X: Any, y: Any = None) -> OutlierClipper:
         """Learn the fences from the quartiles of each column (missing values ignored)."""
-        if not (isinstance(self.factor, int | float) and math.isfinite(self.factor)) or (
-            self.factor <= 0
-        ):
-            raise InvalidParameterError(
-                f"The 'factor' parameter of OutlierClipper must be a positive number; got "
-                f"{self.factor!r}. To fix: pass e.g. 3.0 (or disable clipping)."
-            )
+        fence = Interval(Real, 0, None, closed="neither")
+        fix = "pass e.g. factor=3.0 (or disable clipping)"
+        check("factor", self.factor, "OutlierClipper", fence, fix=fix)
         X = validate_data(self, X, dtype=float, ensure_all_finite="allow-nan")
         q1, q3 = _quartiles(X)
         iqr = q3 - q1
@@ -71,6 +67,9 @@ class OutlierClipper(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The input names, unchanged."""
         return _names_in(self, input_features)
+
+
+OutlierClipper.__module__ = "verdict.pipeline"  # artifacts name the public path
 
 
 def _quartiles(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,6 +118,9 @@ class BooleanEncoder(TransformerMixin, BaseEstimator):
         return _names_in(self, input_features)
 
 
+BooleanEncoder.__module__ = "verdict.pipeline"  # artifacts name the public path
+
+
 class CategoryText(TransformerMixin, BaseEstimator):
     """Category values as strings, missing values as the level ``'missing'``.
 
@@ -144,6 +146,9 @@ class CategoryText(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         """The input names, unchanged."""
         return _names_in(self, input_features)
+
+
+CategoryText.__module__ = "verdict.pipeline"  # artifacts name the public path
 
 
 def _frame(X: Any) -> pd.DataFrame:

@@ -7,9 +7,9 @@ rows only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
+from verdict._params import BOOLEAN, InstanceOf, Interval, Satisfies, check
 from verdict.data import DataReport, read_table
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.pipeline._scoring import metric_info
@@ -46,38 +47,30 @@ def load_table(data: Any) -> tuple[pd.DataFrame, str]:
     )
 
 
+_INT = Interval(Integral, None, None, closed="neither")
+_FAMILY_NAMES = Satisfies(
+    lambda m: isinstance(m, Sequence) and all(isinstance(x, str) for x in m),
+    "a list of family names",
+)
+
+
 def check_params(
     time_budget: Any, seed: Any, models: Any, n_jobs: Any, dask: Any, quiet: Any
 ) -> list[str] | None:
     """Raise on arguments train cannot use; the family names as a list (None: all)."""
-    if (
-        isinstance(time_budget, bool)
-        or not isinstance(time_budget, int | float)
-        or not (math.isfinite(time_budget) and time_budget > 0)
-    ):
-        _bad("time_budget", time_budget, "a positive number of seconds", "time_budget=60")
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        _bad("seed", seed, "a non-negative integer", "seed=0")
-    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, int)):
-        _bad("n_jobs", n_jobs, "None or an integer", "n_jobs=-1 for all cores")
-    if dask is not None and not isinstance(dask, str):
-        _bad("dask", dask, "None or a scheduler address", "dask='tcp://host:8786'")
-    if not isinstance(quiet, bool):
-        _bad("quiet", quiet, "True or False", "quiet=True")
+    seconds = Interval(Real, 0, None, closed="neither")  # finite: the budget must run out
+    check("time_budget", time_budget, "train", seconds, fix="pass e.g. time_budget=60 (seconds)")
+    check("seed", seed, "train", Interval(Integral, 0, None, closed="left"), fix="pass e.g. seed=0")
+    check("n_jobs", n_jobs, "train", _INT, None, fix="pass e.g. n_jobs=-1 for all cores")
+    address = InstanceOf(str, "a scheduler address")
+    check("dask", dask, "train", None, address, fix="pass e.g. dask='tcp://host:8786'")
+    check("quiet", quiet, "train", BOOLEAN, fix="pass e.g. quiet=True")
     if models is None:
         return None
     if isinstance(models, str):
         models = [m.strip() for m in models.split(",") if m.strip()]
-    if not isinstance(models, Sequence) or not all(isinstance(m, str) for m in models):
-        _bad("models", models, "a list of family names", "models=['softmax', 'random_forest']")
-    return list(models)
-
-
-def _bad(name: str, value: Any, what: str, example: str) -> None:
-    raise InvalidParameterError(
-        f"The {name!r} parameter of train must be {what}; got {value!r}. To fix: pass e.g. "
-        f"{example}."
-    )
+    fix = "pass e.g. models=['softmax', 'random_forest']"
+    return list(check("models", models, "train", _FAMILY_NAMES, fix=fix))
 
 
 def primary_metric(metric: Any, advised: str, n_classes: int, has_costs: bool) -> str:
@@ -86,8 +79,8 @@ def primary_metric(metric: Any, advised: str, n_classes: int, has_costs: bool) -
     Averages that depend on the number of classes ('auto') are resolved, so that run.json
     names exactly the number reported.
     """
-    if not isinstance(metric, str):
-        _bad("metric", metric, "'auto' or a metric name", "metric='f1_macro'")
+    metric_name = InstanceOf(str, "'auto' or a metric name")
+    check("metric", metric, "train", metric_name, fix="pass e.g. metric='f1_macro'")
     info = metric_info(advised if metric == "auto" else metric)
     name = info.name
     if info.needs_costs and not has_costs:

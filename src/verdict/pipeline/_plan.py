@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from verdict.models import Family
 from verdict.pipeline._candidates import Trial
-from verdict.pipeline._families import Family
 
 FOCUS = 3  # families that share the time after the defaults
 SLACK = 1.5  # a new config of a family may take this many times its slowest so far

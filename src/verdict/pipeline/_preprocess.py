@@ -23,10 +23,11 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
 
+from verdict._params import Options, invalid_parameter
 from verdict.data import DatetimeExpander, Schema
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
+from verdict.models import FAMILY_NAMES, SCALED_FAMILIES
 from verdict.pipeline._clip import BooleanEncoder, CategoryText, OutlierClipper
-from verdict.pipeline._families import FAMILY_NAMES, SCALED_FAMILIES
 
 DEFAULT_CLIP_FACTOR = 3.0
 MIN_FREQUENCY = 0.01  # levels rarer than 1% of the fold's rows pool into 'infrequent'
@@ -87,20 +88,16 @@ def _needs_scaling(family: str) -> bool:
     if family in ("none", "scaled"):
         return family == "scaled"
     if family not in FAMILY_NAMES:
-        raise InvalidParameterError(
-            f"The 'family' parameter of build_preprocessor must be one of "
-            f"{[*FAMILY_NAMES, 'none', 'scaled']}; got {family!r}. To fix: pass a model "
-            "family name."
-        )
+        families = [Options(*FAMILY_NAMES, "none", "scaled")]
+        raise invalid_parameter("family", family, "build_preprocessor", families, "pass a family")
     return family in SCALED_FAMILIES
 
 
 def _scaler(name: str) -> type[StandardScaler] | type[MinMaxScaler]:
     if name not in _SCALERS:
-        raise InvalidParameterError(
-            f"The 'scaler' parameter of build_preprocessor must be one of {sorted(_SCALERS)}; "
-            f"got {name!r}. To fix: pass 'standard' or 'minmax'."
-        )
+        scalers = [Options(*sorted(_SCALERS))]
+        fix = "pass 'standard' or 'minmax'"
+        raise invalid_parameter("scaler", name, "build_preprocessor", scalers, fix)
     return _SCALERS[name]
 
 
@@ -111,11 +108,9 @@ def _clip_factor(clip_outliers: Any) -> float | None:
         return None
     if isinstance(clip_outliers, int | float) and 0 < float(clip_outliers) < float("inf"):
         return float(clip_outliers)
-    raise InvalidParameterError(
-        f"The 'clip_outliers' parameter must be True, False or a positive IQR multiple; got "
-        f"{clip_outliers!r}. To fix: pass True (fences at 3 IQR), e.g. 5.0 to clip less, or "
-        "False."
-    )
+    allowed = "True, False or a positive IQR multiple"
+    fix = "pass True (fences at 3 IQR), e.g. 5.0 to clip less, or False"
+    raise invalid_parameter("clip_outliers", clip_outliers, "build_preprocessor", allowed, fix)
 
 
 def _numeric(factor: float | None, scale: type | None) -> Pipeline:

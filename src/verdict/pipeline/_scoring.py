@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import make_scorer
 
+from verdict._params import InstanceOf, check
 from verdict.errors import InvalidParameterError
 from verdict.metrics import MetricInfo, cost_matrix, get_metric
 
@@ -28,11 +29,8 @@ def canonical_metric(metric: str) -> str:
 
 def metric_info(metric: str) -> MetricInfo:
     """The catalogue entry of ``metric``, with the search's wording for a non-name."""
-    if not isinstance(metric, str):
-        raise InvalidParameterError(
-            f"The 'metric' parameter of search must be a metric name; got {metric!r}. "
-            "To fix: pass a name such as 'f1_macro', 'accuracy' or 'log_loss'."
-        )
+    fix = "pass a name such as 'f1_macro', 'accuracy' or 'log_loss'"
+    check("metric", metric, "search", InstanceOf(str, "a metric name"), fix=fix)
     return get_metric(metric)
 
 

@@ -29,9 +29,9 @@ code runs under ``joblib.parallel_backend('dask')`` on a Dask cluster.
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
@@ -39,10 +39,11 @@ import pandas as pd
 from joblib import parallel_backend
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from verdict._params import Interval, check
 from verdict.data import Schema
-from verdict.errors import ConfigurationError, InvalidInputError, InvalidParameterError
+from verdict.errors import ConfigurationError, InvalidInputError
+from verdict.models import Family, model_families
 from verdict.pipeline._candidates import SearchResult, Trial, make_pipeline
-from verdict.pipeline._families import Family, model_families
 from verdict.pipeline._folds import run_config
 from verdict.pipeline._plan import Planner
 from verdict.pipeline._rank import rank_candidates
@@ -216,20 +217,9 @@ def _check_inputs(
 
 
 def _check_numbers(cv: Any, time_budget: Any) -> None:
-    if isinstance(cv, bool) or not isinstance(cv, int | np.integer) or cv < 2:
-        raise InvalidParameterError(
-            f"The 'cv' parameter of search must be an integer >= 2; got {cv!r}. "
-            "To fix: pass e.g. cv=5."
-        )
-    if (
-        not isinstance(time_budget, int | float)
-        or not math.isfinite(time_budget)
-        or (time_budget <= 0)
-    ):
-        raise InvalidParameterError(
-            f"The 'time_budget' parameter of search must be a positive number of seconds; got "
-            f"{time_budget!r}. To fix: pass e.g. time_budget=60."
-        )
+    check("cv", cv, "search", Interval(Integral, 2, None, closed="left"), fix="pass e.g. cv=5")
+    seconds = Interval(Real, 0, None, closed="neither")  # finite: the budget must run out
+    check("time_budget", time_budget, "search", seconds, fix="pass e.g. time_budget=60 (seconds)")
 
 
 def _families(
