@@ -67,7 +67,7 @@ def test_serve_prints_a_refusal_of_the_runner_and_exits_2(monkeypatch):
     def refuse(settings: Any, **options: Any) -> None:
         raise ConfigurationError("There is no model to serve. To fix: pass --model NAME@ALIAS.")
 
-    monkeypatch.setattr("verdict.serving._run.run", refuse)
+    monkeypatch.setattr("verdict.serving.run", refuse)
     result = CliRunner().invoke(app, ["serve", "--port", "0"])
     assert result.exit_code == 2
     assert "error: There is no model to serve. To fix:" in " ".join(result.output.split())
@@ -75,5 +75,5 @@ def test_serve_prints_a_refusal_of_the_runner_and_exits_2(monkeypatch):
 
 @pytest.mark.parametrize("flags", [["--workers", "0"], ["--port", "eighty"]])
 def test_serve_refuses_malformed_options_before_running(monkeypatch, flags):
-    monkeypatch.setattr("verdict.serving._run.run", lambda *a, **k: pytest.fail("ran"))
+    monkeypatch.setattr("verdict.serving.run", lambda *a, **k: pytest.fail("ran"))
     assert CliRunner().invoke(app, ["serve", *flags]).exit_code == 2
