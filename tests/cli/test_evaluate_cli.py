@@ -67,6 +67,9 @@ def test_table_output(predictions):
         (["--true", "nope"], "not found"),
         (["--true", "truth", "--proba-prefix", "zz_"], "No column starts with"),
         (["--true", "truth", "--score", "proba_a", "--proba-prefix", "proba_"], "either"),
+        (["--true", "truth", "--costs", "fp=1,fn=2"], "no --pred column"),
+        (["--true", "truth", "--pred", "pred", "--costs", "fp=1,fn=2"], "two classes"),
+        (["--true", "truth", "--pred", "pred", "--costs", "fp=lots"], "neither 'fp=X,fn=Y'"),
     ],
 )
 def test_bad_input_exits_2_without_traceback(predictions, args, message):
@@ -74,6 +77,23 @@ def test_bad_input_exits_2_without_traceback(predictions, args, message):
     assert result.returncode == 2
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_costs_give_the_mean_cost_of_the_predictions(predictions, tmp_path):
+    # The one --costs spelling of advise and train: here a cost-matrix file (header: the
+    # predicted class, first column the true class), checked against a hand computation.
+    costs = pd.DataFrame([[0, 1, 5], [2, 0, 1], [10, 3, 0]], index=list("abc"), columns=list("abc"))
+    costs.to_csv(tmp_path / "costs.csv")
+    columns = ["--true", "truth", "--pred", "pred", "--costs", str(tmp_path / "costs.csv")]
+    result = run("evaluate", str(predictions), *columns, "--json", "--ci", "--seed", "3")
+    assert result.returncode == 0, result.stderr
+    cost = json.loads(result.stdout)["expected_cost"]
+    frame = pd.read_csv(predictions)
+    by_hand = np.mean([costs.loc[t, p] for t, p in zip(frame.truth, frame.pred, strict=True)])
+    assert cost["estimate"] == pytest.approx(by_hand)
+    assert cost["low"] < by_hand < cost["high"]
+    text = run("evaluate", str(predictions), *columns)
+    assert f"expected cost per row: {by_hand:.4g}" in text.stdout
 
 
 def test_missing_file_exits_2(tmp_path):

@@ -10,17 +10,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import kubernetes_validate  # a dev dependency (pinned): its absence is an error, not a skip
 import pytest
 import yaml
 from deploy_support import BASE
 from typer.testing import CliRunner
 
 from verdict.cli import app
-from verdict.deploy import DeploySpec, Plan, load_spec, parse_spec, plan
-from verdict.deploy.renderers._write import render
+from verdict.deploy import DeploySpec, Plan, load_spec, parse_spec, plan, render
 from verdict.errors import ConfigurationError
-
-kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "deploy.yaml"
 

@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from verdict.cli._costs import CostsOption, read_costs
 from verdict.cli._output import console, domain_errors, read_table
 from verdict.errors import InvalidInputError
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `verdict --help`
     import numpy as np
     import pandas as pd
+
+    from verdict.metrics import Evaluation
 
 
 def evaluate(
@@ -49,9 +52,19 @@ def evaluate(
         int | None,
         typer.Option("--seed", help="Seed of the resampling.", show_default="drawn at random"),
     ] = None,
+    costs: CostsOption = None,
 ) -> None:
-    """Evaluate predictions: counts, ranking and probabilistic metrics, per class and averaged."""
+    """Evaluate predictions: counts, ranking and probabilistic metrics, per class and averaged.
+
+    With --costs (and --pred) it also gives the mean cost of the predictions per row, with its
+    bootstrap interval under --ci.
+    """
     with domain_errors():
+        if costs is not None and pred is None:
+            raise InvalidInputError(
+                "--costs prices the predicted labels, and no --pred column was given. To fix: "
+                "pass --pred COLUMN with the predicted labels."
+            )
         table = read_table(file)
         _require_columns(table, [true, pred, weight, *(score or [])])
         if score and proba_prefix:
@@ -74,10 +87,45 @@ def evaluate(
             n_resamples=resamples,
             random_state=seed,
         )
+        cost = None if costs is None else _cost(result, table, (true, pred, weight), costs)
     if as_json:
-        typer.echo(result.to_json())
-    else:
-        console.print(result)
+        if cost is None:
+            return typer.echo(result.to_json())
+        import json
+
+        typer.echo(json.dumps({**json.loads(result.to_json()), "expected_cost": cost}, indent=2))
+        return None
+    console.print(result)
+    if cost is not None:
+        interval = f" [{cost['low']:.4g}, {cost['high']:.4g}]" if "low" in cost else ""
+        console.print(f"expected cost per row: {cost['estimate']:.4g}{interval} (lower is better)")
+    return None
+
+
+def _cost(
+    result: Evaluation, table: pd.DataFrame, columns: tuple[str, str | None, str | None],
+    text: str,
+) -> dict[str, float]:  # fmt: skip
+    """The mean cost of the predicted labels, with an interval made as the result's were."""
+    from verdict.metrics import bootstrap_ci, cost_matrix, expected_cost
+
+    true, pred, weight = columns
+    labels = list(result.labels)
+    matrix = cost_matrix(read_costs(text), labels)
+    y_true, y_pred = table[true].to_numpy(), table[pred].to_numpy()
+    w = None if weight is None else table[weight].to_numpy()
+    estimate = expected_cost(y_true, y_pred, cost_matrix=matrix, labels=labels, sample_weight=w)
+    if result.interval_confidence is None:
+        return {"estimate": estimate}
+
+    def mean_cost(t: np.ndarray, p: np.ndarray, sample_weight: np.ndarray | None = None) -> float:
+        return expected_cost(t, p, cost_matrix=matrix, labels=labels, sample_weight=sample_weight)
+
+    ci = bootstrap_ci(
+        mean_cost, y_true, y_pred, sample_weight=w, confidence=result.interval_confidence,
+        n_resamples=result.interval_resamples or 1000, random_state=result.interval_seed,
+    )  # fmt: skip
+    return {"estimate": estimate, "low": float(ci.low), "high": float(ci.high)}
 
 
 def _require_columns(table: pd.DataFrame, columns: list[str | None]) -> None:
