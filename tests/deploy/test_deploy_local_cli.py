@@ -54,7 +54,7 @@ def test_canary_refusals_name_its_options_where_the_core_names_parameters() -> N
     result = invoke("canary", "penguins@v2", "--percent", "150")
     assert "The --percent parameter" in result.output and "e.g. --percent 10." in result.output
     result = invoke("canary", "penguins@v2", "--promote", "--abort")
-    assert "The --promote and --abort parameters" in result.output
+    assert "The --abort parameter of canary must be False when --promote" in result.output
     assert "pass --promote or --abort, not both" in result.output
 
 

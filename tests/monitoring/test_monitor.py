@@ -51,5 +51,5 @@ def test_no_traffic_in_the_window_is_a_clear_error(world):
     with pytest.raises(InvalidInputError, match="0 logged rows between"):
         monitor("penguins@production", registry=world.registry, log=world.log,
                 since=utc(10_000))  # fmt: skip
-    with pytest.raises(InvalidInputError, match="window must be an integer"):
+    with pytest.raises(InvalidInputError, match="'window' parameter of monitor must be an integer"):
         monitor("penguins@production", registry=world.registry, log=world.log, window=5)

@@ -142,7 +142,9 @@ def _relabel(world: World, labels: dict[int, str], sent: int) -> None:
 
 def test_options_are_checked() -> None:
     unused = World(Path("."), None, None)  # type: ignore[arg-type]  # checked before any use
-    with pytest.raises(InvalidInputError, match="holdout must be a share"):
+    with pytest.raises(InvalidInputError, match="'holdout' parameter of retrain must be a share"):
         _retrain(unused, holdout=1.5)
-    with pytest.raises(InvalidInputError, match="min_holdout must be a positive"):
+    with pytest.raises(
+        InvalidInputError, match="'min_holdout' parameter of retrain must be a positive"
+    ):
         _retrain(unused, min_holdout=0)

@@ -26,7 +26,7 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
-from verdict.errors import InvalidParameterError
+from verdict._params import invalid_parameter
 from verdict.models._ovr import OneVsRestLogisticRegression
 from verdict.models._softmax import SoftmaxRegression
 
@@ -126,10 +126,18 @@ def model_families(
     if unknown or not chosen:
         missing = [n for n in unknown if n in _OPTIONAL]
         hint = f" ({', '.join(missing)} is not installed)" if missing else ""
-        raise InvalidParameterError(
-            f"The 'models' parameter names unknown model families {unknown}{hint}; available: "
-            f"{list(available)}. To fix: choose from the available families"
-            + (f", or pip install {' '.join(missing)}." if missing else ".")
+        fix = (
+            f"leave out {unknown}{hint} and choose from the available families"
+            if unknown
+            else "name one or more of the available families"
+        )
+        # The name and function the caller knows: train's (search and this pass them on).
+        raise invalid_parameter(
+            "models",
+            chosen,
+            "train",
+            f"a non-empty list of the available model families {list(available)}",
+            fix + (f", or pip install {' '.join(missing)}" if missing else ""),
         )
     builders = {n: _BUILDERS[n] for n in chosen}
     families = [build(seed, n_classes, n_samples) for build in builders.values()]

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from numbers import Integral
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from verdict._params import Interval, Satisfies, check
 from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.monitoring._unexpected import (
@@ -46,6 +48,9 @@ from verdict.registry import LoadedModel, Registry
 from verdict.state import PredictionLog
 
 MIN_ROWS = 30  # fewer rows than this make no window worth testing
+_WINDOW = Satisfies(
+    Interval(Integral, MIN_ROWS, None).is_satisfied_by, f"an integer of at least {MIN_ROWS} rows"
+)
 MAX_WINDOWS = 24
 
 
@@ -142,11 +147,7 @@ def monitor(
     InvalidInputError
         When the window holds fewer than 30 logged rows, with how to get more.
     """
-    if isinstance(window, bool) or not isinstance(window, int) or window < MIN_ROWS:
-        raise InvalidInputError(
-            f"window must be an integer of at least {MIN_ROWS} rows; got {window!r}. To fix: "
-            "pass e.g. window=1000."
-        )
+    window = int(check("window", window, "monitor", _WINDOW, fix="pass e.g. window=1000"))
     loaded = registry.load(ref)
     version = registry.get(loaded.ref)
     logged = log.predictions(loaded.name, since=since, until=until, version=loaded.version)

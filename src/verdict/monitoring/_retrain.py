@@ -24,15 +24,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from verdict._params import Interval, Satisfies, check
 from verdict._results import Result
 from verdict.data import read_table
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 from verdict.monitoring._promotion import PromotionDecision, decide_promotion
 from verdict.monitoring._unexpected import (
     NOT_A_CLASS,
@@ -166,18 +168,16 @@ def retrain(
     return result
 
 
+_SHARE = Satisfies(
+    Interval(Real, 0, 1, closed="neither").is_satisfied_by, "a share strictly between 0 and 1"
+)
+_POSITIVE = Satisfies(Interval(Integral, 1, None).is_satisfied_by, "a positive integer")
+
+
 def _check_options(holdout: float, min_holdout: int) -> None:
-    if not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
-        raise InvalidParameterError(
-            f"holdout must be a share strictly between 0 and 1; got {holdout!r}. To fix: pass "
-            "e.g. holdout=0.3 (the most recent 30% of the labelled rows are kept for "
-            "evaluation)."
-        )
-    if isinstance(min_holdout, bool) or not isinstance(min_holdout, int) or min_holdout < 1:
-        raise InvalidParameterError(
-            f"min_holdout must be a positive integer; got {min_holdout!r}. To fix: pass e.g. "
-            "min_holdout=100."
-        )
+    fix = "pass e.g. holdout=0.3 (the most recent 30% of the labelled rows are kept for evaluation)"
+    check("holdout", holdout, "retrain", _SHARE, fix=fix)
+    check("min_holdout", min_holdout, "retrain", _POSITIVE, fix="pass e.g. min_holdout=100")
 
 
 def _inputs(

@@ -27,8 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from verdict._params import Interval, StrOptions, check
 from verdict._results import Result
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 
 BINNINGS = ("quantile", "uniform")
 MISSING = "<missing>"  # the category that missing values of a categorical input fall into
@@ -128,7 +129,7 @@ def psi(
     InvalidParameterError
         If ``bins < 2``, ``binning`` is unknown or ``eps`` is not in (0, 1).
     """
-    _check_psi_params(bins, binning, eps)
+    _check_psi_params(bins, binning, eps, "psi")
     ref, cur, numeric = _pair(reference, current, "psi")
     if numeric:
         edges = bin_edges(ref, bins, binning)
@@ -230,11 +231,9 @@ def jensen_shannon(reference: Any, current: Any, *, base: float = 2, bins: int =
     InvalidParameterError
         If ``base <= 1`` or ``bins < 2``.
     """
-    if not isinstance(base, Real) or isinstance(base, bool) or not base > 1:
-        raise InvalidParameterError(
-            f"The 'base' parameter of jensen_shannon must be a number > 1. Got {base!r} instead."
-        )
-    _check_psi_params(bins, "quantile", 1e-4)
+    above_one = Interval(Real, 1, None, closed="right")  # inf included, as it always was
+    check("base", base, "jensen_shannon", above_one, fix="pass e.g. base=2")
+    _check_psi_params(bins, "quantile", 1e-4, "jensen_shannon")
     ref, cur, numeric = _pair(reference, current, "jensen_shannon")
     if numeric:
         edges = bin_edges(ref, bins, "quantile")
@@ -321,21 +320,10 @@ def category_counts(ref: np.ndarray, cur: np.ndarray) -> tuple[np.ndarray, np.nd
 # ---- input checks -------------------------------------------------------------------------
 
 
-def _check_psi_params(bins: Any, binning: Any, eps: Any) -> None:
-    if not isinstance(bins, Integral) or isinstance(bins, bool) or bins < 2:
-        raise InvalidParameterError(
-            f"The 'bins' parameter must be an int >= 2. Got {bins!r} instead. "
-            "To fix: pass e.g. bins=10."
-        )
-    if binning not in BINNINGS:
-        raise InvalidParameterError(
-            f"The 'binning' parameter must be one of {set(BINNINGS)}. Got {binning!r} instead."
-        )
-    if not isinstance(eps, Real) or isinstance(eps, bool) or not 0 < eps < 1:
-        raise InvalidParameterError(
-            f"The 'eps' parameter must be a number in (0, 1). Got {eps!r} instead. "
-            "To fix: pass e.g. eps=1e-4."
-        )
+def _check_psi_params(bins: Any, binning: Any, eps: Any, func: str) -> None:
+    check("bins", bins, func, Interval(Integral, 2, None, closed="left"), fix="pass e.g. bins=10")
+    check("binning", binning, func, StrOptions(*BINNINGS))
+    check("eps", eps, func, Interval(Real, 0, 1, closed="neither"), fix="pass e.g. eps=1e-4")
 
 
 def _as_1d(values: Any, name: str, func: str) -> np.ndarray:

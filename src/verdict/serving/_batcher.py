@@ -33,9 +33,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any, Generic, Literal, TypeVar
 
-from verdict.errors import InvalidParameterError
+from verdict._params import Interval, StrOptions, check
 
 P = TypeVar("P")
 R = TypeVar("R")
@@ -92,16 +93,13 @@ class MicroBatcher(Generic[P, R]):
         max_concurrent: int = 1,
         on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
-        if mode not in ("off", "on", "auto"):
-            raise InvalidParameterError(
-                f"The 'mode' parameter of MicroBatcher must be one of 'off', 'on', 'auto'. Got "
-                f"{mode!r} instead. To fix: pass one of those."
-            )
-        if max_rows < 1 or budget_ms < 0 or max_concurrent < 1:
-            raise InvalidParameterError(
-                f"MicroBatcher needs max_rows >= 1, budget_ms >= 0 and max_concurrent >= 1; got "
-                f"{max_rows}, {budget_ms}, {max_concurrent}. To fix: pass values in range."
-            )
+        check("mode", mode, "MicroBatcher", StrOptions("off", "on", "auto"))
+        at_least_one = Interval(Integral, 1, None, closed="left")
+        check("max_rows", max_rows, "MicroBatcher", at_least_one, fix="pass e.g. max_rows=2048")
+        budget = Interval(Real, 0, None, closed="both")
+        check("budget_ms", budget_ms, "MicroBatcher", budget, fix="pass e.g. budget_ms=2.0")
+        fix = "pass e.g. max_concurrent=1"
+        check("max_concurrent", max_concurrent, "MicroBatcher", at_least_one, fix=fix)
         self.work, self.executor, self.size, self.mode = work, executor, size, mode
         self.max_rows, self.budget = max_rows, budget_ms / 1000.0
         self.max_concurrent, self.on_batch = max_concurrent, on_batch

@@ -22,10 +22,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Real
 from typing import Any, Literal
 
 from sqlalchemy import Engine, Row, func, insert, select, update
 
+from verdict._params import Interval, check
 from verdict._results import Result
 from verdict.errors import InvalidInputError, NotFoundError
 from verdict.state._database import api_keys, reading, state_meta, utc
@@ -109,10 +111,10 @@ class KeyStore:
     """
 
     def __init__(self, engine: Engine, *, cache_seconds: float = 1.0) -> None:
-        if not cache_seconds >= 0:
-            raise InvalidInputError(
-                f"cache_seconds must be >= 0; got {cache_seconds!r}. To fix: pass e.g. 1.0."
-            )
+        seconds = Interval(Real, 0, None, closed="both")
+        check(
+            "cache_seconds", cache_seconds, "KeyStore", seconds, fix="pass e.g. cache_seconds=1.0"
+        )
         self._engine = engine
         self._cache_seconds = float(cache_seconds)
         self._cache: dict[str, tuple[str, bool]] = {}  # key_id -> (secret sha256, revoked)

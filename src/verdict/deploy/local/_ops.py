@@ -16,8 +16,10 @@ A canary adds one replica per target serving the new version and shifts the gate
 from __future__ import annotations
 
 import time
+from numbers import Real
 from pathlib import Path
 
+from verdict._params import Interval, Satisfies, check, invalid_parameter
 from verdict.deploy._spec import load_spec
 from verdict.deploy.local import _procs as procs
 from verdict.deploy.local._artifacts import SyncReport, sync_version
@@ -30,9 +32,14 @@ from verdict.deploy.local._up import (
     start_link,
     wait_gateway_ready,
 )
-from verdict.errors import ConfigurationError, InvalidParameterError
+from verdict.errors import ConfigurationError
 
 PROMOTE_SECONDS = 30
+# A canary's share of the traffic, in percent.
+_PERCENT = Satisfies(
+    Interval(Real, 0, 100).is_satisfied_by,
+    "a number between 0 and 100 to start or reweight a canary",
+)
 
 
 def chosen(state: DeploymentState, name: str) -> list[TargetState]:
@@ -131,15 +138,15 @@ def canary(
 ) -> DeploymentState:
     """Start, reweight, promote or abort a canary of ``ref`` through the gateway's weights."""
     if promote and abort:
-        raise InvalidParameterError(
-            "The 'promote' and 'abort' parameters of canary exclude each other. To fix: pass "
-            "promote=True or abort=True, not both."
+        raise invalid_parameter(
+            "abort",
+            abort,
+            "canary",
+            "False when promote=True: the two exclude each other",
+            "pass promote=True or abort=True, not both",
         )
-    if not (promote or abort) and (percent is None or not 0 <= percent <= 100):
-        raise InvalidParameterError(
-            f"The 'percent' parameter of canary must be between 0 and 100 to start or reweight "
-            f"a canary; got {percent}. To fix: pass e.g. percent=10."
-        )
+    if not (promote or abort):
+        check("percent", percent, "canary", _PERCENT, fix="pass e.g. percent=10")
     with saved(home) as state:
         spec = load_spec(state.spec_path)
         if promote or abort:

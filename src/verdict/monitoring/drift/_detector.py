@@ -33,8 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from verdict._params import Interval, StrOptions, check, invalid_parameter
 from verdict.data import ColumnKind, Schema
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 from verdict.monitoring.drift._columns import (
     Column,
     adjust,
@@ -107,12 +108,7 @@ class DriftDetector:
         max_reference: int = 20_000,
         min_psi: float = 0.05,
     ) -> None:
-        _check_params(false_alarm_rate, correction, random_state, max_reference)
-        if isinstance(min_psi, bool) or not isinstance(min_psi, int | float) or not min_psi >= 0:
-            raise InvalidInputError(
-                f"min_psi must be a number >= 0; got {min_psi!r}. To fix: pass e.g. 0.05, or 0 "
-                "to flag every statistically significant change."
-            )
+        _check_params(false_alarm_rate, correction, random_state, max_reference, min_psi)
         self.min_psi = float(min_psi)
         reference = _check_frame(reference, "reference", schema.features)
         if reference_predictions is not None:
@@ -147,12 +143,9 @@ class DriftDetector:
         ndarray of shape (n_tests, n_null)
             Rows in the order features, then prediction and confidence when given.
         """
-        if not isinstance(window_size, Integral) or window_size < 1:
-            raise InvalidParameterError(
-                f"window_size must be a positive int. Got {window_size!r}. "
-                "To fix: pass the number of rows in the window."
-            )
-        n = int(window_size)
+        positive = Interval(Integral, 1, None, closed="left")
+        fix = "pass the number of rows in the window"
+        n = int(check("window_size", window_size, "DriftDetector.calibrate", positive, fix=fix))
         if n not in self._nulls:
             seed = None if self.random_state is None else [self.random_state, n]
             columns = self._features + self._outputs
@@ -297,34 +290,33 @@ def _check_aligned(frame: pd.DataFrame, other: pd.DataFrame, name: str, other_na
         )
 
 
-def _check_params(rate: Any, correction: Any, random_state: Any, max_reference: Any) -> None:
-    if not isinstance(rate, Real) or isinstance(rate, bool) or not 0 < rate < 1:
-        raise InvalidParameterError(
-            f"false_alarm_rate must be a number in (0, 1). Got {rate!r}. To fix: pass e.g. 0.05."
-        )
-    if correction not in CORRECTIONS:
-        raise InvalidParameterError(
-            f"The 'correction' parameter of DriftDetector must be one of {set(CORRECTIONS)}. "
-            f"Got {correction!r} instead."
-        )
-    if random_state is not None and not isinstance(random_state, Integral):
-        raise InvalidParameterError(
-            f"random_state must be an int or None. Got {random_state!r}. To fix: pass e.g. 0."
-        )
-    if not isinstance(max_reference, Integral) or max_reference < 2:
-        raise InvalidParameterError(
-            f"max_reference must be an int >= 2. Got {max_reference!r}. To fix: pass e.g. 20000."
-        )
+def _check_params(
+    rate: Any, correction: Any, random_state: Any, max_reference: Any, min_psi: Any
+) -> None:
+    func = "DriftDetector"
+    share = Interval(Real, 0, 1, closed="neither")
+    check("false_alarm_rate", rate, func, share, fix="pass e.g. false_alarm_rate=0.05")
+    check("correction", correction, func, StrOptions(*CORRECTIONS))
+    seed = Interval(Integral, None, None, closed="neither")
+    check("random_state", random_state, func, seed, None, fix="pass e.g. random_state=0")
+    at_least_two = Interval(Integral, 2, None, closed="left")
+    check("max_reference", max_reference, func, at_least_two, fix="pass e.g. max_reference=20000")
+    fix = "pass e.g. min_psi=0.05, or 0 to flag every statistically significant change"
+    check("min_psi", min_psi, func, Interval(Real, 0, None, closed="both"), fix=fix)
 
 
 def _check_n_null(n_null: Any, n_tests: int, rate: float) -> int:
     needed = math.ceil(n_tests / rate) - 1  # smallest p-value 1/(n_null+1) must pass Bonferroni
     if n_null is None:
         return max(999, math.ceil(2 * n_tests / rate))
-    if not isinstance(n_null, Integral) or isinstance(n_null, bool) or n_null < max(needed, 1):
-        raise InvalidParameterError(
-            f"n_null={n_null!r} is too small: with {n_tests} columns tested at a false-alarm "
-            f"rate of {rate:g} no window could ever alarm. To fix: pass n_null >= {needed} "
-            "(or leave it out)."
+    enough = Interval(Integral, max(needed, 1), None, closed="left")
+    if not enough.is_satisfied_by(n_null):
+        raise invalid_parameter(
+            "n_null",
+            n_null,
+            "DriftDetector",
+            f"None or {enough} (with {n_tests} columns tested at a false-alarm rate of "
+            f"{rate:g}, a smaller n_null is too small for any window to ever alarm)",
+            f"pass n_null >= {needed} (or leave it out)",
         )
     return int(n_null)

@@ -8,12 +8,14 @@ as ``1.0`` still matches the class ``1``; anything else is named in the error.
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict._params import Interval, check
+from verdict.errors import InvalidInputError
 from verdict.metrics import get_metric
 
 _ROW_SUM_TOLERANCE = 1e-4
@@ -91,12 +93,9 @@ def check_proba(proba: Any, n_rows: int, n_classes: int, name: str) -> np.ndarra
 
 def check_alpha(value: Any, name: str, func: str) -> float:
     """A level strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be a number strictly between 0 and 1. "
-            f"Got {value!r} instead. To fix: pass e.g. 0.05 (alpha) or 0.95 (confidence)."
-        )
-    return float(value)
+    example = 0.95 if name == "confidence" else 0.05
+    level = Interval(Real, 0, 1, closed="neither")
+    return float(check(name, value, func, level, fix=f"pass e.g. {name}={example}"))
 
 
 def stored_test_columns(

@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +30,10 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from verdict._params import Interval, Satisfies, StrOptions, check
 from verdict._results import Result, plain
 from verdict.data import check_rows
-from verdict.errors import InvalidInputError, InvalidParameterError
+from verdict.errors import InvalidInputError
 from verdict.registry import LoadedModel
 from verdict.serving._scoring import resolve_id_columns
 from verdict.serving.batch._io import (
@@ -132,7 +134,7 @@ def score_file(
     """
     start = time.perf_counter()
     src, target = _check_paths(source, out)
-    _check_options(chunk_rows, dask)
+    chunk_rows = _check_options(chunk_rows, dask)
     reader = open_source(src)
     ids = resolve_id_columns(loaded, reader.columns, id_columns)
     check_rows(pd.DataFrame(columns=reader.columns), loaded.schema).raise_for_problems(
@@ -256,14 +258,14 @@ def _check_paths(source: Any, out: Any) -> tuple[Path, Path]:
     return src, target
 
 
-def _check_options(chunk_rows: Any, dask: Any) -> None:
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
-        raise InvalidParameterError(
-            f"The 'chunk_rows' parameter of score_file must be a positive integer; got "
-            f"{chunk_rows!r}. To fix: pass e.g. chunk_rows=100000 (lower it if memory is short)."
-        )
-    if dask is not None and (not isinstance(dask, str) or not dask.strip()):
-        raise InvalidParameterError(
-            f"The 'dask' parameter of score_file must be None, 'local' or a scheduler address; "
-            f"got {dask!r}. To fix: pass dask='local' or dask='tcp://host:8786'."
-        )
+_ADDRESS = Satisfies(lambda v: isinstance(v, str) and bool(v.strip()), "a scheduler address")
+
+
+def _check_options(chunk_rows: Any, dask: Any) -> int:
+    """Raise on a bad ``chunk_rows`` or ``dask``; ``chunk_rows`` as a Python int."""
+    positive = Interval(Integral, 1, None, closed="left")
+    fix = "pass e.g. chunk_rows=100000 (lower it if memory is short)"
+    check("chunk_rows", chunk_rows, "score_file", positive, fix=fix)
+    fix = "pass dask='local' or dask='tcp://host:8786'"
+    check("dask", dask, "score_file", None, StrOptions("local"), _ADDRESS, fix=fix)
+    return int(chunk_rows)

@@ -31,11 +31,13 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import Future, wait
 from datetime import datetime
+from numbers import Integral
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine
 
+from verdict._params import Interval, check
 from verdict.errors import InvalidInputError, VerdictError
 from verdict.state._database import salt
 from verdict.state.log._insert import GroupWriter
@@ -102,10 +104,10 @@ class PredictionLog:
         max_queue: int = 100_000,
         target: str | None = None,
     ) -> None:
-        if not isinstance(max_queue, int) or max_queue < 1:
-            raise InvalidInputError(
-                f"max_queue must be an integer >= 1; got {max_queue!r}. To fix: pass e.g. 100000."
-            )
+        at_least_one = Interval(Integral, 1, None, closed="left")
+        check(
+            "max_queue", max_queue, "PredictionLog", at_least_one, fix="pass e.g. max_queue=100000"
+        )
         self._engine = engine
         self._target = target
         self._max_queue = max_queue
