@@ -11,7 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from verdict.cli._costs import CostsOption, read_cost_table, read_costs
-from verdict.cli._output import console, domain_errors, read_table
+from verdict.cli._output import JsonFlag, console, domain_errors, read_table
 from verdict.errors import InvalidInputError
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `verdict --help`
@@ -49,7 +49,7 @@ def advise(
             "--needs-probabilities", help="The probabilities themselves are used downstream."
         ),
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Recommend the metric to report and the decision rule, from class balance and costs."""
     with domain_errors():

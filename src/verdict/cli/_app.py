@@ -15,23 +15,18 @@ from verdict.cli._keys import keys_app
 from verdict.cli._logs import logs_app
 from verdict.cli._models import models_app
 from verdict.cli._monitor import monitor
-from verdict.cli._output import EXIT_CODES_HELP, VerdictGroup
+from verdict.cli._output import EXIT_CODES_HELP, command_group
 from verdict.cli._predict import predict
 from verdict.cli._report import report
 from verdict.cli._retrain import retrain
 from verdict.cli._serve import serve
 from verdict.cli._train import train
 
-app = typer.Typer(
-    name="verdict",
-    cls=VerdictGroup,
-    help=(
-        "From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy.\n\n"
-        f"{EXIT_CODES_HELP} verdict monitor exits 1 when an alert fires."
-    ),
-    no_args_is_help=True,
+app = command_group(
+    "verdict",
+    "From a labelled table to a trustworthy classifier: evaluate, train, serve, deploy.\n\n"
+    f"{EXIT_CODES_HELP} verdict monitor exits 1 when an alert fires.",
     add_completion=False,
-    pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
 

@@ -9,14 +9,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import VerdictGroup, console, domain_errors
+from verdict.cli._output import JsonFlag, command_group, console, domain_errors
 
-deploy_app = typer.Typer(
-    name="deploy",
-    cls=VerdictGroup,
-    help="Deploy across clouds: plan, render the files, run locally behind HAProxy, drill, stop.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+deploy_app = command_group(
+    "deploy",
+    "Deploy across clouds: plan, render the files, run locally behind HAProxy, drill, stop.",
 )
 
 
@@ -30,7 +27,7 @@ def plan_command(
     spec: Annotated[
         Path, typer.Argument(metavar="SPEC", help="The deployment spec (deploy.yaml).")
     ],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Plan the cheapest replicas per target that hold the peak if any one provider is lost."""
     from verdict.deploy import load_spec, plan  # scipy only when the command runs

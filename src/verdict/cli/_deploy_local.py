@@ -10,7 +10,7 @@ import typer
 from rich import box
 from rich.table import Table
 
-from verdict.cli._output import MODEL_REF, console, domain_errors
+from verdict.cli._output import MODEL_REF, JsonFlag, console, domain_errors
 
 
 def up(
@@ -60,7 +60,7 @@ def up(
 
 
 def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show every target's health, version, traffic, latency, errors, restarts and link."""
     from verdict.deploy import DeploymentState, deploy_folder

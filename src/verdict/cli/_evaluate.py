@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from verdict.cli._costs import CostsOption, read_costs
-from verdict.cli._output import console, domain_errors, read_table
+from verdict.cli._output import JsonFlag, console, domain_errors, read_table
 from verdict.errors import InvalidInputError
 
 if TYPE_CHECKING:  # numpy and pandas load when the command runs, not for `verdict --help`
@@ -38,7 +38,7 @@ def evaluate(
     decision: Annotated[
         bool, typer.Option("--decision", help="Scores are decision values, not probabilities.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
     ci: Annotated[
         bool, typer.Option("--ci", help="Add a bootstrap confidence interval to every metric.")
     ] = False,

@@ -14,36 +14,26 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import VerdictGroup, console, domain_errors, err_console
-
-keys_app = typer.Typer(
-    name="keys",
-    cls=VerdictGroup,
-    help="Manage the prediction service's API keys: create, list, revoke.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+from verdict.cli._output import (
+    JsonFlag,
+    command_group,
+    console,
+    domain_errors,
+    err_console,
+    service_settings,
 )
 
-_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+keys_app = command_group(
+    "keys",
+    "Manage the prediction service's API keys: create, list, revoke.",
+)
 
 
 @contextmanager
 def _store() -> Iterator[Any]:
-    from pydantic import ValidationError
+    from verdict.state import KeyStore, open_state  # heavy imports only when a command runs
 
-    from verdict.errors import ConfigurationError
-    from verdict.serving import ServiceSettings  # heavy imports only when a command runs
-    from verdict.state import KeyStore, open_state
-
-    try:
-        settings = ServiceSettings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigurationError(
-            f"The service settings are invalid: {'.'.join(map(str, first['loc']))}: "
-            f"{first['msg']}. To fix: correct the VERDICT_* environment variable."
-        ) from None
-    engine = open_state(settings.state_database())
+    engine = open_state(service_settings().state_database())
     try:
         yield KeyStore(engine, cache_seconds=0)
     finally:
@@ -55,7 +45,7 @@ def create(
     name: Annotated[
         str, typer.Argument(metavar="NAME", help="What the key is for, e.g. billing-service.")
     ],
-    as_json: _JSON = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Create a key and print its token: the only time it is shown."""
     with domain_errors(), _store() as store:
@@ -72,7 +62,7 @@ def create(
 
 
 @keys_app.command("list")
-def list_keys(as_json: _JSON = False) -> None:
+def list_keys(as_json: JsonFlag = False) -> None:
     """List every key with its id, name and dates (never a token or a hash)."""
     with domain_errors(), _store() as store:
         keys = [key.to_dict() for key in store.list()]
@@ -94,7 +84,7 @@ def revoke(
     key: Annotated[
         str, typer.Argument(metavar="KEY", help="The key id, or the name of exactly one key.")
     ],
-    as_json: _JSON = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Revoke a key for good: requests with it get 403 within a second."""
     with domain_errors(), _store() as store:

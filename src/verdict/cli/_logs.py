@@ -15,14 +15,17 @@ from typing import Annotated, Any
 import typer
 
 from verdict.cli._monitor import _time
-from verdict.cli._output import VerdictGroup, console, domain_errors
+from verdict.cli._output import (
+    JsonFlag,
+    command_group,
+    console,
+    domain_errors,
+    service_settings,
+)
 
-logs_app = typer.Typer(
-    name="logs",
-    cls=VerdictGroup,
-    help="Read the prediction service's log: export it for an audit or an analysis.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+logs_app = command_group(
+    "logs",
+    "Read the prediction service's log: export it for an audit or an analysis.",
 )
 
 
@@ -54,7 +57,7 @@ def export(
             show_default="from the extension of --out",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Export every logged prediction of MODEL with its feedback, one record per row.
 
@@ -88,22 +91,13 @@ def export(
 @contextmanager
 def _state() -> Iterator[Any]:
     """The state database the service uses; an error, not a new empty one, where none is."""
-    from pydantic import ValidationError
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     from verdict.errors import ConfigurationError
-    from verdict.serving import ServiceSettings
     from verdict.state import open_state
 
-    try:
-        url = ServiceSettings().state_database()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise ConfigurationError(
-            f"The service settings are invalid: {'.'.join(map(str, first['loc']))}: "
-            f"{first['msg']}. To fix: correct the VERDICT_* environment variable."
-        ) from None
+    url = service_settings().state_database()
     try:
         parsed = make_url(url)
     except ArgumentError:

@@ -8,17 +8,12 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from verdict.cli._output import MODEL_REF, VerdictGroup, console, domain_errors
+from verdict.cli._output import MODEL_REF, JsonFlag, command_group, console, domain_errors
 
-models_app = typer.Typer(
-    name="models",
-    cls=VerdictGroup,
-    help="Manage the model registry: list, show, promote, roll back and delete versions.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
+models_app = command_group(
+    "models",
+    "Manage the model registry: list, show, promote, roll back and delete versions.",
 )
-
-_JSON = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def _registry() -> Any:
@@ -33,7 +28,7 @@ def list_models(
         str | None,
         typer.Argument(metavar="NAME", help="A registered model: list its versions instead."),
     ] = None,
-    as_json: _JSON = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """List every registered model, or every version of NAME."""
     with domain_errors(), _registry() as registry:
@@ -57,7 +52,7 @@ def show(
             help=f"The model version to show: {MODEL_REF}.",
         ),
     ],
-    as_json: _JSON = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Show one version: metrics with intervals, lineage, artifacts and the model's history.
 

@@ -19,7 +19,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from verdict.cli._output import MODEL_REF, console, domain_errors
+from verdict.cli._output import MODEL_REF, JsonFlag, console, domain_errors
 from verdict.errors import InvalidInputError
 
 EXIT_ALERT = 1
@@ -54,7 +54,7 @@ def monitor(
             "--out", help="HTML report file.", show_default=".verdict/monitoring/NAME-vN.html"
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Check the logged traffic of REF for drift and performance; exit 1 when an alert fires.
 
@@ -101,10 +101,10 @@ def _run(
     from verdict.monitoring import monitor as run_monitor
     from verdict.monitoring import record_pass, write_monitor_report
     from verdict.registry import Registry
-    from verdict.serving import ServiceSettings
+    from verdict.serving import read_settings
     from verdict.state import PredictionLog, open_state
 
-    settings = ServiceSettings()
+    settings = read_settings(None)
     engine = open_state(settings.state_database())
     log = PredictionLog(engine)
     try:

@@ -14,7 +14,7 @@ import errno
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,6 +44,8 @@ EXIT_CODES_HELP = (  # the root help's paragraph; a command with more codes list
 _SHOWN_CHARS = 300  # of an internal error's own message
 # How every command's help names a model version: one wording everywhere.
 MODEL_REF = "NAME@ALIAS, NAME@vN or NAME@latest (NAME alone means NAME@production)"
+# Every command's --json flag: one spelling, one help text.
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
 def print_error(message: str) -> None:
@@ -134,6 +136,27 @@ class VerdictGroup(TyperGroup):
     def invoke(self, ctx: Any) -> Any:
         with usage_errors(), internal_errors():
             return super().invoke(ctx)
+
+
+def command_group(name: str, help: str, **options: Any) -> typer.Typer:
+    """A Typer app for a group of commands, set up as every group of verdict is: errors read as
+    one paragraph (``VerdictGroup``), a bare call prints the help, no Rich tracebacks."""
+    return typer.Typer(
+        name=name,
+        cls=VerdictGroup,
+        help=help,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        **options,
+    )
+
+
+def service_settings() -> Any:
+    """The service's settings from the ``VERDICT_*`` variables; invalid ones are a domain error
+    naming each bad one (exit 2), not a traceback."""
+    from verdict.serving import read_settings  # heavy imports only when a command runs
+
+    return read_settings(None)
 
 
 def read_table(path: Any, **options: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from verdict.cli._output import console, domain_errors
+from verdict.cli._output import JsonFlag, console, domain_errors
 
 
 def retrain(
@@ -53,7 +53,7 @@ def retrain(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Hide the progress display.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")] = False,
+    as_json: JsonFlag = False,
 ) -> None:
     """Train a challenger on the training data plus labelled feedback; promote it if better.
 
@@ -78,10 +78,10 @@ def retrain(
 def _run(name: str, options: dict[str, Any]) -> Any:
     from verdict.monitoring import retrain as run_retrain
     from verdict.registry import Registry
-    from verdict.serving import ServiceSettings
+    from verdict.serving import read_settings
     from verdict.state import PredictionLog, open_state
 
-    engine = open_state(ServiceSettings().state_database())
+    engine = open_state(read_settings(None).state_database())
     log = PredictionLog(engine)
     try:
         with Registry() as registry:

@@ -22,7 +22,12 @@ from scipy import special
 
 from verdict._results import Result
 from verdict.errors import InvalidInputError
-from verdict.metrics import delong_roc_test, mcnemar_test, paired_bootstrap_ci
+from verdict.metrics import (
+    PairedInterval,
+    delong_roc_test,
+    mcnemar_test,
+    paired_bootstrap_ci,
+)
 from verdict.monitoring.performance._inputs import (
     check_alpha,
     check_classes,
@@ -157,16 +162,7 @@ def _mcnemar(pair: _Pair, alpha: float, n_resamples: int, random_state: Any) -> 
     result = mcnemar_test(y, new, old)
     ahead = result.b > result.c
     p_value = result.p_value / 2 if ahead else 1 - result.p_value / 2
-    ci = paired_bootstrap_ci(
-        "accuracy",
-        y,
-        new,
-        old,
-        n_resamples=n_resamples,
-        confidence=1 - 2 * alpha,
-        labels=pair.labels,
-        random_state=random_state,
-    )
+    ci = _paired_bootstrap(pair, "accuracy", alpha, n_resamples, random_state)
     return _Found("mcnemar", result.accuracy_b, result.accuracy_a, ci.low, ci.high, p_value)
 
 
@@ -187,23 +183,29 @@ def _delong(pair: _Pair, alpha: float) -> _Found:
 def _bootstrap(
     pair: _Pair, metric: str, alpha: float, n_resamples: int, random_state: Any
 ) -> _Found:
-    """The paired bootstrap of the difference on the same resampled rows."""
-    new = _scored(pair, metric, pair.challenger)
-    old = _scored(pair, metric, pair.champion)
-    ci = paired_bootstrap_ci(
+    """The paired bootstrap's one-sided p-value, read from its resampled differences."""
+    ci = _paired_bootstrap(pair, metric, alpha, n_resamples, random_state)
+    # "better" is a positive difference, or a negative one for a loss
+    p_value = one_sided_share(ci.distribution, "less" if lower_is_better(metric) else "greater")
+    return _Found("paired_bootstrap", ci.estimate_b, ci.estimate_a, ci.low, ci.high, p_value)
+
+
+def _paired_bootstrap(
+    pair: _Pair, metric: str, alpha: float, n_resamples: int, random_state: Any
+) -> PairedInterval:
+    """The challenger's metric minus the champion's on the same resampled rows, with the
+    two-sided ``1 - 2 * alpha`` interval and the resampled differences."""
+    return paired_bootstrap_ci(
         metric,
         pair.labels[pair.y],
-        new,
-        old,
+        _scored(pair, metric, pair.challenger),
+        _scored(pair, metric, pair.champion),
         n_resamples=n_resamples,
         confidence=1 - 2 * alpha,
         labels=pair.labels,
         random_state=random_state,
         return_distribution=True,
     )
-    # "better" is a positive difference, or a negative one for a loss
-    p_value = one_sided_share(ci.distribution, "less" if lower_is_better(metric) else "greater")
-    return _Found("paired_bootstrap", ci.estimate_b, ci.estimate_a, ci.low, ci.high, p_value)
 
 
 def _scored(pair: _Pair, metric: str, model: tuple[np.ndarray, np.ndarray]) -> Any:

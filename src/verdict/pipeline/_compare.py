@@ -80,13 +80,29 @@ def compare(
     return rows
 
 
-def _record(best: Outputs, role: str, other: Outputs, metric: str, test: str, **values: Any):
+def _record(
+    best: Outputs,
+    role: str,
+    other: Outputs,
+    metric: str,
+    test: str,
+    estimates: tuple[float, float],
+    found: Any,
+    p_value: float,
+) -> dict[str, Any]:
+    """One comparison record: both estimates, and the difference with its interval (``found``'s
+    ``difference``, ``low``, ``high``) and p-value."""
     return {
         "model": best.name,
         "against": role,
         "against_model": other.name,
         "metric": metric,
-        **{k: float(v) for k, v in values.items()},
+        "estimate_model": float(estimates[0]),
+        "estimate_against": float(estimates[1]),
+        "difference": float(found.difference),
+        "low": float(found.low),
+        "high": float(found.high),
+        "p_value": float(p_value),
         "test": test,
     }
 
@@ -110,19 +126,8 @@ def _bootstrap_row(
         a, b = metric_input(metric, best), metric_input(metric, other)
     extra = {} if callable(func) else {"labels": labels}
     ci = vm.paired_bootstrap_ci(func, y, a, b, n_resamples=N_RESAMPLES, random_state=seed, **extra)
-    return _record(
-        best,
-        role,
-        other,
-        metric,
-        "paired_bootstrap",
-        estimate_model=ci.estimate_a,
-        estimate_against=ci.estimate_b,
-        difference=ci.difference,
-        low=ci.low,
-        high=ci.high,
-        p_value=_bootstrap_p(ci),
-    )
+    estimates = (ci.estimate_a, ci.estimate_b)
+    return _record(best, role, other, metric, "paired_bootstrap", estimates, ci, _bootstrap_p(ci))
 
 
 def _bootstrap_p(ci: vm.PairedInterval) -> float:
@@ -146,35 +151,13 @@ def _delong_row(
         result = vm.delong_roc_test(y, best.proba[:, 1], other.proba[:, 1], pos_label=classes[1])
     else:
         result = vm.delong_roc_test(y, best.proba, other.proba, labels=list(classes))
-    return _record(
-        best,
-        role,
-        other,
-        "roc_auc",
-        "delong",
-        estimate_model=result.auc_a,
-        estimate_against=result.auc_b,
-        difference=result.difference,
-        low=result.low,
-        high=result.high,
-        p_value=result.p_value,
-    )
+    estimates = (result.auc_a, result.auc_b)
+    return _record(best, role, other, "roc_auc", "delong", estimates, result, result.p_value)
 
 
 def _mcnemar_row(y: np.ndarray, best: Outputs, other: Outputs, role: str) -> dict[str, Any]:
     pair = vm.compare_models(
         y, {"model": best.pred, "against": other.pred}, test="mcnemar", correction=None
     ).comparisons[0]
-    return _record(
-        best,
-        role,
-        other,
-        "accuracy",
-        "mcnemar",
-        estimate_model=pair.estimate_a,
-        estimate_against=pair.estimate_b,
-        difference=pair.difference,
-        low=pair.low,
-        high=pair.high,
-        p_value=pair.p_value,
-    )
+    estimates = (pair.estimate_a, pair.estimate_b)
+    return _record(best, role, other, "accuracy", "mcnemar", estimates, pair, pair.p_value)

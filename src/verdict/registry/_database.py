@@ -3,7 +3,7 @@
 SQLite (the embedded default) takes write transactions with ``BEGIN IMMEDIATE`` and WAL, so two
 processes registering at once queue for the lock instead of failing half-way; PostgreSQL takes
 an advisory lock while migrating. Either way an old registry is upgraded by Alembic on open.
-A SQLite file verdict creates is 0600 in a folder it creates 0700 (``verdict._sqlite``, shared
+A SQLite file verdict creates is 0600 in a folder it creates 0700 (``verdict._database``, shared
 with the state database).
 """
 
@@ -13,12 +13,10 @@ import functools
 import re
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
-from verdict._sqlite import configure_sqlite, private_sqlite, reading
-from verdict.errors import ConfigurationError
+from verdict._database import open_database, parse_url, reading
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK = 0x7665726469  # "verdi": the advisory lock id held while migrating
@@ -26,35 +24,8 @@ _PG_LOCK = 0x7665726469  # "verdi": the advisory lock id held while migrating
 
 def open_engine(url: str) -> Engine:
     """An engine for ``url``, the database migrated to the newest revision."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError(
-            f"The registry URL {url!r} is not a SQLAlchemy URL. To fix: use e.g. "
-            f"'sqlite:///.verdict/registry.db' or 'postgresql+psycopg://user@host/db'."
-        ) from exc
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite and parsed.database:
-        private_sqlite(parsed.database)
-    try:
-        engine = create_engine(parsed, **({"connect_args": {"timeout": 60}} if sqlite else {}))
-    except (NoSuchModuleError, ImportError) as exc:
-        raise ConfigurationError(
-            f"No database driver for the registry URL {url!r} ({exc}). To fix: install it, "
-            f"e.g. pip install 'verdict[postgres]' for PostgreSQL."
-        ) from exc
-    if sqlite:
-        configure_sqlite(engine)
-    try:
-        migrate(engine)
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise ConfigurationError(
-            f"Cannot open the registry database {parsed.render_as_string(hide_password=True)}: "
-            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}. To fix: check the URL, that "
-            f"the server is running and that you may write there."
-        ) from exc
-    return engine
+    parsed = parse_url(url, "registry", "sqlite:///.verdict/registry.db")
+    return open_database(url, parsed, "registry", migrate)
 
 
 def migrate(engine: Engine) -> None:

@@ -21,7 +21,7 @@ _EXPORTS = {
     "_app": ("create_app",),
     "_run": ("run",),
     "_scoring": ("score_frame", "score_rows"),
-    "_settings": ("ServiceSettings",),
+    "_settings": ("ServiceSettings", "read_settings"),
     "batch": _lazy.names_of(f"{__name__}.batch"),
 }
 

@@ -29,15 +29,14 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from pydantic import SecretStr, ValidationError
-from pydantic_settings import SettingsError
+from pydantic import SecretStr
 from uvicorn.supervisors import Multiprocess
 
 from verdict._params import Interval, StrOptions, check
 from verdict.errors import ConfigurationError
 from verdict.registry import Registry
 from verdict.serving._jsonlog import LOG_LEVELS, log_config
-from verdict.serving._settings import ServiceSettings
+from verdict.serving._settings import ServiceSettings, read_settings
 
 FACTORY = "verdict.serving._app:app_from_env"
 EXIT_NOT_STARTED = 3  # uvicorn's own status when the server could not start
@@ -115,27 +114,6 @@ def run(
     shown = f"[{host}]" if ":" in host else host
     print(f"verdict serving on http://{shown}:{bound_port} ({workers} worker(s))", flush=True)
     _serve(config, sock, workers)
-
-
-def read_settings(settings: ServiceSettings | Mapping[str, Any] | None) -> ServiceSettings:
-    """The settings, read over the ``VERDICT_*`` variables when not given whole; their
-    errors as one ConfigurationError that names every bad field (never a secret's value)."""
-    if isinstance(settings, ServiceSettings):
-        return settings
-    overrides = {k: v for k, v in (settings or {}).items() if v is not None}
-    try:
-        return ServiceSettings(**overrides)
-    except SettingsError as exc:
-        raise ConfigurationError(
-            f"A VERDICT_* variable could not be read: {exc}. To fix: correct it (lists are JSON "
-            "or comma-separated)."
-        ) from None
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConfigurationError(
-            f"The service settings are invalid: {problems}. To fix: correct the flags or the "
-            "VERDICT_* variables named."
-        ) from None
 
 
 def check_models(settings: ServiceSettings) -> None:

@@ -7,11 +7,14 @@ bounded, and the service listens on 127.0.0.1 unless told otherwise.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
+
+from verdict.errors import ConfigurationError
 
 DEFAULT_HOME = Path(".verdict")
 _TARGET = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"  # travels in a header and a log column: keep it plain
@@ -142,3 +145,24 @@ class ServiceSettings(BaseSettings):
     def state_database(self) -> str:
         """The SQLAlchemy URL of the service state actually used."""
         return self.state_url or f"sqlite:///{self.home / 'service.db'}"
+
+
+def read_settings(settings: ServiceSettings | Mapping[str, Any] | None) -> ServiceSettings:
+    """The settings, read over the ``VERDICT_*`` variables when not given whole; their
+    errors as one ConfigurationError that names every bad field (never a secret's value)."""
+    if isinstance(settings, ServiceSettings):
+        return settings
+    overrides = {k: v for k, v in (settings or {}).items() if v is not None}
+    try:
+        return ServiceSettings(**overrides)
+    except SettingsError as exc:
+        raise ConfigurationError(
+            f"A VERDICT_* variable could not be read: {exc}. To fix: correct it (lists are JSON "
+            "or comma-separated)."
+        ) from None
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConfigurationError(
+            f"The service settings are invalid: {problems}. To fix: correct the flags or the "
+            "VERDICT_* variables named."
+        ) from None

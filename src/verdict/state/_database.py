@@ -43,17 +43,15 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     insert,
     inspect,
     select,
     text,
     update,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from verdict._sqlite import configure_sqlite, private_sqlite, reading
+from verdict._database import open_database, parse_url, reading
 from verdict.errors import ConfigurationError
 
 SCHEMA_VERSION = 4
@@ -163,43 +161,13 @@ def open_state(url: str) -> Engine:
         written, or it was written by a newer verdict.
     """
     parsed = _parse(url)
-    sqlite = parsed.get_backend_name() == "sqlite"
-    if sqlite:
-        private_sqlite(str(parsed.database))  # 0600 file in a 0700 folder when created here
-    try:
-        engine = create_engine(
-            parsed,
-            json_serializer=dumps,
-            **({"connect_args": {"timeout": 60}} if sqlite else {}),
-        )
-    except (NoSuchModuleError, ImportError) as exc:
-        raise ConfigurationError(
-            f"No database driver for the state URL {url!r} ({exc}). To fix: install it, "
-            f"e.g. pip install 'verdict[postgres]' for PostgreSQL."
-        ) from exc
-    if sqlite:
-        configure_sqlite(engine, synchronous="NORMAL")  # survives a process kill, not power
-    try:
-        _create(engine)
-    except SQLAlchemyError as exc:
-        engine.dispose()
-        raise ConfigurationError(
-            f"Cannot open the state database {parsed.render_as_string(hide_password=True)}: "
-            f"{exc.__class__.__name__}: {str(exc).splitlines()[0]}. To fix: check the URL, that "
-            f"the server is running and that you may write there."
-        ) from exc
-    return engine
+    # synchronous=NORMAL: a commit survives a process kill, not a power loss
+    return open_database(url, parsed, "state", _create, synchronous="NORMAL", json_serializer=dumps)
 
 
 def _parse(url: str) -> Any:
     """The parsed URL, or a ConfigurationError naming the problem."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError(
-            f"The state URL {url!r} is not a SQLAlchemy URL. To fix: use e.g. "
-            f"'sqlite:///.verdict/service.db' or 'postgresql+psycopg://user@host/db'."
-        ) from exc
+    parsed = parse_url(url, "state", "sqlite:///.verdict/service.db")
     if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
         raise ConfigurationError(
             f"The state URL {url!r} is an in-memory SQLite database, which each connection "

@@ -28,7 +28,14 @@ from verdict.metrics._intervals import (
 )
 from verdict.metrics._validation import check_choice, check_flag
 from verdict.metrics.bootstrap._counts import Tallies, tallies
-from verdict.metrics.bootstrap._engine import Difference, Settings, checked_estimate, run, warn
+from verdict.metrics.bootstrap._engine import (
+    Bounds,
+    Difference,
+    Settings,
+    checked_estimate,
+    run,
+    warn,
+)
 from verdict.metrics.bootstrap._inputs import build_problem, evaluation_problem, settings_of
 from verdict.metrics.bootstrap._metrics import parse_metric
 from verdict.metrics.bootstrap._resample import Design, Statistic, full_batch
@@ -115,16 +122,9 @@ def bootstrap_ci(
     estimate = checked_estimate(stat, problem.design)
     values, found = run(problem.design, [stat], [estimate], settings)[0]
     warn(found.message)
+    distribution = values if return_distribution else None
     return ConfidenceInterval(
-        stat.name,
-        estimate,
-        found.low,
-        found.high,
-        settings.confidence,
-        settings.method,
-        settings.n_resamples,
-        found.n_degenerate,
-        values if return_distribution else None,
+        stat.name, estimate, **_drawn(found, settings), distribution=distribution
     )
 
 
@@ -176,16 +176,23 @@ def paired_bootstrap_ci(
         est_a,
         est_b,
         est_a - est_b,
-        found.low,
-        found.high,
-        settings.confidence,
-        settings.method,
-        settings.n_resamples,
-        found.n_degenerate,
-        _share(valid > 0),
-        _share(valid < 0),
-        values if return_distribution else None,
+        **_drawn(found, settings),
+        share_a_higher=_share(valid > 0),
+        share_b_higher=_share(valid < 0),
+        distribution=values if return_distribution else None,
     )
+
+
+def _drawn(found: Bounds, settings: Settings) -> dict[str, Any]:
+    """The fields every bootstrap interval shares: its bounds and how they were drawn."""
+    return {
+        "low": found.low,
+        "high": found.high,
+        "confidence": settings.confidence,
+        "method": settings.method,
+        "n_resamples": settings.n_resamples,
+        "n_degenerate": found.n_degenerate,
+    }
 
 
 def _share(mask: np.ndarray) -> float:
@@ -216,14 +223,7 @@ def evaluation_intervals(
     found_all = run(problem.design, stats, estimates, settings, stacklevel=4)
     for stat, estimate, (_, found) in zip(stats, estimates, found_all, strict=True):
         intervals[stat.name] = ConfidenceInterval(
-            stat.name,
-            float(estimate),
-            found.low,
-            found.high,
-            settings.confidence,
-            settings.method,
-            settings.n_resamples,
-            found.n_degenerate,
+            stat.name, float(estimate), **_drawn(found, settings)
         )
         if found.n_degenerate:
             notes.append(f"{stat.name} {found.n_degenerate}")

@@ -325,22 +325,8 @@ def live_performance(
     test_true, test_pred, test_p = stored_test_columns(test_predictions, labels)
     live_rng, test_rng = np.random.default_rng(random_state).spawn(2)
     options = {"n_resamples": n_resamples, "confidence": level, "labels": labels}
-    live = bootstrap_ci(
-        primary_metric,
-        labels[true],
-        _scored(primary_metric, labels, pred, p),
-        return_distribution=True,
-        random_state=live_rng,
-        **options,
-    )
-    test = bootstrap_ci(
-        primary_metric,
-        labels[test_true],
-        _scored(primary_metric, labels, test_pred, test_p),
-        return_distribution=True,
-        random_state=test_rng,
-        **options,
-    )
+    live = _resampled(primary_metric, labels, (true, pred, p), live_rng, options)
+    test = _resampled(primary_metric, labels, (test_true, test_pred, test_p), test_rng, options)
     evaluation = evaluate(
         labels[true],
         labels[pred],
@@ -352,6 +338,26 @@ def live_performance(
         random_state=random_state,
     )
     return _live_result(evaluation, primary_metric, live, test, level, len(test_true))
+
+
+def _resampled(
+    metric: str,
+    labels: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+    options: dict[str, Any],
+) -> ConfidenceInterval:
+    """The metric's bootstrap interval and distribution on one set of rows (true and
+    predicted codes, probabilities)."""
+    true, pred, proba = rows
+    return bootstrap_ci(
+        metric,
+        labels[true],
+        _scored(metric, labels, pred, proba),
+        return_distribution=True,
+        random_state=rng,
+        **options,
+    )
 
 
 def _scored(metric: str, labels: np.ndarray, pred: np.ndarray, proba: np.ndarray) -> Any:
