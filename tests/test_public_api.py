@@ -57,3 +57,22 @@ def test_metrics_signatures_match_sklearn():
         ref_params = [(p.name, p.kind, p.default) for p in ref.parameters.values()]
         my_params = [(p.name, p.kind, p.default) for p in mine.parameters.values()]
         assert my_params == ref_params, f"{attr}: {mine} != sklearn {ref}"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("verdict.serving.open_state", "verdict.state.open_state"),
+        ("verdict.serving.KeyStore", "verdict.state.KeyStore"),
+        ("verdict.serving.export_log", "verdict.state.export_log"),
+        ("verdict.deploy.GatewayServer", "verdict.deploy.ServerLine"),
+    ],
+)
+def test_names_that_moved_still_import_for_a_release_with_a_warning(old, new):
+    old_package, old_name = old.rsplit(".", 1)
+    new_package, new_name = new.rsplit(".", 1)
+    package = importlib.import_module(old_package)
+    with pytest.warns(DeprecationWarning, match=rf"{old} is now {new}; import it from there"):
+        value = getattr(package, old_name)
+    assert value is getattr(importlib.import_module(new_package), new_name)
+    assert old_name not in package.__all__ and old_name not in dir(package)

@@ -17,18 +17,36 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 
 def lazy_exports(
-    package: str, exports: Mapping[str, Iterable[str]]
+    package: str, exports: Mapping[str, Iterable[str]], moved: Mapping[str, str] | None = None
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The module ``__getattr__`` and ``__dir__`` of ``package``; ``exports``: module -> names."""
+    """The module ``__getattr__`` and ``__dir__`` of ``package``; ``exports``: module -> names.
+
+    ``moved`` (name -> the package it moved to, or ``"package:new_name"`` when it was renamed
+    too) keeps an old name importable from here for a release, with a DeprecationWarning that
+    says where it lives now; it is not in ``dir()``.
+    """
     where = {name: module for module, names in exports.items() for name in names}
+    warned: set[str] = set()  # `from p import x` looks x up twice: one warning is enough
 
     def attribute(name: str) -> Any:
         module = where.get(name)
+        if module is None and moved and name in moved:
+            home, _, new_name = moved[name].partition(":")
+            if name not in warned:
+                warned.add(name)
+                warnings.warn(
+                    f"{package}.{name} is now {home}.{new_name or name}; import it from there "
+                    "(the old name goes in the next release).",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+            return getattr(importlib.import_module(home), new_name or name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         target = module if module.startswith("verdict.") else f"{package}.{module}"

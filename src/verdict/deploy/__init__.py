@@ -22,4 +22,7 @@ _EXPORTS = {
 
 __all__ = _lazy.exported(_EXPORTS)
 
-__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)
+# GatewayServer was renamed for what it is (issue #16): importable here for a release.
+__getattr__, __dir__ = _lazy.lazy_exports(
+    __name__, _EXPORTS, {"GatewayServer": "verdict.deploy:ServerLine"}
+)

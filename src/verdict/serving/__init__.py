@@ -27,4 +27,11 @@ _EXPORTS = {
 
 __all__ = _lazy.exported(_EXPORTS)
 
-__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)
+# The state database's names moved to verdict.state (issue #16): importable here for a release.
+_MOVED = dict.fromkeys(
+    ["ApiKey", "CreatedKey", "ExportSummary", "FeedbackItem", "FeedbackResult", "KeyStore",
+     "PredictionBatch", "PredictionLog", "export_log", "open_state"],
+    "verdict.state",
+)  # fmt: skip
+
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS, _MOVED)
