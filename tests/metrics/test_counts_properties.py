@@ -231,3 +231,11 @@ def test_specificity_is_recall_of_the_other_class(case):
         )
         rec = vm.recall_score(y_true, y_pred, pos_label=neg, sample_weight=sw, zero_division=0)
         np.testing.assert_allclose(spec, rec, rtol=1e-12, atol=0)
+
+
+def test_mcc_is_zero_when_rounding_leaves_a_single_class_a_negative_variance():
+    # One true class, float weights: n**2 - t.t is 0 exactly but about -1e-12 in floats, and
+    # the square root of the product was nan (found by test_bounds above).
+    weights = np.array([1.7489756, 5.20403968, 5.87751307])
+    value = vm.matthews_corrcoef(np.zeros(3, int), np.array([0, 0, 1]), sample_weight=weights)
+    assert value == 0.0

@@ -114,7 +114,7 @@ def mcc_from_counts(joint: JointCounts) -> float:
     cov_ypyp = n_samples**2 - np.dot(p_sum, p_sum)
     cov_ytyt = n_samples**2 - np.dot(t_sum, t_sum)
     denominator = cov_ypyp * cov_ytyt
-    if denominator == 0:
+    if not denominator > 0:  # >= 0 in exact arithmetic; float weights can leave -1e-16
         return 0.0
     return float(cov_ytyp / np.sqrt(denominator))
 
