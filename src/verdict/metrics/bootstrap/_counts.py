@@ -158,8 +158,9 @@ def _mcc(t: Tallies, correct: np.ndarray) -> np.ndarray:
     cov_ypyp = n * n - (t.pred_sum * t.pred_sum).sum(axis=1)
     cov_ytyt = n * n - (t.true_sum * t.true_sum).sum(axis=1)
     denominator = cov_ypyp * cov_ytyt
-    safe = np.where(denominator == 0, 1.0, denominator)
-    return np.where(denominator == 0, 0.0, cov_ytyp / np.sqrt(safe))
+    defined = denominator > 0  # >= 0 exactly; float weights can round a single class below 0
+    safe = np.where(defined, denominator, 1.0)
+    return np.where(defined, cov_ytyp / np.sqrt(safe), 0.0)
 
 
 def _kappa(t: Tallies, correct: np.ndarray) -> np.ndarray:
