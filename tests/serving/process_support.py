@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -58,6 +59,21 @@ class Service:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
         found = [re.search(rf"{key}:\s+(\d+)", status) for key in ("VmRSS", "VmHWM")]
         return int(found[0].group(1)), int(found[1].group(1))  # type: ignore[union-attr]
+
+
+def penguins_home(root: Path) -> Path:
+    """``root`` as a VERDICT_HOME holding a small penguins@production (softmax, 2 s search)."""
+    from palmerpenguins import load_penguins
+
+    from verdict.pipeline import train
+    from verdict.registry import Registry
+
+    with warnings.catch_warnings(), Registry(home=root) as registry:
+        warnings.simplefilter("ignore")
+        run = train(load_penguins(), "species", models=["softmax"], time_budget=2, cv=2,
+                    quiet=True, out=root.parent / "run")  # fmt: skip
+        registry.register(run, "penguins", alias="production")
+    return root
 
 
 def token(home: Path) -> str:

@@ -19,16 +19,13 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from palmerpenguins import load_penguins
-from process_support import ROW, Service, service
+from process_support import ROW, Service, penguins_home, service
 
-from verdict.pipeline import train
 from verdict.registry import Registry
 
 pytestmark = pytest.mark.slow  # real `verdict serve` processes, waiting out header deadlines
@@ -40,13 +37,7 @@ SLACK = 1.5  # scheduling slack on a busy machine
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
     """A VERDICT_HOME with penguins@production and an API key in its state database."""
-    root = tmp_path_factory.mktemp("doors") / "home"
-    with warnings.catch_warnings(), Registry(home=root) as registry:
-        warnings.simplefilter("ignore")
-        run = train(load_penguins(), "species", models=["softmax"], time_budget=2, cv=2,
-                    quiet=True, out=root.parent / "run")  # fmt: skip
-        registry.register(run, "penguins", alias="production")
-    return root
+    return penguins_home(tmp_path_factory.mktemp("doors") / "home")
 
 
 @pytest.fixture(scope="module")

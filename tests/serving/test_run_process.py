@@ -15,17 +15,13 @@ import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from palmerpenguins import load_penguins
-
-from verdict.pipeline import train
-from verdict.registry import Registry
+from process_support import penguins_home
 
 ANNOUNCED = re.compile(r"^verdict serving on http://127\.0\.0\.1:(\d+) \((\d+) worker\(s\)\)$")
 
@@ -33,13 +29,7 @@ ANNOUNCED = re.compile(r"^verdict serving on http://127\.0\.0\.1:(\d+) \((\d+) w
 @pytest.fixture(scope="module")
 def home(tmp_path_factory) -> Path:
     """A VERDICT_HOME with penguins@production."""
-    root = tmp_path_factory.mktemp("run_process") / "home"
-    with warnings.catch_warnings(), Registry(home=root) as registry:
-        warnings.simplefilter("ignore")
-        run = train(load_penguins(), "species", models=["softmax"], time_budget=2, cv=2,
-                    quiet=True, out=root.parent / "run")  # fmt: skip
-        registry.register(run, "penguins", alias="production")
-    return root
+    return penguins_home(tmp_path_factory.mktemp("run_process") / "home")
 
 
 @contextmanager
