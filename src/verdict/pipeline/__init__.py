@@ -12,28 +12,7 @@ family::
 writes a run directory.
 """
 
-from typing import Any
-
 from verdict import _lazy
-
-__all__ = [
-    "BooleanEncoder",
-    "Candidate",
-    "CategoryText",
-    "DecisionPolicy",
-    "Family",
-    "OutlierClipper",
-    "Run",
-    "SearchResult",
-    "Trial",
-    "available_families",
-    "build_preprocessor",
-    "greater_is_better",
-    "metric_scorer",
-    "model_families",
-    "search",
-    "train",
-]
 
 _EXPORTS = {
     "_candidates": ("Candidate", "SearchResult", "Trial"),
@@ -44,21 +23,10 @@ _EXPORTS = {
     "_scoring": ("greater_is_better", "metric_scorer"),
     "_search": ("search",),
     "_train": ("train",),
+    # The model zoo lives in verdict.models; its names stay importable from here as they were.
+    "verdict.models": ("Family", "available_families", "model_families"),
 }
 
-# The model zoo lives in verdict.models; its names stay importable from here as they were.
-_FROM_MODELS = ("Family", "available_families", "model_families")
-_own_getattr, _own_dir = _lazy.lazy_exports(__name__, _EXPORTS)
+__all__ = _lazy.exported(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _FROM_MODELS:
-        from verdict import models
-
-        value = globals()[name] = getattr(models, name)  # later lookups skip this hook
-        return value
-    return _own_getattr(name)
-
-
-def __dir__() -> list[str]:
-    return sorted({*_own_dir(), *_FROM_MODELS})
+__getattr__, __dir__ = _lazy.lazy_exports(__name__, _EXPORTS)
