@@ -152,4 +152,4 @@ def _print(result: Any, report: Path) -> None:
         console.print(f"[bold red]ALERT:[/] {alert}", highlight=False)
     if not result.alerts:
         console.print("[green]no alert[/]")
-    console.print(f"report: {report}", highlight=False)
+    console.print(f"report: {report}", highlight=False, soft_wrap=True)

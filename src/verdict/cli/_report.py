@@ -23,7 +23,7 @@ def report(
 
     with domain_errors():
         path = write_report(run_dir)
-    console.print(f"report: {path}", highlight=False)
+    console.print(f"report: {path}", highlight=False, soft_wrap=True)
     console.print(
         f"also written: {path.parent / 'metrics.json'}, {path.parent / 'model_card.md'}",
         highlight=False,

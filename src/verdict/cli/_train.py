@@ -155,9 +155,9 @@ def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
     for finding in info["data_report"]["findings"]:
         if finding["severity"] == "warning":
             console.print(f"[yellow]data warning:[/] {finding['message']}", highlight=False)
-    console.print(f"[bold]run:[/] {run_dir}", highlight=False)
+    console.print(f"[bold]run:[/] {run_dir}", highlight=False, soft_wrap=True)
     if report is not None:
-        console.print(f"[bold]report:[/] {report}", highlight=False)
+        console.print(f"[bold]report:[/] {report}", highlight=False, soft_wrap=True)
 
 
 def _test_table(info: dict[str, Any]) -> Table:
