@@ -11,7 +11,12 @@ needs them) and turns each distribution into percentile or BCa bounds.
 from verdict import _lazy
 
 _EXPORTS = {
-    "_front": ("bootstrap_ci", "evaluation_intervals", "paired_bootstrap_ci"),
+    "_front": (
+        "bootstrap_ci",
+        "evaluation_intervals",
+        "multilabel_evaluation_intervals",
+        "paired_bootstrap_ci",
+    ),
     "_inputs": ("interval_settings",),
 }
 

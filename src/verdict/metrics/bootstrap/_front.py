@@ -32,12 +32,14 @@ from verdict.metrics.bootstrap._engine import (
     Bounds,
     Difference,
     Settings,
+    check_nonnegative,
     checked_estimate,
     run,
     warn,
 )
 from verdict.metrics.bootstrap._inputs import build_problem, evaluation_problem, settings_of
 from verdict.metrics.bootstrap._metrics import parse_metric
+from verdict.metrics.bootstrap._multilabel import multilabel_design, multilabel_statistics
 from verdict.metrics.bootstrap._resample import Design, Statistic, full_batch
 
 Metric = str | Callable[..., float]
@@ -216,11 +218,33 @@ def evaluation_intervals(
     only the resampled cell counts; the same resamples' row counts feed the ranking metrics
     and the per-row means, so every interval describes the same bootstrap world."""
     problem = evaluation_problem(codes, pred_codes, scores, w, classes, parts)
-    estimates = _estimates(problem.design, problem.stats)
-    stats = [s for s, e in zip(problem.stats, estimates, strict=True) if np.isfinite(e)]
+    return _intervals_of(settings, problem.design, problem.stats)
+
+
+def multilabel_evaluation_intervals(
+    settings: Settings,
+    y_true: np.ndarray,
+    y_pred: np.ndarray | None,
+    scores: np.ndarray | None,
+    w: np.ndarray | None,
+    averages: dict[str, list[str]],
+    row_terms: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    """``evaluate(ci=True)`` on a label-indicator target: rows grouped by their (true,
+    predicted) bit pattern, so the per-label count metrics read only the resampled pattern
+    counts; per-row means and per-label rank columns share the same resamples."""
+    check_nonnegative(w)
+    design = multilabel_design(y_true, y_pred, w)
+    stats = multilabel_statistics(design, y_true, y_pred, scores, averages, row_terms)
+    return _intervals_of(settings, design, stats)
+
+
+def _intervals_of(settings: Settings, design: Design, all_stats: list[Statistic]) -> dict:
+    estimates = _estimates(design, all_stats)
+    stats = [s for s, e in zip(all_stats, estimates, strict=True) if np.isfinite(e)]
     estimates = estimates[np.isfinite(estimates)]
     intervals, notes = {}, []
-    found_all = run(problem.design, stats, estimates, settings, stacklevel=4)
+    found_all = run(design, stats, estimates, settings, stacklevel=5)
     for stat, estimate, (_, found) in zip(stats, estimates, found_all, strict=True):
         intervals[stat.name] = ConfidenceInterval(
             stat.name, float(estimate), **_drawn(found, settings)
@@ -254,7 +278,7 @@ def _warn_degenerate(notes: list[str], n_resamples: int) -> None:
         "is missing from it. To fix: use a larger test set, or bootstrap_ci(..., "
         "stratified=True), which keeps each class's count fixed.",
         UndefinedMetricWarning,
-        stacklevel=4,
+        stacklevel=5,
     )
 
 

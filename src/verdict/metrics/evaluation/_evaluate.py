@@ -48,6 +48,7 @@ from verdict.metrics._validation import (
     unique_labels,
 )
 from verdict.metrics.bootstrap import evaluation_intervals, interval_settings
+from verdict.metrics.evaluation._multilabel import evaluate_multilabel
 from verdict.metrics.evaluation._result import (
     ClassMetrics,
     Evaluation,
@@ -77,8 +78,15 @@ def evaluate(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True class labels.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True class labels, or a label-indicator matrix (0/1, one column per label) for a
+        multilabel target. Multilabel: every label is taken one-vs-rest; averages add
+        'samples' (per row, then over rows); ``accuracy`` is the subset accuracy,
+        ``confusion_matrix`` the per-label 2x2 matrices (``multilabel_confusion_matrix``),
+        scores add coverage error, label-ranking average precision and ranking loss, and
+        probabilities each label's binary log loss and Brier score averaged over labels and
+        rows (scikit-learn's ``log_loss(y_true.ravel(), y_score.ravel())``). ROC AUC 'samples'
+        leaves out rows whose labels are all one class, and says so (scikit-learn's is nan).
     y_pred : array-like of shape (n_samples,), optional
         Predicted labels: confusion matrix, accuracy, precision, recall, F1, specificity,
         Jaccard, MCC, kappa, balanced accuracy and Hamming loss.
@@ -88,7 +96,8 @@ def evaluate(
         task; 2-D columns follow ``labels``.
     labels : array-like, optional
         The classes, in the order of the ``y_score`` columns. Defaults to the sorted labels
-        present in ``y_true`` and ``y_pred``.
+        present in ``y_true`` and ``y_pred``. Multilabel: names of the label columns, in order
+        (default 0 .. n_labels - 1).
     sample_weight : array-like of shape (n_samples,), optional
     proba : bool, default=True
         Whether ``y_score`` holds probabilities, which adds log loss and the Brier score.
@@ -118,6 +127,8 @@ def evaluate(
             "predicted scores or probabilities."
         )
     settings = interval_settings(ci, confidence, n_resamples, ci_method, random_state)
+    if _is_indicator_matrix(y_true):
+        return evaluate_multilabel(y_true, y_pred, y_score, labels, sample_weight, proba, settings)
     yt = labels_1d(y_true, "y_true")
     joint = targets = None
     if y_pred is not None:
@@ -151,6 +162,12 @@ def evaluate(
         **parts,
         **uncertainty,
     )
+
+
+def _is_indicator_matrix(y_true: Any) -> bool:
+    """A 2-D ``y_true`` with several columns is a multilabel target (one column per label)."""
+    shape = np.shape(y_true) if not hasattr(y_true, "shape") else y_true.shape
+    return len(shape) == 2 and shape[1] > 1
 
 
 def _score_array(y_score: Any, n_samples: int) -> np.ndarray | None:

@@ -58,7 +58,8 @@ class ClassMetrics:
 @dataclass(frozen=True)
 class Evaluation:
     """Everything ``evaluate`` measured. Averages are dicts keyed by 'micro', 'macro',
-    'weighted' (and 'binary' for two classes, the positive class being ``labels[-1]``).
+    'weighted' (and 'binary' for two classes, the positive class being ``labels[-1]``;
+    'samples' for a multilabel task, whose ``per_class`` entries are its labels).
 
     Hard labels give the count metrics; scores add ranking metrics and curves; probabilities
     add log loss and the Brier score. Absent metrics are None, never a made-up number.
@@ -88,6 +89,9 @@ class Evaluation:
     top_k_accuracy: dict[int, float] = field(default_factory=dict)
     log_loss: float | None = None
     brier_score: float | None = None
+    coverage_error: float | None = None
+    label_ranking_average_precision: float | None = None
+    label_ranking_loss: float | None = None
     roc_curves: dict[Any, RocCurve] = field(default_factory=dict, repr=False)
     pr_curves: dict[Any, PrecisionRecallCurve] = field(default_factory=dict, repr=False)
     intervals: dict[str, ConfidenceInterval] = field(default_factory=dict)
@@ -127,6 +131,9 @@ class Evaluation:
             "average_precision": self.average_precision.get(key),
             "log_loss": self.log_loss,
             "brier_score": self.brier_score,
+            "coverage_error": self.coverage_error,
+            "label_ranking_average_precision": self.label_ranking_average_precision,
+            "label_ranking_loss": self.label_ranking_loss,
         }
         return {name: value for name, value in flat.items() if value is not None}
 

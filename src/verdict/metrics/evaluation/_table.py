@@ -56,12 +56,17 @@ _SCALARS = (
     "hamming_loss",
     "log_loss",
     "brier_score",
+    "coverage_error",
+    "label_ranking_average_precision",
+    "label_ranking_loss",
 )
 
 
 def _averages(result: Evaluation) -> list[str]:
     if result.task == "binary":
         return ["binary", "micro", "macro", "weighted"]
+    if result.task == "multilabel":
+        return ["micro", "macro", "weighted", "samples"]
     return ["micro", "macro", "weighted"]
 
 
@@ -132,10 +137,22 @@ def _per_class(result: Evaluation) -> Table:
 
 
 def _confusion(result: Evaluation) -> Table:
+    if result.task == "multilabel":
+        return _label_confusion(result)
     table = Table(title="confusion matrix (rows: true, columns: predicted)", title_justify="left")
     table.add_column("")
     for label in result.labels:
         table.add_column(str(label), justify="right")
     for label, row in zip(result.labels, result.confusion_matrix, strict=True):
         table.add_row(str(label), *[f"{v:.6g}" for v in row])
+    return table
+
+
+def _label_confusion(result: Evaluation) -> Table:
+    """Multilabel: each label's [[tn, fp], [fn, tp]] on one line."""
+    table = Table(title="per label confusion (one-vs-rest)", title_justify="left")
+    for name in ("label", "tn", "fp", "fn", "tp"):
+        table.add_column(name, justify="left" if name == "label" else "right")
+    for label, m in zip(result.labels, result.confusion_matrix, strict=True):
+        table.add_row(str(label), *[f"{v:.6g}" for v in m.ravel()])
     return table

@@ -1,0 +1,370 @@
+"""``evaluate`` on label-indicator targets: every label taken one-vs-rest, and every row.
+
+Per label, the counts are column sums of the (true, predicted) bit products, and each score
+column is sorted once for its ROC and precision-recall curves. Per row, the 'samples' averages,
+subset accuracy, Hamming loss and the label-ranking metrics are computed for all rows at once
+(rows' labels compared pairwise within blocks of rows), so a bootstrap can resample rows.
+Values equal scikit-learn's calls (tests/metrics/test_evaluate_multilabel.py); where a
+'samples' or 'macro' ranking average is undefined for some rows or labels, ``evaluate`` leaves
+them out and says which, as it does for a class missing from a multiclass ``y_true``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from verdict import errors
+from verdict.errors import InvalidInputError
+from verdict.metrics._ranking import (
+    ap_from_counts,
+    auc_from_counts,
+    binary_counts,
+    pr_from_counts,
+    roc_from_counts,
+)
+from verdict.metrics._validation import check_same_length, sample_weight_1d, to_numpy
+from verdict.metrics.evaluation._result import (
+    ClassMetrics,
+    Evaluation,
+    PrecisionRecallCurve,
+    RocCurve,
+)
+
+_AVERAGES = ("micro", "macro", "weighted", "samples")
+# Rows per block of the pairwise comparisons: a block holds about this many label pairs.
+_PAIR_BLOCK = 1 << 22
+
+
+def indicator(values: Any, name: str, n_labels: int | None = None) -> np.ndarray:
+    """A label-indicator matrix (0/1 or bool, 2-D) as bool, checked once."""
+    m = to_numpy(values, name)
+    if m.ndim != 2:
+        raise InvalidInputError(
+            f"{name} must be a label-indicator matrix of shape (n_samples, n_labels) like "
+            f"y_true, got shape {m.shape}. To fix: pass one 0/1 column per label."
+        )
+    if n_labels is not None and m.shape[1] != n_labels:
+        raise InvalidInputError(
+            f"{name} has {m.shape[1]} label columns but y_true has {n_labels}. To fix: pass "
+            "the same label columns, in the same order."
+        )
+    if m.dtype.kind not in "biuf" or not np.isin(m, (0, 1)).all():
+        raise InvalidInputError(
+            f"{name} is 2-D but not a label-indicator matrix: it must hold only 0 and 1. "
+            "To fix: binarise the labels (e.g. sklearn.preprocessing.MultiLabelBinarizer); "
+            "multiclass-multioutput targets are not supported."
+        )
+    return m.astype(bool, copy=False)
+
+
+def evaluate_multilabel(
+    y_true: Any,
+    y_pred: Any,
+    y_score: Any,
+    labels: Any,
+    sample_weight: Any,
+    proba: bool,
+    settings: Any,
+) -> Evaluation:
+    """``evaluate`` for a 2-D indicator ``y_true`` (see ``evaluate`` for the arguments)."""
+    t = indicator(y_true, "y_true")
+    n, n_labels = t.shape
+    if n == 0:
+        raise InvalidInputError(
+            "Found empty input array (e.g., `y_true` or `y_pred`) while a minimum of 1 sample "
+            "is required. To fix: pass at least one row."
+        )
+    p = None if y_pred is None else indicator(y_pred, "y_pred", n_labels)
+    s = None if y_score is None else _scores(y_score, n_labels)
+    check_same_length(
+        y_true=t, **({} if p is None else {"y_pred": p}), **({} if s is None else {"y_score": s})
+    )
+    w = sample_weight_1d(sample_weight, n)
+    names = _label_names(labels, n_labels)
+    parts: dict[str, Any] = {}
+    per_label: dict[str, np.ndarray] = {}
+    row_terms: dict[str, np.ndarray] = {}
+    averages: dict[str, list[str]] = {}
+    if p is not None:
+        _count_metrics(t, p, w, names, parts, per_label, row_terms, averages)
+    if s is not None:
+        _ranking_metrics(t, s, w, names, parts, per_label, row_terms, averages)
+        if proba:
+            _probabilistic_metrics(t, s, w, parts, row_terms)
+    support = _weighted_sum(t, w)
+    uncertainty = {}
+    if settings is not None:
+        from verdict.metrics.bootstrap import multilabel_evaluation_intervals
+
+        uncertainty = multilabel_evaluation_intervals(settings, t, p, s, w, averages, row_terms)
+    return Evaluation(
+        task="multilabel",
+        labels=names,
+        n_samples=int(n),
+        weighted=w is not None,
+        per_class=[
+            ClassMetrics(
+                label=name,
+                support=float(support[k]),
+                **{metric: _scalar(values[k]) for metric, values in per_label.items()},
+            )
+            for k, name in enumerate(names)
+        ],
+        **parts,
+        **uncertainty,
+    )
+
+
+def _scores(y_score: Any, n_labels: int) -> np.ndarray:
+    s = to_numpy(y_score, "y_score")
+    if s.dtype.kind not in "biuf" or s.ndim != 2 or s.shape[1] != n_labels:
+        raise InvalidInputError(
+            f"y_score of a multilabel target must be numeric with one column per label "
+            f"({n_labels}); got dtype {s.dtype} and shape {s.shape}. To fix: pass the "
+            "scores or probabilities of every label column."
+        )
+    s = s.astype(np.float64, copy=False)
+    if not np.isfinite(s).all():
+        raise InvalidInputError(
+            "y_score contains NaN or infinity. To fix: pass finite scores (check the model's "
+            "output for missing rows)."
+        )
+    return s
+
+
+def _label_names(labels: Any, n_labels: int) -> list[Any]:
+    if labels is None:
+        return list(range(n_labels))
+    names = to_numpy(labels, "labels")
+    if names.ndim != 1 or names.shape[0] != n_labels:
+        raise InvalidInputError(
+            f"labels names the label columns of a multilabel target, so it needs "
+            f"{n_labels} entries; got shape {names.shape}. To fix: pass one name per column, "
+            "or leave labels=None to number them."
+        )
+    return names.tolist()
+
+
+def _weighted_sum(m: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Column sums of a bool matrix, weighted by the rows' weights."""
+    if w is None:
+        return np.count_nonzero(m, axis=0).astype(np.float64)
+    return w.astype(np.float64) @ m
+
+
+def _mean(values: np.ndarray, w: np.ndarray | None) -> float:
+    return float(np.average(values, weights=w))
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """0/0 counts as 0, scikit-learn's default ``zero_division``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(
+            denominator == 0, 0.0, numerator / np.where(denominator == 0, 1, denominator)
+        )
+
+
+def _count_metrics(
+    t: np.ndarray,
+    p: np.ndarray,
+    w: np.ndarray | None,
+    names: list[Any],
+    parts: dict,
+    per_label: dict,
+    row_terms: dict,
+    averages: dict,
+) -> None:
+    both = t & p
+    tp, true_sum, pred_sum = _weighted_sum(both, w), _weighted_sum(t, w), _weighted_sum(p, w)
+    total = float(t.shape[0] if w is None else w.sum())
+    fp, fn = pred_sum - tp, true_sum - tp
+    tn = total - tp - fp - fn
+    rows_tp = np.count_nonzero(both, axis=1).astype(np.float64)
+    rows_true = np.count_nonzero(t, axis=1).astype(np.float64)
+    rows_pred = np.count_nonzero(p, axis=1).astype(np.float64)
+    n_labels = t.shape[1]
+    mismatches = rows_true + rows_pred - 2 * rows_tp
+    row_terms["accuracy"] = (mismatches == 0).astype(np.float64)
+    row_terms["hamming_loss"] = mismatches / n_labels
+    parts["accuracy"] = _mean(row_terms["accuracy"], w)
+    parts["hamming_loss"] = _mean(row_terms["hamming_loss"], w)
+    parts["confusion_matrix"] = np.stack([tn, fp, fn, tp], axis=1).reshape(-1, 2, 2)
+    if w is None or w.dtype.kind in "biu":
+        parts["confusion_matrix"] = parts["confusion_matrix"].astype(np.int64)
+    formulas = {
+        "precision": (tp, tp + fp, rows_tp, rows_pred),
+        "recall": (tp, tp + fn, rows_tp, rows_true),
+        "f1": (2 * tp, 2 * tp + fp + fn, 2 * rows_tp, rows_true + rows_pred),
+        "specificity": (tn, tn + fp, None, None),
+        "jaccard": (tp, tp + fp + fn, rows_tp, rows_true + rows_pred - rows_tp),
+    }
+    undefined: dict[str, list[Any]] = {}
+    for metric, (num, den, row_num, row_den) in formulas.items():
+        values = _ratio(num, den)
+        per_label[metric] = values
+        if (den == 0).any():
+            undefined[metric] = [names[k] for k in np.flatnonzero(den == 0)]
+        summary = {
+            "micro": float(_ratio(num.sum(), den.sum())),
+            "macro": float(values.mean()),
+            "weighted": float(_ratio((values * true_sum).sum(), true_sum.sum())),
+        }
+        if row_num is not None:
+            row_terms[f"{metric}_samples"] = _ratio(row_num, row_den)
+            summary["samples"] = _mean(row_terms[f"{metric}_samples"], w)
+        parts[metric] = summary
+        averages[metric] = list(summary)
+    if undefined:
+        said = "; ".join(f"{m} of labels {v}" for m, v in undefined.items())
+        warnings.warn(
+            f"Some label metrics are ill-defined (0/0) and set to 0.0: {said}. They have no "
+            "predicted or no true samples. Use `zero_division` in the single-metric functions "
+            "to control this behaviour.",
+            errors.UndefinedMetricWarning,
+            stacklevel=4,
+        )
+
+
+def _ranking_metrics(
+    t: np.ndarray,
+    s: np.ndarray,
+    w: np.ndarray | None,
+    names: list[Any],
+    parts: dict,
+    per_label: dict,
+    row_terms: dict,
+    averages: dict,
+) -> None:
+    n_labels = t.shape[1]
+    auc = np.full(n_labels, np.nan)
+    ap = np.full(n_labels, np.nan)
+    roc_curves, pr_curves = {}, {}
+    for k in range(n_labels):
+        counts = binary_counts(t[:, k], s[:, k], w)
+        roc_curves[names[k]] = RocCurve(*roc_from_counts(counts, True))
+        pr_curves[names[k]] = PrecisionRecallCurve(*pr_from_counts(counts, True))
+        if counts.tps[-1] > 0 and counts.fps[-1] > 0:
+            auc[k], ap[k] = auc_from_counts(counts), ap_from_counts(counts)
+    parts["roc_curves"], parts["pr_curves"] = roc_curves, pr_curves
+    per_label["roc_auc"], per_label["average_precision"] = auc, ap
+    defined = ~np.isnan(auc)
+    if not defined.all():
+        warnings.warn(
+            f"ROC AUC and average precision are undefined for labels "
+            f"{[names[k] for k in np.flatnonzero(~defined)]}, which have no positive (or no "
+            "negative) sample in y_true; the macro and weighted averages leave them out.",
+            errors.UndefinedMetricWarning,
+            stacklevel=4,
+        )
+    rows = row_ranking(t, s)
+    row_auc, row_ap = rows["roc_auc"], rows["average_precision"]
+    micro = binary_counts(t.ravel(), s.ravel(), None if w is None else np.repeat(w, n_labels))
+    support = _weighted_sum(t, w)
+    for metric, values, row_values, micro_value in (
+        ("roc_auc", auc, row_auc, auc_from_counts(micro)),
+        ("average_precision", ap, row_ap, ap_from_counts(micro)),
+    ):
+        summary = {"micro": float(micro_value)}
+        if defined.any():
+            summary["macro"] = float(values[defined].mean())
+            summary["weighted"] = float(np.average(values[defined], weights=support[defined]))
+        has = ~np.isnan(row_values)
+        if has.any():
+            summary["samples"] = _mean(row_values[has], None if w is None else w[has])
+            if has.all():
+                row_terms[f"{metric}_samples"] = row_values
+        parts[metric] = summary
+        averages[metric] = list(summary)
+    if not np.isfinite(row_auc).all():
+        warnings.warn(
+            "ROC AUC per sample is undefined for rows whose labels are all positive or all "
+            "negative; its 'samples' average leaves them out (scikit-learn's would be nan).",
+            errors.UndefinedMetricWarning,
+            stacklevel=4,
+        )
+    for name in ("coverage_error", "label_ranking_average_precision", "label_ranking_loss"):
+        row_terms[name] = rows[name]
+        parts[name] = _mean(rows[name], w)
+
+
+def row_ranking(t: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
+    """Per row: ROC AUC (NaN where undefined) and average precision over its labels, coverage,
+    label-ranking average precision and ranking loss, as scikit-learn defines each.
+
+    Pairwise comparisons of a row's labels, a block of rows at a time: for label j,
+    ``above[j]`` counts the labels scoring at least as high, ``pos_above[j]`` the true ones.
+    """
+    n, n_labels = t.shape
+    out = {
+        name: np.empty(n)
+        for name in (
+            "roc_auc",
+            "average_precision",
+            "coverage_error",
+            "label_ranking_average_precision",
+            "label_ranking_loss",
+        )
+    }
+    step = max(1, _PAIR_BLOCK // (n_labels * n_labels))
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        _row_block(t[lo:hi], s[lo:hi], {k: v[lo:hi] for k, v in out.items()})
+    return out
+
+
+def _row_block(t: np.ndarray, s: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    n_labels = t.shape[1]
+    n_pos = np.count_nonzero(t, axis=1).astype(np.float64)
+    n_neg = n_labels - n_pos
+    ge = s[:, None, :] >= s[:, :, None]  # ge[r, j, i]: label i scores at least label j's
+    above = np.count_nonzero(ge, axis=2).astype(np.float64)
+    pos_above = np.einsum("rji,ri->rj", ge, t.astype(np.float64))
+    # negatives strictly below each positive, and tied with it
+    gt_neg = np.einsum("rji,ri->rj", ~ge, (~t).astype(np.float64))
+    eq_neg = np.einsum("rji,ri->rj", ge & np.swapaxes(ge, 1, 2), (~t).astype(np.float64))
+    pairs = n_pos * n_neg
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision_at = np.where(t, pos_above / above, 0.0)
+        mean_precision = precision_at.sum(axis=1) / n_pos
+        correct = np.where(t, gt_neg + 0.5 * eq_neg, 0.0).sum(axis=1)
+        out["roc_auc"][:] = np.where(pairs > 0, correct / pairs, np.nan)
+        # scikit-learn: a row without a positive label has average precision 0
+        out["average_precision"][:] = np.where(n_pos > 0, mean_precision, 0.0)
+        lowest_true = np.where(t, s, np.inf).min(axis=1)
+        coverage = np.count_nonzero(s >= lowest_true[:, None], axis=1)
+        out["coverage_error"][:] = np.where(n_pos > 0, coverage, 0.0)
+        out["label_ranking_average_precision"][:] = np.where(
+            (n_pos > 0) & (n_neg > 0), mean_precision, 1.0
+        )
+        # scikit-learn counts a (true, false) pair as misordered when the false label scores
+        # at least as high: ties count
+        misordered = np.where(t, n_neg[:, None] - gt_neg, 0.0).sum(axis=1)
+        out["label_ranking_loss"][:] = np.where(pairs > 0, misordered / pairs, 0.0)
+
+
+def _probabilistic_metrics(
+    t: np.ndarray, s: np.ndarray, w: np.ndarray | None, parts: dict, row_terms: dict
+) -> None:
+    """Each label's probability on its own: binary log loss and Brier score, averaged over
+    labels and rows (scikit-learn's ``log_loss`` / ``brier_score_loss`` of the flattened
+    arrays), since the columns of a multilabel model need not sum to one."""
+    if (s < 0).any() or (s > 1).any():
+        raise InvalidInputError(
+            "y_score holds values outside [0, 1], so they are not probabilities. To fix: pass "
+            "each label's probability, or proba=False to skip log loss and the Brier score."
+        )
+    eps = np.finfo(np.float64).eps
+    clipped = np.clip(s, eps, 1 - eps)
+    bce = -np.where(t, np.log(clipped), np.log1p(-clipped))
+    row_terms["log_loss"] = bce.mean(axis=1)
+    row_terms["brier_score"] = ((s - t) ** 2).mean(axis=1)
+    parts["log_loss"] = _mean(row_terms["log_loss"], w)
+    parts["brier_score"] = _mean(row_terms["brier_score"], w)
+
+
+def _scalar(value: Any) -> float | None:
+    value = float(value)
+    return None if np.isnan(value) else value
