@@ -27,7 +27,7 @@ def _call(func: Callable[..., Any], args: tuple, kwargs: dict) -> tuple[Any, Exc
     kinds = set()
     for r in records:
         if issubclass(r.category, (SkUndefined, UndefinedMetricWarning)):
-            # each library must use its own class: verdict's is not a sklearn subclass
+            # each library warns with its own class (verdict's subclasses scikit-learn's)
             kinds.add(("undefined", r.category in (SkUndefined, UndefinedMetricWarning)))
         elif issubclass(r.category, UserWarning):
             kinds.add((r.category.__name__, str(r.message).split(" ")[0]))

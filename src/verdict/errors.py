@@ -7,6 +7,7 @@ written against scikit-learn keeps catching them::
     └── VerdictError                     base of everything verdict raises on purpose
         ├── InvalidInputError(ValueError) an argument is malformed: lengths, NaN, label sets ...
         │   └── InvalidParameterError     a parameter outside its allowed values
+        ├── InvalidInputTypeError(TypeError) an argument of a type no metric reads (bytes labels)
         ├── ConfigurationError            settings or environment cannot be used as given
         ├── CapacityError                 a bounded store is full (e.g. orphan feedback per model)
         ├── RegistryError                 a registry operation cannot be done as asked
@@ -18,11 +19,22 @@ written against scikit-learn keeps catching them::
     UserWarning
     └── VerdictWarning
         └── UndefinedMetricWarning        a metric is ill-defined (0/0) and zero_division applies
+                                          (also a sklearn.exceptions.UndefinedMetricWarning)
 
-Every message names the argument, says what was wrong, and ends with how to fix it.
+Every message names the argument, says what was wrong, and ends with how to fix it. Where
+scikit-learn raises for the same input, the message starts with scikit-learn's own text, so
+``pytest.raises(match=...)`` written against scikit-learn keeps matching.
+
+``UndefinedMetricWarning`` is built on first access (a module ``__getattr__``): it subclasses
+scikit-learn's class so that code filtering or expecting scikit-learn's warning sees ours, and
+importing scikit-learn costs about a second, which ``import verdict.errors`` must not pay.
+Code that warns looks it up when it warns (``errors.UndefinedMetricWarning``).
 """
 
 from __future__ import annotations
+
+import threading
+import typing
 
 __all__ = [
     "ArtifactIntegrityError",
@@ -30,6 +42,7 @@ __all__ = [
     "ConfigurationError",
     "ExportError",
     "InvalidInputError",
+    "InvalidInputTypeError",
     "InvalidParameterError",
     "NotFoundError",
     "RegistryError",
@@ -50,6 +63,10 @@ class InvalidInputError(VerdictError, ValueError):
 
 class InvalidParameterError(InvalidInputError):
     """A parameter is outside its allowed values (scikit-learn raises ValueError here too)."""
+
+
+class InvalidInputTypeError(VerdictError, TypeError):
+    """An argument has a type no metric reads (bytes labels): scikit-learn's TypeError cases."""
 
 
 class ConfigurationError(VerdictError):
@@ -126,5 +143,36 @@ class VerdictWarning(UserWarning):
     """Base class of the warnings verdict emits."""
 
 
-class UndefinedMetricWarning(VerdictWarning):
-    """A metric is ill-defined (a 0/0 ratio) and was set by ``zero_division``."""
+if typing.TYPE_CHECKING:
+
+    class UndefinedMetricWarning(VerdictWarning):
+        """A metric is ill-defined (a 0/0 ratio) and was set by ``zero_division``."""
+
+
+_LAZY = ("UndefinedMetricWarning",)
+_lock = threading.Lock()
+
+
+def _undefined_metric_warning() -> type[VerdictWarning]:
+    """verdict's UndefinedMetricWarning, a subclass of scikit-learn's when it is installed."""
+    try:
+        from sklearn.exceptions import UndefinedMetricWarning as SklearnUndefined
+    except ImportError:  # pragma: no cover - scikit-learn is a dependency
+        bases: tuple[type, ...] = (VerdictWarning,)
+    else:
+        bases = (VerdictWarning, SklearnUndefined)
+    doc = "A metric is ill-defined (a 0/0 ratio) and was set by ``zero_division``."
+    return type("UndefinedMetricWarning", bases, {"__doc__": doc, "__module__": __name__})
+
+
+def __getattr__(name: str) -> type:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    with _lock:  # one class for every thread, or filters on it would miss
+        if name not in globals():
+            globals()[name] = _undefined_metric_warning()
+    return globals()[name]
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -47,8 +47,14 @@ BAD_INPUTS = [
     ("inf", [0, 1, np.inf], [0, 1, 1], {}, ["y_true", "infinity"]),
     ("continuous-true", [0.5, 1.0, 2.0], [0, 1, 2], {}, ["y_true", "continuous"]),
     ("continuous-pred", [0, 1, 1], [0.1, 0.9, 0.8], {}, ["y_pred", "continuous"]),
-    ("2d-multioutput", [[0, 2], [1, 1], [2, 0]], [[0, 2], [1, 1], [2, 0]], {}, ["y_true", "1-D"]),
-    ("2d-vs-1d", [0, 1, 1], [[0, 1], [1, 1], [0, 0]], {}, ["y_pred", "1-D"]),
+    (
+        "2d-multioutput",
+        [[0, 2], [1, 1], [2, 0]],
+        [[0, 2], [1, 1], [2, 0]],
+        {},
+        ["y_true", "multiclass-multioutput"],
+    ),
+    ("2d-vs-1d", [0, 1, 1], [[0, 1], [1, 1], [0, 0]], {}, ["y_pred", "multilabel-indicator"]),
     ("empty", [], [], {}, ["y_true", "empty"]),
     ("str-vs-int", ["a", "b", "a"], [0, 1, 0], {}, ["y_true", "y_pred", "string"]),
     ("complex", np.array([1 + 1j, 2, 2]), [1, 2, 2], {}, ["y_true", "complex"]),
@@ -153,13 +159,15 @@ def test_specificity_bad_parameters(kwargs):
 # ------------------------------------------------------------------ intentional differences
 
 
-def test_label_indicator_matrix_is_refused():
-    """sklearn scores a 2-D 0/1 matrix as multilabel; verdict's metrics are binary and
-    multiclass only, and say so instead of silently switching task."""
+def test_label_indicator_matrix_is_scored(same):
+    """A 2-D 0/1 matrix is a multilabel target, as in sklearn (verdict once refused it);
+    metrics that read one label per sample refuse it with sklearn's message."""
     y = np.array([[0, 1], [1, 1], [1, 0]])
-    assert skm.accuracy_score(y, y) == 1.0
-    for func in ["accuracy_score", "f1_score", "confusion_matrix", "hamming_loss"]:
-        with pytest.raises(InvalidInputError, match=r"y_true must be 1-D .*multilabel"):
+    for func in ["accuracy_score", "hamming_loss", "multilabel_confusion_matrix"]:
+        same(func, y, y[::-1])
+    same("f1_score", y, y[::-1], average="samples")
+    for func in ["confusion_matrix", "matthews_corrcoef", "cohen_kappa_score"]:
+        with pytest.raises(InvalidInputError, match=r"^multilabel-indicator is not supported"):
             getattr(vm, func)(y, y)
 
 

@@ -1,7 +1,8 @@
 """Whole-table agreement metrics: accuracy, balanced accuracy, MCC, Cohen's kappa and losses.
 
-Accuracy-like metrics compare the arrays directly (one pass); the others reduce the joint
-confusion matrix from ``_confusion``.
+Accuracy-like metrics compare the arrays directly (one pass; on a multilabel target a sample
+is correct when its whole row matches, and the Hamming loss counts wrong labels); the others
+reduce the joint confusion matrix from ``_confusion``.
 """
 
 from __future__ import annotations
@@ -11,40 +12,48 @@ from typing import Any
 
 import numpy as np
 
+from verdict import errors
 from verdict._params import invalid_parameter
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
+from verdict.errors import InvalidInputError
 from verdict.metrics._confusion import (
     JointCounts,
-    Targets,
     confusion_matrix,
     joint_counts,
     validate_targets,
 )
+from verdict.metrics._multilabel import row_mismatches
+from verdict.metrics._targets import Targets, check_targets
 from verdict.metrics._validation import check_choice, check_flag
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray | None) -> float:
     if weights is None:
         return float(np.count_nonzero(values)) / values.shape[0]
-    total = weights.sum()
-    if total == 0:
+    if weights.sum() == 0:
         raise InvalidInputError(
             "sample_weight sums to zero, so a weighted mean is undefined. To fix: pass "
             "weights with a non-zero sum."
         )
-    return float(np.dot(values, weights) / total)
+    return float(np.average(values, weights=weights))  # scikit-learn's arithmetic, to the bit
 
 
 def _correct(targets: Targets) -> np.ndarray:
+    """Per sample: the label (or, multilabel, every label of the row) is right."""
+    if targets.multilabel:
+        return ~targets.mismatch().any(axis=1)
     return targets.y_true == targets.y_pred
 
 
 def accuracy_score(
     y_true: Any, y_pred: Any, *, normalize: bool = True, sample_weight: Any = None
 ) -> float:
-    """Share of exact matches (``normalize=False``: their count or summed weight)."""
+    """Share of exact matches (``normalize=False``: their count or summed weight).
+
+    On a multilabel target this is subset accuracy: a sample counts only when all its labels
+    are right.
+    """
     check_flag("normalize", normalize, "accuracy_score")
-    targets = validate_targets(y_true, y_pred, sample_weight)
+    targets = check_targets(y_true, y_pred, sample_weight)
     correct = _correct(targets)
     if normalize:
         return _weighted_mean(correct, targets.sample_weight)
@@ -56,9 +65,9 @@ def accuracy_score(
 def zero_one_loss(
     y_true: Any, y_pred: Any, *, normalize: bool = True, sample_weight: Any = None
 ) -> float:
-    """Share (or count) of misclassified samples: ``1 - accuracy``."""
+    """Share (or count) of misclassified samples (multilabel: of rows with a wrong label)."""
     check_flag("normalize", normalize, "zero_one_loss")
-    targets = validate_targets(y_true, y_pred, sample_weight)
+    targets = check_targets(y_true, y_pred, sample_weight)
     correct = _correct(targets)
     if normalize:
         return 1 - _weighted_mean(correct, targets.sample_weight)
@@ -70,8 +79,13 @@ def zero_one_loss(
 
 def hamming_loss(y_true: Any, y_pred: Any, *, sample_weight: Any = None) -> float:
     """Fraction of wrong labels; for one label per sample it equals the zero-one loss."""
-    targets = validate_targets(y_true, y_pred, sample_weight)
-    return _weighted_mean(targets.y_true != targets.y_pred, targets.sample_weight)
+    targets = check_targets(y_true, y_pred, sample_weight)
+    w = targets.sample_weight
+    if not targets.multilabel:
+        return _weighted_mean(targets.y_true != targets.y_pred, w)
+    wrong = row_mismatches(targets)
+    n_wrong, scale = (wrong.sum(), 1.0) if w is None else (np.dot(wrong, w), np.average(w))
+    return float(n_wrong) / (targets.y_true.shape[0] * targets.y_true.shape[1] * scale)
 
 
 def balanced_accuracy_score(
@@ -184,6 +198,6 @@ def _warn_kappa(reason: str, undefined: float) -> None:
     warnings.warn(
         f"{reason} `cohen_kappa_score` is undefined and set to the value defined by the "
         f"`replace_undefined_by` param, which is set to {undefined}.",
-        UndefinedMetricWarning,
+        errors.UndefinedMetricWarning,
         stacklevel=4,
     )

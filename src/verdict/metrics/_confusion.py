@@ -2,6 +2,8 @@
 
 Every metric that comes from the confusion matrix (accuracy, precision, recall, F, specificity,
 Jaccard, MCC, kappa ...) is a small reduction over ``JointCounts``; nothing else counts labels.
+Label-indicator (multilabel) targets are counted by ``_multilabel``; ``one_vs_rest_counts``
+gives either task's per-class (or per-sample) ``(tp, fp, fn, tn)``.
 """
 
 from __future__ import annotations
@@ -13,34 +15,19 @@ from typing import Any
 import numpy as np
 
 from verdict.errors import InvalidInputError
+from verdict.metrics._multilabel import Counts, indicator_counts
+from verdict.metrics._targets import Targets, check_targets
 from verdict.metrics._validation import (
     SMALL_RANGE,
     check_choice,
     check_flag,
-    check_label_types,
-    check_same_length,
     encode,
-    labels_1d,
     labels_arg,
-    sample_weight_1d,
-    unique_labels,
 )
+from verdict.metrics._validation import check_label_types as check_label_types  # bootstrap's
 
 # Joint (true, pred) index space stays below this many cells on the bincount fast path.
 _MAX_JOINT_CELLS = 1 << 20
-
-
-@dataclass(frozen=True, slots=True)
-class Targets:
-    """Validated ``y_true``/``y_pred`` with their weights, as every count metric receives them."""
-
-    y_true: np.ndarray
-    y_pred: np.ndarray
-    sample_weight: np.ndarray | None
-
-    @property
-    def n_samples(self) -> int:
-        return int(self.y_true.shape[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,12 +60,18 @@ class JointCounts:
 
 
 def validate_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Targets:
-    """Check and convert a pair of label arrays and their weights, once, at the boundary."""
-    yt = labels_1d(y_true, "y_true")
-    yp = labels_1d(y_pred, "y_pred")
-    n = check_same_length(y_true=yt, y_pred=yp)
-    check_label_types(yt, yp)
-    return Targets(yt, yp, sample_weight_1d(sample_weight, n))
+    """Check and convert a pair of 1-D label arrays and their weights, once, at the boundary."""
+    targets = check_targets(y_true, y_pred, sample_weight)
+    if targets.multilabel:
+        raise _not_supported(targets.kind)
+    return targets
+
+
+def _not_supported(kind: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"{kind} is not supported. This metric reads one label per sample. To fix: score each "
+        "label column on its own, or use a metric that takes label-indicator matrices."
+    )
 
 
 def joint_counts(targets: Targets) -> JointCounts:
@@ -88,7 +81,7 @@ def joint_counts(targets: Targets) -> JointCounts:
     if fast is not None:
         index, lo, width = fast
     else:
-        labels = unique_labels(yt, yp)
+        labels = targets.labels
         width, lo = labels.shape[0], 0
         index = encode(yt, labels) * width + encode(yp, labels)
     counts = np.bincount(index, minlength=width * width).reshape(width, width)
@@ -98,12 +91,22 @@ def joint_counts(targets: Targets) -> JointCounts:
         counts = counts[np.ix_(present, present)]
     weighted = counts
     if sw is not None:
-        weighted = np.bincount(index, weights=sw, minlength=width * width).reshape(width, width)
+        weighted = _weighted_bincount(index, sw, width * width).reshape(width, width)
         if fast is not None:
             weighted = weighted[np.ix_(present, present)]
-        if sw.dtype.kind in "biu":
-            weighted = weighted.astype(np.int64)
     return JointCounts(labels, counts, weighted)
+
+
+def _weighted_bincount(index: np.ndarray, sw: np.ndarray, size: int) -> np.ndarray:
+    """Summed weights per index: float64, or int64 (wrapping as scikit-learn's) for integers."""
+    if sw.dtype.kind not in "biu":
+        return np.bincount(index, weights=sw, minlength=size)
+    bound = max(-int(sw.min()), int(sw.max())) * sw.shape[0]
+    if bound < 1 << 53:  # every partial sum is exact in float64
+        return np.bincount(index, weights=sw, minlength=size).astype(np.int64)
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, index, sw.astype(np.int64))
+    return out
 
 
 def _small_int_joint(yt: np.ndarray, yp: np.ndarray) -> tuple[np.ndarray, int, int] | None:
@@ -154,8 +157,7 @@ def confusion_matrix(
     floats. ``normalize`` in {'true', 'pred', 'all'} divides by rows, columns or the total.
     """
     check_choice("normalize", normalize, ["true", "pred", "all", None], "confusion_matrix")
-    targets = validate_targets(y_true, y_pred, sample_weight)
-    joint = joint_counts(targets)
+    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
     wanted = labels_arg(labels)
     if wanted is None:
         cm = joint.weighted
@@ -215,6 +217,20 @@ def _take_or_zero(values: np.ndarray, pos: np.ndarray, ok: np.ndarray) -> np.nda
     return out
 
 
+def one_vs_rest_counts(targets: Targets, labels: np.ndarray | None, samplewise: bool) -> Counts:
+    """Per class (all present ones when ``labels`` is None) or, ``samplewise`` on a multilabel
+    target, per sample: ``(tp, fp, fn, tn)``, as scikit-learn's multilabel confusion matrix."""
+    if targets.multilabel:
+        return indicator_counts(targets, labels, samplewise)
+    if samplewise:
+        raise InvalidInputError(
+            "Samplewise metrics are not available outside of multilabel classification: "
+            "samplewise=True and average='samples' need a label-indicator matrix. To fix: "
+            "leave samplewise=False, or choose another average."
+        )
+    return class_counts(joint_counts(targets), labels)
+
+
 def multilabel_confusion_matrix(
     y_true: Any,
     y_pred: Any,
@@ -223,18 +239,13 @@ def multilabel_confusion_matrix(
     labels: Any = None,
     samplewise: bool = False,
 ) -> np.ndarray:
-    """One-vs-rest 2x2 confusion matrices, ``[[tn, fp], [fn, tp]]`` per class.
+    """One-vs-rest 2x2 confusion matrices, ``[[tn, fp], [fn, tp]]`` per class or label.
 
-    Same as ``sklearn.metrics.multilabel_confusion_matrix`` for binary and multiclass inputs
-    (multilabel indicator matrices are out of scope); ``labels`` may name absent classes.
+    Same as ``sklearn.metrics.multilabel_confusion_matrix``: binary and multiclass labels
+    (``labels`` may name absent classes) and label-indicator matrices (``labels`` picks columns;
+    ``samplewise=True`` gives one matrix per sample).
     """
     check_flag("samplewise", samplewise, "multilabel_confusion_matrix")
-    if samplewise:
-        raise InvalidInputError(
-            "Samplewise metrics are not available outside of multilabel classification. "
-            "To fix: leave samplewise=False."
-        )
-    targets = validate_targets(y_true, y_pred, sample_weight)
-    joint = joint_counts(targets)
-    tp, fp, fn, tn = class_counts(joint, labels_arg(labels))
+    targets = check_targets(y_true, y_pred, sample_weight)
+    tp, fp, fn, tn = one_vs_rest_counts(targets, labels_arg(labels), samplewise)
     return np.stack([tn, fp, fn, tp]).T.reshape(-1, 2, 2)

@@ -19,9 +19,10 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import special, stats
 
+from verdict import errors
 from verdict._params import Interval, check
 from verdict._results import Result
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
+from verdict.errors import InvalidInputError
 from verdict.metrics._validation import check_choice
 
 ANALYTIC_METHODS = ("wilson", "clopper-pearson")
@@ -226,7 +227,7 @@ def bca_bounds(
             "values, so the BCa bias correction is infinite; it is capped at the most extreme "
             "value the resamples can express. To fix: prefer method='percentile' here, or "
             "draw more resamples.",
-            UndefinedMetricWarning,
+            errors.UndefinedMetricWarning,
             stacklevel=stacklevel,
         )
         share = min(max(share, 0.5 / n), 1 - 0.5 / n)
@@ -241,7 +242,7 @@ def bca_bounds(
             warnings.warn(
                 f"{metric}: the BCa acceleration ({accel:.3g}) is too large for this "
                 "confidence level; the percentile interval is used instead.",
-                UndefinedMetricWarning,
+                errors.UndefinedMetricWarning,
                 stacklevel=stacklevel,
             )
             return percentile_bounds(values, confidence)

@@ -1,6 +1,7 @@
 """Set-wise metrics: precision, recall, F-beta, specificity and Jaccard, with their averages.
 
-Each is a ratio of per-class one-vs-rest counts from ``JointCounts``; the averaging, the
+Each is a ratio of one-vs-rest counts ``(tp, fp, fn, tn)`` per class, per label of a multilabel
+target, or per sample (``average='samples'``), from ``one_vs_rest_counts``; the averaging, the
 ``zero_division`` rule and the warnings follow scikit-learn's exactly.
 """
 
@@ -13,15 +14,12 @@ from typing import Any
 
 import numpy as np
 
+from verdict import errors
 from verdict._params import Interval, check
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
-from verdict.metrics._confusion import (
-    JointCounts,
-    class_counts,
-    index_of,
-    joint_counts,
-    validate_targets,
-)
+from verdict.errors import InvalidInputError
+from verdict.metrics._confusion import JointCounts, class_counts, index_of, one_vs_rest_counts
+from verdict.metrics._multilabel import Counts
+from verdict.metrics._targets import Targets, check_targets
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,
@@ -33,29 +31,43 @@ AVERAGES = [None, "binary", "micro", "macro", "weighted", "samples"]
 _WARN_ALL = ("precision", "recall", "f-score")
 
 
-def set_wise_labels(
-    joint: JointCounts, average: str | None, labels: Any, pos_label: Any, func: str
-) -> np.ndarray | None:
-    """Resolve which labels a set-wise metric reports on, as scikit-learn does."""
+def set_wise_counts(
+    func: str,
+    y_true: Any,
+    y_pred: Any,
+    labels: Any,
+    pos_label: Any,
+    average: str | None,
+    sample_weight: Any,
+    zero_division: Any,
+) -> tuple[Targets, Counts]:
+    """Check the parameters, then the targets; count what ``average`` reduces."""
+    zero_division_value(zero_division, func)
     check_choice("average", average, AVERAGES, func)
     check_pos_label(pos_label, func)
-    if average == "samples":
-        raise InvalidInputError(
-            "Samplewise metrics are not available outside of multilabel classification. "
-            "To fix: choose average from None, 'micro', 'macro', 'weighted' (or 'binary')."
-        )
-    present = joint.labels
+    targets = check_targets(y_true, y_pred, sample_weight)
+    wanted = set_wise_labels(targets, average, labels_arg(labels), pos_label)
+    return targets, one_vs_rest_counts(targets, wanted, average == "samples")
+
+
+def set_wise_labels(
+    targets: Targets, average: str | None, labels: np.ndarray | None, pos_label: Any
+) -> np.ndarray | None:
+    """Resolve which labels a set-wise metric reports on, as scikit-learn does."""
     if average == "binary":
-        if present.shape[0] > 2:
+        if targets.kind != "binary":
+            options = [None, "micro", "macro", "weighted"]
+            options += ["samples"] if targets.multilabel else []
             raise InvalidInputError(
-                "Target is multiclass but average='binary'. Please choose another average "
-                "setting, one of [None, 'micro', 'macro', 'weighted']."
+                f"Target is {targets.kind} but average='binary'. Please choose another average "
+                f"setting, one of {options!r}. To fix: pass one of them as average."
             )
+        present = targets.labels
         found = pos_label is not None and index_of(np.asarray([pos_label]), present)[0] >= 0
-        if not found and (present.shape[0] >= 2 or pos_label is None):
+        if not found and present.shape[0] >= 2:
             raise InvalidInputError(
-                f"pos_label={pos_label!r} is not a valid label. It should be one of "
-                f"{present.tolist()}. To fix: pass pos_label set to the positive class."
+                f"pos_label={pos_label} is not a valid label. It should be one of {present}. "
+                "To fix: pass pos_label set to the positive class."
             )
         return np.asarray([pos_label])
     if pos_label not in (None, 1):
@@ -64,9 +76,9 @@ def set_wise_labels(
             f"(got {average!r}). You may use labels=[pos_label] to specify a single positive "
             "class.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    return labels_arg(labels)
+    return labels
 
 
 def prf_divide(
@@ -92,11 +104,12 @@ def prf_divide(
 
 
 def _warn_undefined(msg_start: str, modifier: str, average: str | None, size: int) -> None:
-    where = "due to" if size == 1 else "in labels with"
+    entry, unit = ("sample", "label") if average == "samples" else ("label", "sample")
+    where = "due to" if size == 1 else f"in {entry}s with"
     warnings.warn(
-        f"{msg_start} ill-defined and being set to 0.0 {where} no {modifier} samples. "
+        f"{msg_start} ill-defined and being set to 0.0 {where} no {modifier} {unit}s. "
         "Use `zero_division` parameter to control this behavior.",
-        UndefinedMetricWarning,
+        errors.UndefinedMetricWarning,
         stacklevel=4,
     )
 
@@ -137,16 +150,19 @@ def precision_recall_fscore_support(
 ) -> tuple[Any, Any, Any, Any]:
     """Precision, recall, F-beta and support per class, or averaged.
 
-    Same signature and results as scikit-learn's function of that name. ``average`` is one of
-    None (per class), 'binary' (the ``pos_label`` class), 'micro' (pooled counts), 'macro'
-    (unweighted mean over classes) or 'weighted' (mean weighted by support).
+    Same signature and results as scikit-learn's function of that name, for binary, multiclass
+    and multilabel-indicator targets. ``average`` is one of None (per class), 'binary' (the
+    ``pos_label`` class), 'micro' (pooled counts), 'macro' (unweighted mean over classes),
+    'weighted' (mean weighted by support) or 'samples' (mean over samples, multilabel only).
     """
     func = "precision_recall_fscore_support"
-    zero_division_value(zero_division, func)
     beta = _check_beta(beta, func)
-    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
-    wanted = set_wise_labels(joint, average, labels, pos_label, func)
-    return prfs_from_counts(joint, beta, wanted, average, tuple(warn_for), zero_division)
+    targets, counts = set_wise_counts(
+        func, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division
+    )
+    return prfs_from_stats(
+        counts, beta, average, tuple(warn_for), zero_division, targets.sample_weight
+    )
 
 
 def prfs_from_counts(
@@ -158,7 +174,19 @@ def prfs_from_counts(
     zero_division: Any,
 ) -> tuple[Any, Any, Any, Any]:
     """The arithmetic of precision_recall_fscore_support on already counted pairs."""
-    tp, fp, fn, _ = class_counts(joint, labels)
+    return prfs_from_stats(class_counts(joint, labels), beta, average, warn_for, zero_division)
+
+
+def prfs_from_stats(
+    counts: Counts,
+    beta: float,
+    average: str | None,
+    warn_for: tuple[str, ...],
+    zero_division: Any,
+    sample_weight: np.ndarray | None = None,
+) -> tuple[Any, Any, Any, Any]:
+    """Precision, recall, F-beta and support from one-vs-rest counts, averaged as asked."""
+    tp, fp, fn, _ = counts
     pred_sum, true_sum = tp + fp, tp + fn
     if average == "micro":
         tp, pred_sum, true_sum = (np.atleast_1d(a.sum()) for a in (tp, pred_sum, true_sum))
@@ -176,13 +204,21 @@ def prfs_from_counts(
         f_score = prf_divide(numer, denom, "f-score", "true nor predicted", *args)
     if average is None:
         return precision, recall, f_score, true_sum
-    weights = true_sum if average == "weighted" else None
+    weights = _average_weights(average, true_sum, sample_weight)
     return (
         nan_average(precision, weights),
         nan_average(recall, weights),
         nan_average(f_score, weights),
         None,
     )
+
+
+def _average_weights(
+    average: str | None, support: np.ndarray, sample_weight: np.ndarray | None
+) -> np.ndarray | None:
+    if average == "weighted":
+        return support
+    return sample_weight if average == "samples" else None
 
 
 def _one_of_prfs(
@@ -199,10 +235,11 @@ def _one_of_prfs(
     beta: float = 1.0,
 ) -> Any:
     """Entry ``which`` of precision_recall_fscore_support, warning only about ``warn``."""
-    zero_division_value(zero_division, func)
-    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
-    wanted = set_wise_labels(joint, average, labels, pos_label, func)
-    return prfs_from_counts(joint, beta, wanted, average, (warn,), zero_division)[which]
+    targets, counts = set_wise_counts(
+        func, y_true, y_pred, labels, pos_label, average, sample_weight, zero_division
+    )
+    w = targets.sample_weight
+    return prfs_from_stats(counts, beta, average, (warn,), zero_division, w)[which]
 
 
 def precision_score(
@@ -320,21 +357,38 @@ def specificity_score(
 ) -> Any:
     """Specificity (true-negative rate) ``tn / (tn + fp)``, which scikit-learn lacks.
 
-    For multiclass input each class is taken one-vs-rest; ``average`` works as in
-    ``recall_score`` ('weighted' weights each class by its support in ``y_true``).
+    For multiclass input each class is taken one-vs-rest, for multilabel input each label;
+    ``average`` works as in ``recall_score`` ('weighted' weights each class by its support in
+    ``y_true``, 'samples' averages each sample's specificity over its labels).
     """
-    func = "specificity_score"
-    zero_division_value(zero_division, func)
-    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
-    wanted = set_wise_labels(joint, average, labels, pos_label, func)
-    return specificity_from_counts(joint, wanted, average, zero_division)
+    targets, counts = set_wise_counts(
+        "specificity_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
+    )
+    return specificity_from_stats(counts, average, zero_division, targets.sample_weight)
 
 
 def specificity_from_counts(
     joint: JointCounts, labels: np.ndarray | None, average: str | None, zero_division: Any
 ) -> Any:
     """The arithmetic of specificity_score on already counted pairs."""
-    tp, fp, fn, tn = class_counts(joint, labels)
+    return specificity_from_stats(class_counts(joint, labels), average, zero_division)
+
+
+def specificity_from_stats(
+    counts: Counts,
+    average: str | None,
+    zero_division: Any,
+    sample_weight: np.ndarray | None = None,
+) -> Any:
+    """Specificity from one-vs-rest counts, averaged as recall is."""
+    tp, fp, fn, tn = counts
     negatives, support = tn + fp, tp + fn
     if average == "micro":
         tn, negatives = np.atleast_1d(tn.sum()), np.atleast_1d(negatives.sum())
@@ -343,7 +397,7 @@ def specificity_from_counts(
     )
     if average is None:
         return spec
-    return nan_average(spec, support if average == "weighted" else None)
+    return nan_average(spec, _average_weights(average, support, sample_weight))
 
 
 def jaccard_score(
@@ -357,18 +411,34 @@ def jaccard_score(
     zero_division: Any = "warn",
 ) -> Any:
     """Jaccard index ``tp / (tp + fp + fn)``: overlap of predicted and true sets per class."""
-    func = "jaccard_score"
-    zero_division_value(zero_division, func)
-    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
-    wanted = set_wise_labels(joint, average, labels, pos_label, func)
-    return jaccard_from_counts(joint, wanted, average, zero_division)
+    targets, counts = set_wise_counts(
+        "jaccard_score",
+        y_true,
+        y_pred,
+        labels,
+        pos_label,
+        average,
+        sample_weight,
+        zero_division,
+    )
+    return jaccard_from_stats(counts, average, zero_division, targets.sample_weight)
 
 
 def jaccard_from_counts(
     joint: JointCounts, labels: np.ndarray | None, average: str | None, zero_division: Any
 ) -> Any:
     """The arithmetic of jaccard_score on already counted pairs."""
-    tp, fp, fn, _ = class_counts(joint, labels)
+    return jaccard_from_stats(class_counts(joint, labels), average, zero_division)
+
+
+def jaccard_from_stats(
+    counts: Counts,
+    average: str | None,
+    zero_division: Any,
+    sample_weight: np.ndarray | None = None,
+) -> Any:
+    """Jaccard from one-vs-rest counts; its averages are plain (not NaN-skipping) means."""
+    tp, fp, fn, _ = counts
     numerator, denominator = tp, tp + fp + fn
     if average == "micro":
         numerator, denominator = np.atleast_1d(tp.sum()), np.atleast_1d(denominator.sum())
@@ -377,9 +447,7 @@ def jaccard_from_counts(
     )
     if average is None:
         return jaccard
-    weights = None
-    if average == "weighted":
-        weights = fn + tp
-        if not np.any(weights):
-            weights = None
+    weights = _average_weights(average, fn + tp, sample_weight)
+    if average == "weighted" and not np.any(weights):
+        weights = None
     return float(np.average(jaccard, weights=weights))

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 
 from verdict.errors import InvalidInputError
-from verdict.metrics._confusion import index_of, joint_counts, validate_targets
-from verdict.metrics._prf import prfs_from_counts
+from verdict.metrics._confusion import index_of, one_vs_rest_counts
+from verdict.metrics._prf import prfs_from_stats
+from verdict.metrics._targets import check_targets
 from verdict.metrics._validation import labels_arg, zero_division_value
 
 _HEADERS = ["precision", "recall", "f1-score", "support"]
@@ -30,24 +31,29 @@ def classification_report(
     """Per-class precision, recall, F1 and support, then accuracy and macro/weighted averages.
 
     Same text layout and ``output_dict`` structure as scikit-learn's function; the row
-    "accuracy" replaces "micro avg" when every present label is reported.
+    "accuracy" replaces "micro avg" when every present label is reported. A multilabel target
+    reports each label column and adds the 'samples' average.
     """
     zero_division_value(zero_division, "classification_report")
-    joint = joint_counts(validate_targets(y_true, y_pred, sample_weight))
+    targets = check_targets(y_true, y_pred, sample_weight)
     wanted = labels_arg(labels)
     labels_given = wanted is not None
     if wanted is None:
-        wanted = joint.labels
-    micro_is_accuracy = not labels_given or bool(
-        np.all(index_of(joint.labels, _sorted(wanted)) >= 0)
+        wanted = targets.labels
+    micro_is_accuracy = not targets.multilabel and (
+        not labels_given or bool(np.all(index_of(targets.labels, _sorted(wanted)) >= 0))
     )
     names = _target_names(target_names, wanted, labels_given)
-    p, r, f, s = prfs_from_counts(joint, 1.0, wanted, None, _WARN_ALL, zero_division)
+    counts = one_vs_rest_counts(targets, wanted, False)
+    p, r, f, s = prfs_from_stats(counts, 1.0, None, _WARN_ALL, zero_division)
     rows = list(zip(names, p, r, f, s, strict=False))
     summary = []
-    for average in ("micro", "macro", "weighted"):
+    averages = ["micro", "macro", "weighted"] + (["samples"] if targets.multilabel else [])
+    for average in averages:
         heading = "accuracy" if average == "micro" and micro_is_accuracy else f"{average} avg"
-        avg = prfs_from_counts(joint, 1.0, wanted, average, _WARN_ALL, zero_division)
+        if average == "samples":
+            counts = one_vs_rest_counts(targets, wanted, True)
+        avg = prfs_from_stats(counts, 1.0, average, _WARN_ALL, zero_division, targets.sample_weight)
         summary.append((heading, avg[0], avg[1], avg[2], np.sum(s)))
     if output_dict:
         return _as_dict(rows, summary)

@@ -66,13 +66,7 @@ def labels_1d(values: Any, name: str) -> np.ndarray:
 
 
 def _check_integral_floats(y: np.ndarray, name: str) -> None:
-    finite = np.isfinite(y)
-    if not finite.all():
-        bad = y[~finite][0]
-        raise InvalidInputError(
-            f"{name} contains {'NaN' if np.isnan(bad) else 'infinity'}: class labels must "
-            "be finite. To fix: drop or impute the rows with missing labels first."
-        )
+    check_finite(y, name)
     fractional = y != np.floor(y)
     if fractional.any():
         example = y[fractional][0]
@@ -81,6 +75,23 @@ def _check_integral_floats(y: np.ndarray, name: str) -> None:
             "metrics need class labels. To fix: pass predicted classes here, or pass scores "
             "and probabilities to a ranking or probabilistic metric (y_score / y_proba)."
         )
+
+
+def check_finite(values: np.ndarray, name: str) -> None:
+    """Refuse NaN and infinity with scikit-learn's message ("Input y_true contains NaN.")."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(values)):  # one pass in the usual, all-finite case
+            return
+    if np.isnan(values).any():
+        what, why = "NaN", "missing values"
+    elif np.isinf(values).any():
+        what, why = f"infinity or a value too large for {values.dtype!r}", "infinite values"
+    else:
+        return  # a finite sum that overflowed
+    raise InvalidInputError(
+        f"Input {name} contains {what}. {name} holds {why}, which no metric can score. "
+        "To fix: drop or impute those rows first."
+    )
 
 
 def _object_labels(y: np.ndarray, name: str) -> np.ndarray:
@@ -114,42 +125,59 @@ def _object_labels(y: np.ndarray, name: str) -> np.ndarray:
 
 def check_same_length(**arrays: np.ndarray | None) -> int:
     """Check that every given array has the same number of rows; return that number."""
-    lengths = {name: a.shape[0] for name, a in arrays.items() if a is not None}
+    lengths = {name: a.shape[0] for name, a in arrays.items() if a is not None and a.ndim}
     if len(set(lengths.values())) > 1:
         listed = ", ".join(f"{name} has {n}" for name, n in lengths.items())
         raise InvalidInputError(
-            f"Inputs have different numbers of samples: {listed}. To fix: pass one entry "
-            "per sample in every argument."
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[int(n) for n in lengths.values()]}. Inputs have different numbers of samples: "
+            f"{listed}. To fix: pass one entry per sample in every argument."
         )
     return next(iter(lengths.values()))
 
 
 def sample_weight_1d(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    """Validate sample weights: 1-D, one per sample, finite; integer weights stay integer."""
+    """Validate sample weights as scikit-learn does: 1-D, one per sample, finite, not all zero.
+
+    Integer weights stay integer (counts stay exact); object arrays of numbers become float64.
+    """
     if sample_weight is None:
         return None
     w = to_numpy(sample_weight, "sample_weight")
-    if w.ndim != 1:
+    if w.dtype.kind == "c":
         raise InvalidInputError(
-            f"sample_weight must be 1-D, got shape {w.shape}. To fix: pass one weight per sample."
+            f"Complex data not supported\n{w}\n: sample_weight must be real numbers. To fix: "
+            "pass real weights."
         )
-    if w.shape[0] != n_samples:
-        raise InvalidInputError(
-            f"sample_weight has {w.shape[0]} entries but there are {n_samples} samples. "
-            "To fix: pass one weight per sample."
-        )
+    if w.dtype.kind == "O":
+        try:
+            w = w.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise InvalidInputError(
+                "sample_weight holds objects that are not numbers. To fix: pass numbers."
+            ) from exc
     if w.dtype.kind not in "biuf":
         raise InvalidInputError(
             f"sample_weight must be numeric, got dtype {w.dtype}. To fix: pass numbers."
         )
-    if w.dtype.kind == "f" and not np.isfinite(w).all():
+    if w.dtype.kind == "f":
+        check_finite(w, "sample_weight")
+    if w.ndim != 1:
         raise InvalidInputError(
-            "sample_weight contains NaN or infinity. To fix: pass finite weights."
+            f"Sample weights must be 1D array or scalar, got {w.ndim}D array. Expected either "
+            f"a scalar value or a 1D array of length {n_samples}. To fix: pass one weight per "
+            "sample."
+        )
+    if w.shape[0] != n_samples:
+        raise InvalidInputError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"{[n_samples, int(w.shape[0])]}. sample_weight has {w.shape[0]} entries but "
+            f"there are {n_samples} samples. To fix: pass one weight per sample."
         )
     if not w.any():
         raise InvalidInputError(
-            "sample_weight is all zeros, so every sample would be ignored. To fix: pass at "
-            "least one non-zero weight."
+            "Sample weights must contain at least one non-zero number: sample_weight is all "
+            "zeros, so every sample would be ignored. To fix: pass at least one non-zero weight."
         )
     return w
 
@@ -160,7 +188,8 @@ def check_label_types(y_true: np.ndarray, y_pred: np.ndarray) -> None:
     pred_str = y_pred.dtype.kind in "US"
     if true_str != pred_str:
         raise InvalidInputError(
-            "Mix of label input types (string and number): y_true has "
+            "Mix of label input types (string and number); Got "
+            f"{np.unique(y_true)} and {np.unique(y_pred)}. y_true has "
             f"{'string' if true_str else 'numeric'} labels and y_pred has "
             f"{'string' if pred_str else 'numeric'} labels. To fix: convert both to one type."
         )
@@ -171,11 +200,13 @@ def unique_labels(*ys: np.ndarray) -> np.ndarray:
     if all(y.dtype.kind in "iub" for y in ys):
         lo = min(int(y.min()) for y in ys)
         hi = max(int(y.max()) for y in ys)
+        dtype = np.result_type(*[y.dtype for y in ys])
+        if hi - lo <= 1:  # the least and greatest labels are both present: nothing to count
+            return np.asarray(sorted({lo, hi})).astype(dtype)
         if hi - lo < SMALL_RANGE:
             present = np.zeros(hi - lo + 1, dtype=bool)
             for y in ys:
                 present |= np.bincount(_shift(y, lo), minlength=hi - lo + 1) > 0
-            dtype = np.result_type(*[y.dtype for y in ys])
             return (np.flatnonzero(present) + lo).astype(dtype)
     return np.unique(np.concatenate([np.asarray(y).ravel() for y in ys]))
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict import errors
+from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._intervals import bca_bounds, percentile_bounds
 from verdict.metrics.bootstrap._counts import CLASS_MISSING
 from verdict.metrics.bootstrap._resample import (
@@ -217,7 +218,7 @@ def degenerate_message(
 def warn(message: str | None) -> None:
     """Issue the degenerate-resample warning, if any, at the caller's caller."""
     if message is not None:
-        warnings.warn(message, UndefinedMetricWarning, stacklevel=3)
+        warnings.warn(message, errors.UndefinedMetricWarning, stacklevel=3)
 
 
 class Difference(Statistic):

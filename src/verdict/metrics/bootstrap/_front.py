@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict import errors
+from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._intervals import (
     ANALYTIC_METHODS,
     BOOTSTRAP_METHODS,
@@ -277,7 +278,7 @@ def _warn_degenerate(notes: list[str], n_resamples: int) -> None:
         "degenerate when the metric is undefined on it, typically because a class of y_true "
         "is missing from it. To fix: use a larger test set, or bootstrap_ci(..., "
         "stratified=True), which keeps each class's count fixed.",
-        UndefinedMetricWarning,
+        errors.UndefinedMetricWarning,
         stacklevel=5,
     )
 

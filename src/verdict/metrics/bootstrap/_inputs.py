@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict import errors
+from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._classes import classes_of, codes_of
 from verdict.metrics._confusion import check_label_types
 from verdict.metrics._intervals import ANALYTIC_METHODS, BOOTSTRAP_METHODS, check_confidence
@@ -252,7 +253,7 @@ def _score_statistics(
     stats: list[Statistic] = []
     if parts.get("roc_auc"):
         with warnings.catch_warnings():  # evaluate has said which classes are undefined
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            warnings.simplefilter("ignore", errors.UndefinedMetricWarning)
             columns = ranking_columns(design, codes, scores, classes, "y_score")
         for metric in RANKING_METRICS:
             for average in parts[metric]:

@@ -30,7 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, InvalidParameterError, UndefinedMetricWarning
+from verdict import errors
+from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._catalogue import ALIASES as CATALOGUE_ALIASES
 from verdict.metrics._catalogue import RANKING_AVERAGES, SET_AVERAGES
 from verdict.metrics._probabilistic import ProbaTargets, brier_terms, true_class_proba
@@ -160,7 +161,7 @@ def ranking_columns(
             f"ROC AUC and average precision are undefined for classes "
             f"{classes[~defined].tolist()}, which have no sample in y_true; the averages "
             "leave them out.",
-            UndefinedMetricWarning,
+            errors.UndefinedMetricWarning,
             stacklevel=5,
         )
     return [rank_column(design, codes == k, scores[:, k]) for k in np.flatnonzero(defined)]

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
+from verdict import errors
+from verdict.errors import InvalidInputError
 from verdict.metrics._agreement import (
     balanced_accuracy_from_matrix,
     kappa_from_matrix,
@@ -212,7 +213,7 @@ def _count_metrics(
 def _average_of(joint: JointCounts, classes: np.ndarray, metric: str, average: str) -> float:
     wanted = classes[-1:] if average == "binary" else classes
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UndefinedMetricWarning)  # said once, per class
+        warnings.simplefilter("ignore", errors.UndefinedMetricWarning)  # said once, per class
         if metric == "specificity":
             return specificity_from_counts(joint, wanted, average, "warn")
         if metric == "jaccard":
@@ -273,7 +274,7 @@ def _class_averages(values: np.ndarray, support: np.ndarray, classes: np.ndarray
         warnings.warn(
             f"{name} is undefined for classes {classes[~defined].tolist()}, which have no "
             "positive (or no negative) sample in y_true; the averages leave them out.",
-            UndefinedMetricWarning,
+            errors.UndefinedMetricWarning,
             stacklevel=4,
         )
     return {
