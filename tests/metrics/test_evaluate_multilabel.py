@@ -119,9 +119,9 @@ def test_row_ranking_handles_blocks_of_rows(monkeypatch):
     t = (rng.random((500, 7)) < 0.3).astype(int)
     s = rng.integers(0, 5, (500, 7)) / 4
     whole = row_ranking(t.astype(bool), s)
-    import verdict.metrics.evaluation._multilabel as ml
+    import verdict.metrics._label_ranking as ranking
 
-    monkeypatch.setattr(ml, "_PAIR_BLOCK", 49 * 3)  # 3 rows per block
+    monkeypatch.setattr(ranking, "_BLOCK_ELEMENTS", 7 * 3)  # 3 rows per block
     blocks = row_ranking(t.astype(bool), s)
     for name in whole:
         np.testing.assert_array_equal(whole[name], blocks[name])

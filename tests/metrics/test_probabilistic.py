@@ -166,11 +166,10 @@ UNNORMALISED = np.array([[0.5, 0.5, 0.0], [0.2, 0.2, 0.6], [0.3, 0.3, 0.3]])
 
 
 @pytest.mark.parametrize("func", ["log_loss", "brier_score_loss"])
-def test_unnormalised_rows_raise_where_sklearn_warns(func):
-    """Intentional difference: a loss on rows that do not sum to one measures nothing."""
-    with pytest.warns(UserWarning, match="do not sum to one"):
-        getattr(skm, func)([0, 1, 2], UNNORMALISED)
-    with pytest.raises(InvalidInputError, match=r"y_proba rows must sum to 1.*row 2 sums to 0\.9"):
+def test_unnormalised_rows_warn_and_score_as_sklearn_does(same, func):
+    """Rows that do not sum to one: scikit-learn's UserWarning, and its value (unnormalised)."""
+    same(func, [0, 1, 2], UNNORMALISED)
+    with pytest.warns(UserWarning, match="The y_prob values do not sum to one"):
         getattr(vm, func)([0, 1, 2], UNNORMALISED)
 
 

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from verdict.metrics._ranking import binary_counts, precision_recall_curve, roc_curve
+from verdict.metrics._curves import precision_recall_curve, roc_curve
+from verdict.metrics._ranking import binary_counts
 from verdict.metrics._ranking_multiclass import average_precision_score, roc_auc_score
 
 RTOL = 1e-12

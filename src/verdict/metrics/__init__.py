@@ -38,8 +38,24 @@ from verdict.metrics._compare import (
 from verdict.metrics._confusion import confusion_matrix, multilabel_confusion_matrix
 from verdict.metrics._cost import CostDecisionResult, CostSensitiveDecision
 from verdict.metrics._cost_matrix import cost_matrix, expected_cost
+from verdict.metrics._curves import (
+    auc,
+    confusion_matrix_at_thresholds,
+    det_curve,
+    precision_recall_curve,
+    roc_curve,
+)
+from verdict.metrics._d2 import d2_brier_score, d2_log_loss_score
+from verdict.metrics._dcg import dcg_score, ndcg_score
 from verdict.metrics._delong import AucInterval, MulticlassAucInterval, delong_roc_ci
+from verdict.metrics._hinge import hinge_loss
 from verdict.metrics._intervals import ConfidenceInterval, PairedInterval, proportion_ci
+from verdict.metrics._label_ranking import (
+    coverage_error,
+    label_ranking_average_precision_score,
+    label_ranking_loss,
+)
+from verdict.metrics._likelihood_ratios import class_likelihood_ratios
 from verdict.metrics._mcnemar import McNemarResult, mcnemar_test
 from verdict.metrics._prf import (
     f1_score,
@@ -51,7 +67,6 @@ from verdict.metrics._prf import (
     specificity_score,
 )
 from verdict.metrics._probabilistic import brier_score_loss, log_loss
-from verdict.metrics._ranking import precision_recall_curve, roc_curve
 from verdict.metrics._ranking_multiclass import average_precision_score, roc_auc_score
 from verdict.metrics._report import classification_report
 from verdict.metrics._thresholds import ThresholdChoice, optimal_threshold
@@ -86,18 +101,26 @@ __all__ = [
     "ThresholdChoice",
     "accuracy_score",
     "adjust_p_values",
+    "auc",
     "average_precision_score",
     "balanced_accuracy_score",
     "bootstrap_ci",
     "brier_score_loss",
     "calibration_curve",
+    "class_likelihood_ratios",
     "classification_report",
     "cohen_kappa_score",
     "compare_models",
     "confusion_matrix",
+    "confusion_matrix_at_thresholds",
     "cost_matrix",
+    "coverage_error",
+    "d2_brier_score",
+    "d2_log_loss_score",
+    "dcg_score",
     "delong_roc_ci",
     "delong_roc_test",
+    "det_curve",
     "evaluate",
     "expected_calibration_error",
     "expected_cost",
@@ -105,13 +128,17 @@ __all__ = [
     "fbeta_score",
     "get_metric",
     "hamming_loss",
+    "hinge_loss",
     "jaccard_score",
+    "label_ranking_average_precision_score",
+    "label_ranking_loss",
     "log_loss",
     "matthews_corrcoef",
     "max_calibration_error",
     "mcnemar_test",
     "metric_names",
     "multilabel_confusion_matrix",
+    "ndcg_score",
     "optimal_threshold",
     "paired_bootstrap_ci",
     "precision_recall_curve",

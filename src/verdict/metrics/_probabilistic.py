@@ -1,7 +1,9 @@
 """Probabilistic metrics: log loss and the Brier score, on predicted class probabilities.
 
-Unlike scikit-learn, probabilities whose rows do not sum to one are refused, not just warned
-about: a loss computed on them measures nothing.
+``log_loss`` and ``brier_score_loss`` check their inputs as scikit-learn does
+(``_proba_targets``): binary, multiclass and multilabel-indicator targets, a warning (not an
+error) for rows that do not sum to one. The helpers below them serve ``evaluate`` and the
+calibration and cost modules, which refuse such rows: a loss computed on them measures nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,14 @@ from typing import Any
 import numpy as np
 
 from verdict.errors import InvalidInputError
+from verdict.metrics._proba_targets import (
+    PROBA_FLOATS,
+    OneHot,
+    average,
+    binary_targets,
+    multiclass_targets,
+)
+from verdict.metrics._score_inputs import float_array
 from verdict.metrics._validation import (
     check_flag,
     check_pos_label,
@@ -170,14 +180,46 @@ def log_loss(
 ) -> float:
     """Cross-entropy (log loss) of predicted probabilities; lower is better.
 
-    ``y_proba`` is (n_samples, n_classes) with columns in sorted label order, or 1-D with the
-    probability of the greater label in a binary problem. Probabilities are clipped to
-    [eps, 1 - eps] of their dtype, as in scikit-learn.
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels, or a 0/1 indicator matrix (multilabel: each relevant label counts).
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        Probabilities, columns in sorted label order; 1-D: the probability of the greater of
+        two labels. Clipped to [eps, 1 - eps] of their dtype, as in scikit-learn.
+    normalize : bool, default=True
+        Return the mean loss per sample; otherwise the (weighted) sum.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    labels : array-like, default=None
+        The classes, when ``y_true`` lacks some of ``y_proba``'s columns.
+    y_pred : array-like
+        Deprecated name of ``y_proba``.
+
+    Returns
+    -------
+    loss : float
     """
     check_flag("normalize", normalize, "log_loss")
-    y_proba = _renamed_y_pred(y_proba, y_pred)
-    targets = validate_multiclass_proba(y_true, y_proba, sample_weight, labels)
-    return log_loss_from_targets(targets, normalize)
+    y_proba = renamed_y_pred(y_proba, y_pred)
+    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
+    return float(onehot_log_loss(multiclass_targets(y_true, p, sample_weight, labels), normalize))
+
+
+def onehot_log_loss(targets: OneHot, normalize: bool = True) -> Any:
+    """Log loss of checked targets: -log of each true class's clipped probability, summed per
+    row (a multilabel row sums over its relevant labels)."""
+    p = targets.proba
+    eps = np.finfo(p.dtype).eps
+    if targets.codes is not None:
+        true_p = p[np.arange(p.shape[0]), targets.codes]
+        loss = -np.log(np.clip(true_p, eps, 1 - eps))
+    else:
+        mask = targets.indicator
+        logs = np.log(np.clip(p[mask], eps, 1 - eps))
+        rows = np.repeat(np.arange(p.shape[0]), np.count_nonzero(mask, axis=1))
+        loss = -np.bincount(rows, weights=logs, minlength=p.shape[0])
+    return average(loss, targets.weights, normalize)
 
 
 def log_loss_from_targets(targets: ProbaTargets, normalize: bool = True) -> float:
@@ -187,14 +229,15 @@ def log_loss_from_targets(targets: ProbaTargets, normalize: bool = True) -> floa
     return _average(-np.log(p_true), targets.sample_weight, normalize)
 
 
-def _renamed_y_pred(y_proba: Any, y_pred: Any) -> Any:
+def renamed_y_pred(y_proba: Any, y_pred: Any) -> Any:
     if isinstance(y_pred, str) and y_pred == "deprecated":
         if y_proba is None:
             raise InvalidInputError("y_proba is required. To fix: pass predicted probabilities.")
         return y_proba
     if y_proba is not None:
         raise InvalidInputError(
-            "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba`."
+            "Cannot use both `y_pred` and `y_proba`. `y_pred` is deprecated, use `y_proba` "
+            "instead. To fix: pass the probabilities once, as y_proba."
         )
     warnings.warn(
         "`y_pred` was renamed to `y_proba` in version 1.9 and will be removed in 1.11. "
@@ -216,22 +259,36 @@ def brier_score_loss(
 ) -> float:
     """Mean squared difference between predicted probabilities and the one-hot truth.
 
-    Binary (1-D ``y_proba``, the probability of ``pos_label``) or multiclass (2-D). With
-    ``scale_by_half='auto'`` the binary score is halved so it lies in [0, 1].
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels, or a 0/1 indicator matrix.
+    y_proba : array-like of shape (n_samples,) or (n_samples, n_classes)
+        1-D: the probability of ``pos_label``. 2-D: one column per sorted class.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    pos_label : int, float, bool or str, default=None
+        The positive class of a 1-D ``y_proba`` (default: 1 for {0, 1} or {-1, 1} labels,
+        else the greater label).
+    labels : array-like, default=None
+        The classes of a 2-D ``y_proba``, when ``y_true`` lacks some.
+    scale_by_half : bool or 'auto', default='auto'
+        Halve the score ('auto': with two columns), so a binary score lies in [0, 1].
+
+    Returns
+    -------
+    score : float
     """
     check_pos_label(pos_label, "brier_score_loss")
     check_flag("scale_by_half", scale_by_half, "brier_score_loss", ("auto",))
-    p = proba_array(y_proba)
+    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
     if p.ndim == 1 or p.shape[1] == 1:
-        sq, targets_w = _binary_brier_terms(y_true, p.reshape(-1), sample_weight, pos_label)
-        two_columns = True
+        targets = binary_targets(y_true, p, sample_weight, pos_label)
     else:
-        targets = validate_multiclass_proba(y_true, p, sample_weight, labels)
-        sq = brier_terms(targets)
-        targets_w, two_columns = targets.sample_weight, p.shape[1] < 3
-    score = _average(sq, targets_w)
-    half = two_columns if scale_by_half == "auto" else bool(scale_by_half)
-    return score * 0.5 if half else score
+        targets = multiclass_targets(y_true, p, sample_weight, labels)
+    score = average(targets.squared_errors(), targets.weights)
+    half = targets.proba.shape[1] < 3 if scale_by_half == "auto" else bool(scale_by_half)
+    return float(score * 0.5 if half else score)
 
 
 def brier_terms(targets: ProbaTargets) -> np.ndarray:
@@ -246,29 +303,3 @@ def brier_terms(targets: ProbaTargets) -> np.ndarray:
     rows = np.arange(p.shape[0])
     sq[rows, targets.codes] = (1 - p[rows, targets.codes]) ** 2
     return sq.sum(axis=1)
-
-
-def _binary_brier_terms(
-    y_true: Any, p: np.ndarray, sample_weight: Any, pos_label: Any
-) -> tuple[np.ndarray, np.ndarray | None]:
-    yt = labels_1d(y_true, "y_true")
-    n = check_same_length(y_true=yt, y_proba=p)
-    w = sample_weight_1d(sample_weight, n)
-    classes = unique_labels(yt)
-    if classes.shape[0] > 2:
-        raise InvalidInputError(
-            "The type of the target inferred from y_true is multiclass but should be binary "
-            "according to the shape of y_proba. To fix: pass a 2-D y_proba with one column "
-            "per class."
-        )
-    if pos_label is None:
-        if classes.dtype.kind in "US":
-            raise InvalidInputError(
-                f"y_true takes value in {set(classes.tolist())} and pos_label is not "
-                "specified: either make y_true take value in {0, 1} or {-1, 1} or pass "
-                "pos_label explicitly."
-            )
-        standard = [[0, 1], [-1, 1], [0], [-1], [1]]
-        pos_label = 1 if classes.tolist() in standard else classes[-1]
-    codes = (yt == pos_label).astype(np.intp)
-    return brier_terms(ProbaTargets(codes, classes, p, w)), w

@@ -1,8 +1,8 @@
-"""Binary ranking metrics from one sort: ROC and precision-recall curves, ROC AUC, AP.
+"""The one-sort kernel of the ranking metrics: ROC and precision-recall curves, ROC AUC, AP.
 
 ``binary_counts`` sorts a score column once and returns the weighted false and true positive
 counts at every distinct threshold; the curves and areas are pure functions of those counts, so
-``evaluate()`` gets all four from a single sort.
+``evaluate()`` gets all four from a single sort. The public curves live in ``_curves``.
 
 Unweighted input never calls ``argsort``: the label rides in the lowest bit of a ``uint64`` key
 made from the float's bit pattern (order-preserving for non-negative floats, whose sign bit is
@@ -20,16 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
-from verdict.metrics._validation import (
-    check_flag,
-    check_pos_label,
-    check_same_length,
-    labels_1d,
-    sample_weight_1d,
-    to_numpy,
-    unique_labels,
-)
+from verdict import errors
+from verdict.errors import InvalidInputError
+from verdict.metrics._validation import check_pos_label as check_pos_label  # for _thresholds
+from verdict.metrics._validation import sample_weight_1d, to_numpy, unique_labels
 
 # XOR with this turns (bits << 1) of a negative float into an ascending key (bit 0 kept free).
 _NEG_FLIP = np.uint64(0xFFFF_FFFF_FFFF_FFFE)
@@ -69,11 +63,11 @@ def binary_counts(
     if sample_weight is not None:
         weight = np.ascontiguousarray(sample_weight, dtype=np.float64)
         return _weighted_counts(y_pos, y_score, weight)
-    values, pos = _sort_with_labels(y_pos, y_score)
+    values, pos = sort_with_labels(y_pos, y_score)
     return _counts_from_sorted(values, pos)
 
 
-def _sort_with_labels(y_pos: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def sort_with_labels(y_pos: np.ndarray, y_score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Ascending scores (-0.0 made 0.0) and their labels as uint8, from one ``np.sort``."""
     key = np.left_shift(y_score.view(np.uint64), 1)  # drops the sign bit: -0.0 -> 0.0
     n_neg = 0
@@ -250,8 +244,9 @@ def _precision(tps: np.ndarray, fps: np.ndarray) -> np.ndarray:
     return np.divide(tps, predicted, out=np.zeros(tps.shape), where=predicted != 0)
 
 
-def _warn(message: str, category: type[Warning] = UndefinedMetricWarning) -> None:
-    warnings.warn(message, category, stacklevel=4)
+def _warn(message: str, category: type[Warning] | None = None) -> None:
+    # looked up at warn time: verdict's UndefinedMetricWarning may subclass scikit-learn's
+    warnings.warn(message, category or errors.UndefinedMetricWarning, stacklevel=4)
 
 
 # --------------------------------------------------------------------------- boundary checks
@@ -326,97 +321,3 @@ def equals(y: np.ndarray, label: Any) -> np.ndarray:
     if (y.dtype.kind in "US") != isinstance(label, str):
         return np.zeros(y.shape, dtype=bool)
     return np.asarray(y == label, dtype=bool)
-
-
-def _curve_inputs(
-    y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any, drop: Any, func: str
-) -> tuple[BinaryCounts, np.dtype]:
-    """Validate a curve's arguments; return the counts and the dtype ``y_score`` came in."""
-    check_pos_label(pos_label, func)
-    check_flag("drop_intermediate", drop, func)
-    y = labels_1d(y_true, "y_true")
-    raw = to_numpy(y_score, "y_score")
-    s = scores_1d(raw)
-    n = check_same_length(y_true=y, y_score=s)
-    w = weights_or_none(sample_weight, n)
-    return binary_counts(positive_mask(y, pos_label, func), s, w), raw.dtype
-
-
-# --------------------------------------------------------------------------- public curves
-
-
-def roc_curve(
-    y_true: Any,
-    y_score: Any,
-    *,
-    pos_label: int | float | bool | str | None = None,
-    sample_weight: Any = None,
-    drop_intermediate: bool = True,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compute the Receiver Operating Characteristic curve of a binary target.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels. Unless they are {0, 1} or {-1, 1}, ``pos_label`` must be given.
-    y_score : array-like of shape (n_samples,)
-        Scores of the positive class (probabilities or decision values).
-    pos_label : int, float, bool or str, default=None
-        The positive class.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
-    drop_intermediate : bool, default=True
-        Drop thresholds whose point is collinear with its neighbours.
-
-    Returns
-    -------
-    fpr, tpr : ndarray
-        Increasing false and true positive rates at each threshold.
-    thresholds : ndarray
-        Decreasing thresholds; the first is ``np.inf``.
-    """
-    func = "roc_curve"
-    counts, _ = _curve_inputs(y_true, y_score, pos_label, sample_weight, drop_intermediate, func)
-    return roc_from_counts(counts, bool(drop_intermediate))
-
-
-def precision_recall_curve(
-    y_true: Any,
-    y_score: Any,
-    *,
-    pos_label: int | float | bool | str | None = None,
-    sample_weight: Any = None,
-    drop_intermediate: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Compute precision-recall pairs at every threshold of a binary target.
-
-    Parameters
-    ----------
-    y_true : array-like of shape (n_samples,)
-        True labels. Unless they are {0, 1} or {-1, 1}, ``pos_label`` must be given.
-    y_score : array-like of shape (n_samples,)
-        Scores of the positive class.
-    pos_label : int, float, bool or str, default=None
-        The positive class.
-    sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights.
-    drop_intermediate : bool, default=False
-        Drop thresholds where the true positive count does not change on either side.
-
-    Returns
-    -------
-    precision : ndarray
-        Precision at each increasing threshold, then 1.
-    recall : ndarray
-        Decreasing recall at each threshold, then 0.
-    thresholds : ndarray
-        Increasing distinct scores.
-    """
-    func = "precision_recall_curve"
-    counts, dtype = _curve_inputs(
-        y_true, y_score, pos_label, sample_weight, drop_intermediate, func
-    )
-    precision, recall, thresholds = pr_from_counts(counts, bool(drop_intermediate))
-    if dtype.kind in "biuf":  # thresholds keep the scores' dtype, as in scikit-learn
-        thresholds = thresholds.astype(dtype, copy=False)
-    return precision, recall, thresholds

@@ -1,13 +1,14 @@
-"""ROC AUC and average precision for binary and multiclass targets.
+"""ROC AUC and average precision for binary, multiclass and multilabel-indicator targets.
 
-Each is a short dispatch over the one-sort kernel of ``_ranking``: a binary target is one
-kernel call; a multiclass target is one call per class (one-vs-rest, then averaged), per pair
-of classes (one-vs-one, Hand & Till) or on the flattened indicator matrix ('micro').
+Each is a short dispatch, in scikit-learn's order of checks, over ``_binary_average``: a binary
+target is one problem; a multilabel target (or a multiclass one binarised one-vs-rest) is one
+problem per column, averaged, or one flattened problem ('micro'); one-vs-one ROC AUC is the Hand
+& Till mean over pairs of classes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
 from itertools import combinations
 from numbers import Real
 from typing import Any
@@ -16,30 +17,33 @@ import numpy as np
 
 from verdict._params import Interval, invalid_parameter
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.metrics._ranking import (
-    BinaryCounts,
-    ap_from_counts,
-    auc_from_counts,
-    binary_counts,
-    equals,
-    finite_scores,
-    positive_mask,
-    scores_1d,
-    weights_or_none,
+from verdict.metrics._binary_average import average_binary, binary_area
+from verdict.metrics._rank_sums import ONE_CLASS
+from verdict.metrics._score_inputs import (
+    array_of,
+    binary_inputs,
+    column_or_1d,
+    consistent_length,
+    equal_to,
+    float_array,
+    indicator_mask,
+    label_array,
+    sample_weights,
+    target_type,
+    warn_undefined,
+    weights_1d,
 )
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,
-    check_same_length,
     encode,
-    labels_1d,
     labels_arg,
     unique_labels,
 )
 
 _AVERAGES = ("micro", "macro", "samples", "weighted", None)
 _MAX_FPR = Interval(Real, 0, 1, closed="right")
-CountsMetric = Callable[[BinaryCounts], float]
+_SHAPE_FIX = "To fix: pass one column of scores per class, in sorted class order."
 
 
 def roc_auc_score(
@@ -52,22 +56,22 @@ def roc_auc_score(
     multi_class: str = "raise",
     labels: Any = None,
 ) -> float | np.ndarray:
-    """Area under the ROC curve, for binary or multiclass (one-vs-rest, one-vs-one) targets.
+    """Area under the ROC curve, for binary, multiclass and multilabel-indicator targets.
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels; with two classes the greater one is positive.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels (the greater of two classes is positive), or a 0/1 indicator matrix.
     y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
         Binary: the score of the greater class. Multiclass: class probabilities whose rows
         sum to 1, columns in the order of ``labels`` (default: sorted labels of ``y_true``).
+        Multilabel: one score per label.
     average : {'macro', 'weighted', 'micro', 'samples'} or None, default='macro'
-        Multiclass averaging ('micro' only with 'ovr'; 'samples' is not defined there);
-        ignored for a binary target.
+        How per-label (or per-class) areas are averaged; ignored for a binary target.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights (not supported with ``multi_class='ovo'``).
     max_fpr : float in (0, 1], default=None
-        Binary only: standardised partial AUC up to this false positive rate.
+        Standardised partial AUC up to this false positive rate (not for multiclass).
     multi_class : {'raise', 'ovr', 'ovo'}, default='raise'
         How to handle a multiclass target.
     labels : array-like of shape (n_classes,), default=None
@@ -75,7 +79,8 @@ def roc_auc_score(
 
     Returns
     -------
-    auc : float, or ndarray of per-class values when ``average=None``.
+    auc : float, or ndarray of per-label values when ``average=None``. NaN, with an
+        UndefinedMetricWarning, where ``y_true`` holds a single class.
     """
     func = "roc_auc_score"
     check_choice("average", average, _AVERAGES, func)
@@ -83,20 +88,45 @@ def roc_auc_score(
     # not check(): max_fpr=True has always meant 1 here, as in scikit-learn
     if max_fpr is not None and not (isinstance(max_fpr, Real) and 0 < max_fpr <= 1):
         raise invalid_parameter("max_fpr", max_fpr, func, [_MAX_FPR, None])
-    y = labels_1d(y_true, "y_true")
-    s = finite_scores(y_score)
-    n = check_same_length(y_true=y, y_score=s)
-    w = weights_or_none(sample_weight, n)
-    classes = unique_labels(y)
-    if classes.size > 2 or (s.ndim == 2 and s.shape[1] > 2):
+    y = array_of(y_true, "y_true")
+    kind = target_type(y, "y_true")
+    y = label_array(y)
+    s = float_array(y_score, "y_score")
+    w = weights_1d(sample_weight)
+    if kind == "multiclass" or (kind == "binary" and s.ndim == 2 and s.shape[1] > 2):
         return _multiclass_auc(y, s, w, max_fpr, multi_class, average, labels)
-    if classes.size < 2:
+    if kind == "binary":
+        classes = unique_labels(column_or_1d(y, "y_true"))
+        if classes.shape[0] != 2:
+            warn_undefined(ONE_CLASS)
+            return float("nan")
+        y_pos, scores, weights = binary_inputs(equal_to(y, classes[-1]), s, w)
+        return binary_area("auc", y_pos, scores.astype(float, copy=False), weights, max_fpr)
+    mask, scores, weights = _indicator_inputs(y, kind, s, w, average, func)
+    return average_binary("auc", mask, scores, weights, average, max_fpr)
+
+
+def _indicator_inputs(
+    y: np.ndarray, kind: str, y_score: Any, w: np.ndarray | None, average: Any, func: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """scikit-learn's checks of an indicator ``y_true`` against its scores and weights."""
+    if kind != "multilabel-indicator":
         raise InvalidInputError(
-            f"Only one class ({classes[0]!r}) is present in y_true. ROC AUC is not defined in "
-            "that case: it needs positives and negatives to rank. To fix: evaluate on data "
-            "with both classes (e.g. a stratified split)."
+            f"{kind} format is not supported. {func} takes a binary, multiclass or "
+            "multilabel-indicator y_true. To fix: pass class labels, or a 0/1 matrix of shape "
+            "(n_samples, n_labels)."
         )
-    return auc_from_counts(binary_counts(y == classes[-1], scores_1d(s), w), max_fpr)
+    s = array_of(y_score, "y_score")
+    n = consistent_length(y_true=y, y_score=s, sample_weight=w)
+    s = float_array(s, "y_score", ensure_2d=True)
+    if s.shape != y.shape:
+        raise InvalidInputError(
+            f"y_true and y_score have different shapes: {y.shape} and {s.shape}. Each label "
+            "needs its column of scores. To fix: pass y_score of the shape of y_true."
+        )
+    weights = None if w is None else sample_weights(w, n, allow_all_zero=average == "samples")
+    mask = indicator_mask(y, func, pos_label_free=func == "roc_auc_score")
+    return mask, s.astype(np.float64, copy=False), weights
 
 
 def _multiclass_auc(
@@ -110,52 +140,115 @@ def _multiclass_auc(
 ) -> float | np.ndarray:
     if max_fpr is not None and max_fpr != 1:
         raise InvalidParameterError(
-            "Partial AUC (max_fpr) is only defined for a binary target, and y_true is "
-            f"multiclass; got max_fpr={max_fpr!r}. To fix: leave max_fpr=None."
+            "Partial AUC computation not available in multiclass setting, 'max_fpr' must be "
+            f"set to `None`, received `max_fpr={max_fpr}` instead. A partial area is defined "
+            "for one binary curve. To fix: leave max_fpr=None."
         )
     if multi_class == "raise":
         raise InvalidParameterError(
-            "y_true is multiclass, so roc_auc_score needs multi_class='ovr' (one-vs-rest) or "
-            "'ovo' (one-vs-one). To fix: pass multi_class='ovr' or 'ovo'."
+            "multi_class must be in ('ovo', 'ovr'). y_true is multiclass, so roc_auc_score "
+            "needs to know how to pair the classes. To fix: pass multi_class='ovr' "
+            "(one-vs-rest) or 'ovo' (one-vs-one)."
         )
-    _check_proba_matrix(s)
-    allowed = ("macro", "weighted", None) + (("micro",) if multi_class == "ovr" else ())
+    if s.ndim != 2:
+        raise InvalidInputError(_needs_columns(s.shape))
+    y = column_or_1d(y, "y_true")
+    if not np.allclose(1, s.sum(axis=1)):
+        raise InvalidInputError(
+            "Target scores need to be probabilities for multiclass roc_auc, i.e. they should "
+            "sum up to 1.0 over classes. The rows of y_score do not sum to 1. To fix: pass "
+            "predict_proba output, or normalise scores with a softmax."
+        )
+    allowed = (("micro",) if multi_class == "ovr" else ()) + ("macro", "weighted", None)
     if average not in allowed:
-        shown = ", ".join(repr(a) for a in allowed)
         raise InvalidParameterError(
-            f"average={average!r} is not defined for a multiclass ROC AUC with "
-            f"multi_class={multi_class!r}. To fix: pass average as one of {{{shown}}}."
+            f"average must be one of {allowed} for multiclass problems. "
+            f"average={average!r} is not defined with multi_class={multi_class!r}. "
+            "To fix: pass one of those."
         )
     if average is None and multi_class == "ovo":
         raise NotImplementedError(
             "average=None is not implemented for multi_class='ovo'. To fix: use "
             "average='macro' or 'weighted', or multi_class='ovr' for per-class scores."
         )
-    y_enc, n_classes = class_codes(y, labels, s.shape[1])
-    if multi_class == "ovr":
-        return ovr_average(auc_from_counts, y_enc, s, n_classes, w, average)
-    if w is not None:
-        raise InvalidInputError(
-            "sample_weight is not supported for multiclass one-vs-one ROC AUC. To fix: "
-            "leave sample_weight=None, or use multi_class='ovr'."
-        )
-    return _ovo_auc(y_enc, s, n_classes, average)
+    classes = given_classes(labels, y, s.shape[1], roc=True)
+    if multi_class == "ovo":
+        if w is not None:
+            raise InvalidInputError(
+                "sample_weight is not supported for multiclass one-vs-one ROC AUC, "
+                "'sample_weight' must be None in this case. To fix: leave sample_weight=None, "
+                "or use multi_class='ovr'."
+            )
+        consistent_length(y_true=y, y_score=s)
+        return _ovo_auc(encode(y, classes), s.astype(float, copy=False), average)
+    one_hot = encode(y, classes)[:, None] == np.arange(classes.shape[0])
+    n = consistent_length(y_true=one_hot, y_score=s, sample_weight=w)
+    weights = None if w is None else sample_weights(w, n)
+    return average_binary("auc", one_hot, s.astype(float, copy=False), weights, average)
 
 
-def _check_proba_matrix(s: np.ndarray) -> None:
-    if s.ndim != 2:
+def _needs_columns(shape: tuple[int, ...]) -> str:
+    return (
+        "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+        f"multiple classes. Got `y_score.shape={shape}`. {_SHAPE_FIX}"
+    )
+
+
+def given_classes(labels: Any, y: np.ndarray, n_columns: int, *, roc: bool) -> np.ndarray:
+    """The classes naming ``y_score``'s columns: ``labels`` (checked) or those of ``y_true``.
+
+    ``roc`` picks roc_auc_score's wording of the count mismatches, else top_k_accuracy_score's.
+    """
+    fix = "To fix: pass labels= listing every class once, sorted, one per column of y_score."
+    given = labels_arg(labels)
+    if given is None:
+        classes = unique_labels(y)
+        if classes.shape[0] != n_columns:
+            head = (
+                "Number of classes in y_true not equal to the number of columns in 'y_score'"
+                if roc
+                else f"Number of classes in 'y_true' ({classes.shape[0]}) not equal to the "
+                f"number of classes in 'y_score' ({n_columns}).You can provide a list of all "
+                "known classes by assigning it to the `labels` parameter."
+            )
+            raise InvalidInputError(
+                f"{head}. y_true has {classes.shape[0]} classes and y_score {n_columns} "
+                f"columns. {fix}"
+            )
+        return classes
+    given = column_or_1d(given, "labels")
+    classes = np.unique(given)
+    if classes.shape[0] != given.shape[0]:
         raise InvalidInputError(
-            f"y_score must have shape (n_samples, n_classes) for a multiclass y_true, got "
-            f"shape {s.shape}. To fix: pass one column of probabilities per class."
+            f"Parameter 'labels' must be unique. labels has duplicates: {given.tolist()}. {fix}"
         )
-    sums = s.sum(axis=1)
-    if not np.allclose(1, sums):
-        row = int(np.argmax(~np.isclose(1, sums)))
+    if not np.array_equal(classes, given):
         raise InvalidInputError(
-            "y_score must hold probabilities for a multiclass ROC AUC, but its rows do not "
-            f"sum to 1 (row {row} sums to {float(sums[row])!r}). To fix: pass predict_proba "
-            "output, or normalise scores with a softmax."
+            f"Parameter 'labels' must be ordered. labels must be sorted, as y_score's columns "
+            f"are: {classes.tolist()}. {fix}"
         )
+    if classes.shape[0] != n_columns:
+        head = (
+            f"Number of given labels, {classes.shape[0]}, not equal to the number of columns "
+            f"in 'y_score', {n_columns}"
+            if roc
+            else f"Number of given labels ({classes.shape[0]}) not equal to the number of "
+            f"classes in 'y_score' ({n_columns})."
+        )
+        raise InvalidInputError(
+            f"{head}. labels lists {classes.shape[0]} classes for {n_columns} columns. {fix}"
+        )
+    if (y.dtype.kind in "OUS") != (classes.dtype.kind in "OUS"):
+        missing = "y_true and labels mix string and number labels"
+    else:
+        unknown = np.setdiff1d(y, classes)
+        missing = f"y_true has classes not in labels (e.g. {unknown[:3].tolist()})"
+        if not unknown.shape[0]:
+            return classes
+    raise InvalidInputError(
+        f"'y_true' contains labels not in parameter 'labels'. {missing}. To fix: list every "
+        "class of y_true in labels (with a column for each in y_score)."
+    )
 
 
 def class_codes(y: np.ndarray, labels: Any, n_columns: int) -> tuple[np.ndarray, int]:
@@ -197,49 +290,26 @@ def class_codes(y: np.ndarray, labels: Any, n_columns: int) -> tuple[np.ndarray,
     return codes, n_columns
 
 
-def ovr_average(
-    metric: CountsMetric,
-    y_enc: np.ndarray,
-    s: np.ndarray,
-    n_classes: int,
-    w: np.ndarray | None,
-    average: str | None,
-) -> float | np.ndarray:
-    """One-vs-rest ``metric`` per class, averaged as scikit-learn's ``_average_binary_score``."""
-    if average == "micro":
-        y_pos = (y_enc[:, None] == np.arange(n_classes)).ravel()
-        ww = None if w is None else np.repeat(w, n_classes)
-        return metric(binary_counts(y_pos, s.ravel(), ww))
-    per_class = np.array(
-        [
-            metric(binary_counts(y_enc == c, np.ascontiguousarray(s[:, c]), w))
-            for c in range(n_classes)
-        ]
-    )
-    if average is None:
-        return per_class
-    if average == "macro":
-        return float(per_class.mean())
-    support = np.bincount(y_enc, weights=w, minlength=n_classes)
-    if np.isclose(support.sum(), 0):
-        return 0.0
-    per_class[support == 0] = 0.0
-    return float(np.average(per_class, weights=support))
-
-
-def _ovo_auc(y_enc: np.ndarray, s: np.ndarray, n_classes: int, average: str) -> float:
+def _ovo_auc(y_enc: np.ndarray, s: np.ndarray, average: str) -> float:
     """Hand & Till (2001): mean over class pairs of the two one-vs-one AUCs."""
-    present = np.flatnonzero(np.bincount(y_enc, minlength=n_classes))
+    present = np.flatnonzero(np.bincount(y_enc, minlength=s.shape[1]))
     pair_scores, prevalence = [], []
     for a, b in combinations(present.tolist(), 2):
         in_pair = (y_enc == a) | (y_enc == b)
         is_a = y_enc[in_pair] == a
         sub = s[in_pair]
-        auc_a = auc_from_counts(binary_counts(is_a, np.ascontiguousarray(sub[:, a])))
-        auc_b = auc_from_counts(binary_counts(~is_a, np.ascontiguousarray(sub[:, b])))
+        auc_a = binary_area("auc", is_a, np.ascontiguousarray(sub[:, a]))
+        auc_b = binary_area("auc", ~is_a, np.ascontiguousarray(sub[:, b]))
         pair_scores.append((auc_a + auc_b) / 2)
         prevalence.append(is_a.shape[0] / y_enc.shape[0])
-    if not pair_scores:
+    if not pair_scores:  # one class present: scikit-learn averages nothing
+        if average == "weighted":
+            raise ZeroDivisionError(
+                "Weights sum to zero, can't be normalized. y_true holds a single class, so "
+                "there is no pair of classes to compare. To fix: evaluate on data with at "
+                "least two classes."
+            )
+        warnings.warn("Mean of empty slice.", RuntimeWarning, stacklevel=3)
         return float("nan")
     weights = prevalence if average == "weighted" else None
     return float(np.average(pair_scores, weights=weights))
@@ -257,60 +327,51 @@ def average_precision_score(
 
     Parameters
     ----------
-    y_true : array-like of shape (n_samples,)
-        True labels, binary or multiclass (multiclass is binarised one-vs-rest).
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels, binary or multiclass (binarised one-vs-rest), or a 0/1 indicator matrix.
     y_score : array-like of shape (n_samples,) or (n_samples, n_classes)
-        Binary: the positive class's score. Multiclass: one column per sorted class.
+        Binary: the positive class's score. Otherwise one column per sorted class or label.
     average : {'macro', 'weighted', 'micro', 'samples'} or None, default='macro'
-        Multiclass averaging; ignored for a binary target.
+        How per-label (or per-class) values are averaged; ignored for a binary target.
     pos_label : int, float, bool or str, default=1
-        The positive class of a binary target; must stay 1 for multiclass.
+        The positive class of a binary target; must stay 1 otherwise.
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
 
     Returns
     -------
-    average_precision : float, or ndarray of per-class values when ``average=None``.
+    average_precision : float, or ndarray of per-label values when ``average=None``.
     """
     func = "average_precision_score"
     check_choice("average", average, _AVERAGES, func)
     if pos_label is None:
         raise invalid_parameter("pos_label", None, func, "an int, float, bool or str")
     check_pos_label(pos_label, func)
-    y = labels_1d(y_true, "y_true")
-    s = finite_scores(y_score)
-    n = check_same_length(y_true=y, y_score=s)
-    w = weights_or_none(sample_weight, n)
-    classes = unique_labels(y)
-    if classes.size <= 2:
-        if classes.size == 2 and not equals(classes, pos_label).any():
+    w = weights_1d(sample_weight)
+    y = array_of(y_true, "y_true")
+    kind = target_type(y, "y_true")
+    if kind == "binary":
+        present = unique_labels(column_or_1d(y, "y_true"))
+        if present.shape[0] == 2 and not equal_to(present, pos_label).any():
             raise InvalidInputError(
-                f"pos_label={pos_label!r} is not a label of y_true, which takes values in "
-                f"{classes.tolist()!r}. To fix: pass pos_label= one of those values."
+                f"pos_label={pos_label} is not a valid label. It should be one of {present}. "
+                "To fix: pass pos_label= the positive class."
             )
-        y_pos = positive_mask(y, pos_label, func)
-        return ap_from_counts(binary_counts(y_pos, scores_1d(s), w))
-    if not (pos_label == 1 and isinstance(pos_label, Real)):
+        y_pos, scores, weights = binary_inputs(equal_to(y, pos_label), y_score, w)
+        return binary_area("ap", y_pos, scores.astype(float, copy=False), weights)
+    if kind in ("multilabel-indicator", "multiclass") and pos_label != 1:
         raise InvalidParameterError(
-            f"pos_label is fixed to 1 for a multiclass y_true (got {pos_label!r}): each class "
-            "is scored against the rest. To fix: leave pos_label at its default."
+            f"Parameter pos_label is fixed to 1 for {kind} y_true. Do not set pos_label or "
+            "set pos_label to 1. Each label is scored against the rest. To fix: leave "
+            "pos_label at its default."
         )
-    if s.shape != (n, classes.size):
-        raise InvalidInputError(
-            f"y_score must have shape (n_samples, n_classes) = {(n, classes.size)} since "
-            f"y_true has {classes.size} classes, got shape {s.shape}. To fix: pass one "
-            "column of scores per class, in sorted class order."
-        )
-    y_enc = encode(y, classes)
-    if average == "samples":
-        return _samples_ap(y_enc, s, w)
-    return ovr_average(ap_from_counts, y_enc, s, classes.size, w, average)
-
-
-def _samples_ap(y_enc: np.ndarray, s: np.ndarray, w: np.ndarray | None) -> float:
-    """Per-row AP with one positive per row: 1 / (number of scores >= the true class's)."""
-    true_score = np.take_along_axis(s, y_enc[:, None], axis=1)
-    per_row = 1.0 / np.count_nonzero(s >= true_score, axis=1)
-    if w is not None:
-        per_row[w == 0] = 0.0
-    return float(np.average(per_row, weights=w))
+    s: Any = y_score
+    if kind == "multiclass":
+        present = unique_labels(column_or_1d(y, "y_true"))
+        s = array_of(y_score, "y_score")
+        if s.shape != (y.shape[0], present.shape[0]):
+            raise InvalidInputError(_needs_columns(s.shape))
+        y = encode(column_or_1d(y, "y_true"), present)[:, None] == np.arange(present.shape[0])
+        kind = "multilabel-indicator"
+    mask, scores, weights = _indicator_inputs(y, kind, s, w, average, func)
+    return average_binary("ap", mask, scores, weights, average)

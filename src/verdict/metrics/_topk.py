@@ -6,23 +6,24 @@ with it at a higher column index (scikit-learn breaks ties towards the higher in
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from verdict._params import Interval, check
-from verdict.errors import InvalidInputError, UndefinedMetricWarning
-from verdict.metrics._ranking import finite_scores
-from verdict.metrics._ranking_multiclass import class_codes
-from verdict.metrics._validation import (
-    check_flag,
-    check_same_length,
-    labels_1d,
-    sample_weight_1d,
-    unique_labels,
+from verdict.errors import InvalidInputError
+from verdict.metrics._ranking_multiclass import given_classes
+from verdict.metrics._score_inputs import (
+    array_of,
+    column_or_1d,
+    consistent_length,
+    float_array,
+    label_array,
+    target_type,
+    warn_undefined,
 )
+from verdict.metrics._validation import check_flag, encode
 
 _FUNC = "top_k_accuracy_score"
 # Rows per block when ranking, to bound the (rows, n_classes) temporaries.
@@ -62,36 +63,51 @@ def top_k_accuracy_score(
     """
     check("k", k, _FUNC, Interval(Integral, 1, None, closed="left"), fix="pass e.g. k=2")
     check_flag("normalize", normalize, _FUNC)
-    y = labels_1d(y_true, "y_true")
-    binary = unique_labels(y).size <= 2 and (labels is None or len(labels) <= 2)
-    s = finite_scores(y_score)
-    if binary and s.ndim == 2 and s.shape[1] == 1:
-        s = s.ravel()
-    if s.ndim != (1 if binary else 2):
-        wanted = "(n_samples,) since y_true is binary" if binary else "(n_samples, n_classes)"
+    y = column_or_1d(label_array(array_of(y_true, "y_true")), "y_true")
+    kind = target_type(y, "y_true")
+    if kind == "binary" and labels is not None and len(labels) > 2:
+        kind = "multiclass"
+    if kind not in ("binary", "multiclass"):
         raise InvalidInputError(
-            f"y_score must have shape {wanted}, got shape {s.shape}. To fix: pass one "
-            "column per class (and labels= listing every class if y_true lacks some)."
+            f"y type must be 'binary' or 'multiclass', got '{kind}' instead. Top-k accuracy "
+            "needs class labels. To fix: pass the true classes, not scores or an indicator "
+            "matrix."
         )
-    n = check_same_length(y_true=y, y_score=s)
-    w = sample_weight_1d(sample_weight, n)
-    if w is not None and normalize and w.sum() == 0:
+    s = float_array(y_score, "y_score")
+    if kind == "binary":
+        if s.ndim == 2 and s.shape[1] != 1:
+            raise InvalidInputError(
+                f"`y_true` is binary while y_score is 2d with {s.shape[1]} classes. If `y_true` "
+                "does not contain all the labels, `labels` must be provided. To fix: pass "
+                "labels= listing every class, one per column of y_score."
+            )
+        s = column_or_1d(s, "y_score")
+    elif s.ndim != 2:
         raise InvalidInputError(
-            "sample_weight sums to zero, so the weighted fraction of hits is undefined. "
-            "To fix: give some samples a positive weight, or pass normalize=False."
+            "`y_score` needs to be of shape `(n_samples, n_classes)`, since `y_true` contains "
+            f"multiple classes. Got `y_score.shape={s.shape}`. To fix: pass one column of "
+            "scores per class."
         )
-    y_enc, n_classes = class_codes(y, labels, s.shape[1] if s.ndim == 2 else 2)
+    w = None if sample_weight is None else np.asarray(array_of(sample_weight, "sample_weight"))
+    consistent_length(y_true=y, y_score=s, sample_weight=w)
+    classes = given_classes(labels, y, s.shape[1] if s.ndim == 2 else 2, roc=False)
+    n_classes = classes.shape[0]
     if k >= n_classes:
-        warnings.warn(
+        warn_undefined(
             f"'k' ({k}) greater than or equal to 'n_classes' ({n_classes}) will result in a "
-            "perfect score and is therefore meaningless.",
-            UndefinedMetricWarning,
-            stacklevel=2,
+            "perfect score and is therefore meaningless."
         )
-    hits = _binary_hits(y_enc, s, k) if binary else _multiclass_hits(y_enc, s, k)
-    if not normalize:
-        return float(np.count_nonzero(hits) if w is None else np.dot(hits, w))
-    return float(np.average(hits, weights=w))
+    y_enc = encode(y, classes)
+    hits = _binary_hits(y_enc, s, k) if kind == "binary" else _multiclass_hits(y_enc, s, k)
+    if normalize:
+        if w is not None and w.sum() == 0:
+            raise ZeroDivisionError(
+                "Weights sum to zero, can't be normalized. sample_weight sums to zero, so the "
+                "weighted fraction of hits is undefined. To fix: give some samples a positive "
+                "weight, or pass normalize=False."
+            )
+        return float(np.average(hits, weights=w))
+    return float(np.count_nonzero(hits) if w is None else np.dot(hits, w))
 
 
 def _binary_hits(y_enc: np.ndarray, s: np.ndarray, k: int) -> np.ndarray:

@@ -18,6 +18,14 @@ import numpy as np
 
 from verdict import errors
 from verdict.errors import InvalidInputError
+from verdict.metrics._label_ranking import (
+    coverage_per_row,
+    lrap_per_row,
+    rank_rows,
+    row_blocks,
+    tied_pairs,
+    wrongly_ordered_pairs,
+)
 from verdict.metrics._ranking import (
     ap_from_counts,
     auc_from_counts,
@@ -34,8 +42,13 @@ from verdict.metrics.evaluation._result import (
 )
 
 _AVERAGES = ("micro", "macro", "weighted", "samples")
-# Rows per block of the pairwise comparisons: a block holds about this many label pairs.
-_PAIR_BLOCK = 1 << 22
+_ROW_METRICS = (
+    "roc_auc",
+    "average_precision",
+    "coverage_error",
+    "label_ranking_average_precision",
+    "label_ranking_loss",
+)
 
 
 def indicator(values: Any, name: str, n_labels: int | None = None) -> np.ndarray:
@@ -294,55 +307,26 @@ def row_ranking(t: np.ndarray, s: np.ndarray) -> dict[str, np.ndarray]:
     """Per row: ROC AUC (NaN where undefined) and average precision over its labels, coverage,
     label-ranking average precision and ranking loss, as scikit-learn defines each.
 
-    Pairwise comparisons of a row's labels, a block of rows at a time: for label j,
-    ``above[j]`` counts the labels scoring at least as high, ``pos_above[j]`` the true ones.
+    One sort of each row's labels (``rank_rows``, a block of rows at a time) serves all five:
+    the label-ranking metrics' own per-row kernels, and AUC as the share of (true, false)
+    pairs ordered right, ties counting half.
     """
     n, n_labels = t.shape
-    out = {
-        name: np.empty(n)
-        for name in (
-            "roc_auc",
-            "average_precision",
-            "coverage_error",
-            "label_ranking_average_precision",
-            "label_ranking_loss",
-        )
-    }
-    step = max(1, _PAIR_BLOCK // (n_labels * n_labels))
-    for lo in range(0, n, step):
-        hi = min(lo + step, n)
-        _row_block(t[lo:hi], s[lo:hi], {k: v[lo:hi] for k, v in out.items()})
+    out = {name: np.empty(n) for name in _ROW_METRICS}
+    for lo, hi in row_blocks(t.shape):
+        ranked = rank_rows(t[lo:hi], s[lo:hi])
+        pairs = (ranked.n_true * (n_labels - ranked.n_true)).astype(np.float64)
+        wrong = wrongly_ordered_pairs(ranked)
+        correct = pairs - wrong + 0.5 * tied_pairs(ranked)
+        lrap = lrap_per_row(ranked)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["roc_auc"][lo:hi] = np.where(pairs > 0, correct / pairs, np.nan)
+            out["label_ranking_loss"][lo:hi] = np.where(pairs > 0, wrong / pairs, 0.0)
+        # a row's average precision is its LRAP, except without a true label: 0 (scikit-learn)
+        out["average_precision"][lo:hi] = np.where(ranked.n_true > 0, lrap, 0.0)
+        out["label_ranking_average_precision"][lo:hi] = lrap
+        out["coverage_error"][lo:hi] = coverage_per_row(t[lo:hi], s[lo:hi])
     return out
-
-
-def _row_block(t: np.ndarray, s: np.ndarray, out: dict[str, np.ndarray]) -> None:
-    n_labels = t.shape[1]
-    n_pos = np.count_nonzero(t, axis=1).astype(np.float64)
-    n_neg = n_labels - n_pos
-    ge = s[:, None, :] >= s[:, :, None]  # ge[r, j, i]: label i scores at least label j's
-    above = np.count_nonzero(ge, axis=2).astype(np.float64)
-    pos_above = np.einsum("rji,ri->rj", ge, t.astype(np.float64))
-    # negatives strictly below each positive, and tied with it
-    gt_neg = np.einsum("rji,ri->rj", ~ge, (~t).astype(np.float64))
-    eq_neg = np.einsum("rji,ri->rj", ge & np.swapaxes(ge, 1, 2), (~t).astype(np.float64))
-    pairs = n_pos * n_neg
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision_at = np.where(t, pos_above / above, 0.0)
-        mean_precision = precision_at.sum(axis=1) / n_pos
-        correct = np.where(t, gt_neg + 0.5 * eq_neg, 0.0).sum(axis=1)
-        out["roc_auc"][:] = np.where(pairs > 0, correct / pairs, np.nan)
-        # scikit-learn: a row without a positive label has average precision 0
-        out["average_precision"][:] = np.where(n_pos > 0, mean_precision, 0.0)
-        lowest_true = np.where(t, s, np.inf).min(axis=1)
-        coverage = np.count_nonzero(s >= lowest_true[:, None], axis=1)
-        out["coverage_error"][:] = np.where(n_pos > 0, coverage, 0.0)
-        out["label_ranking_average_precision"][:] = np.where(
-            (n_pos > 0) & (n_neg > 0), mean_precision, 1.0
-        )
-        # scikit-learn counts a (true, false) pair as misordered when the false label scores
-        # at least as high: ties count
-        misordered = np.where(t, n_neg[:, None] - gt_neg, 0.0).sum(axis=1)
-        out["label_ranking_loss"][:] = np.where(pairs > 0, misordered / pairs, 0.0)
 
 
 def _probabilistic_metrics(
