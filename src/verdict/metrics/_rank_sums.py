@@ -80,10 +80,11 @@ def column_keys(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return keys, low >= 0
 
 
-def key_sums(key: np.ndarray) -> RankSums:
+def key_sums(key: np.ndarray, *, presorted: bool = False) -> RankSums:
     """``RankSums`` from keys (score bits << 1 | label, non-negative scores); sorts ``key``
-    in place."""
-    key.sort()
+    in place unless it is ``presorted``."""
+    if not presorted:
+        key.sort()
     pos = np.empty(key.shape[0], dtype=np.uint8)
     np.bitwise_and(key, 1, out=pos, casting="unsafe")
     at = np.flatnonzero(pos)
