@@ -29,12 +29,11 @@ from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.metrics._probabilistic import proba_array, validate_multiclass_proba
 from verdict.metrics._ranking import positive_mask
+from verdict.metrics._sklearn_checks import check_consistent_length, check_sample_weight
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,
-    check_same_length,
     labels_1d,
-    sample_weight_1d,
     unique_labels,
 )
 
@@ -135,8 +134,8 @@ def _binary_inputs(
     """Positive-class events and weights for 1-D probabilities of a binary target."""
     check_pos_label(pos_label, func)
     y = labels_1d(y_true, "y_true")
-    n = check_same_length(y_true=y, y_prob=p)
-    w = sample_weight_1d(sample_weight, n)
+    n = check_consistent_length(y_true=y, y_prob=p)
+    w = check_sample_weight(sample_weight, n)
     classes = unique_labels(y)
     if classes.shape[0] > 2:
         raise InvalidInputError(
@@ -144,7 +143,7 @@ def _binary_inputs(
             f"{classes.tolist()}. To fix: pass the (n_samples, n_classes) probabilities for "
             "a multiclass target, or binarise y_true with pos_label."
         )
-    return positive_mask(y, pos_label, func), w
+    return positive_mask(y, pos_label), w
 
 
 def _curves(

@@ -26,14 +26,12 @@ from verdict._params import Interval, check
 from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._probabilistic import check_rows_sum_to_one, proba_array
+from verdict.metrics._sklearn_checks import check_consistent_length, check_sample_weight, to_numpy
 from verdict.metrics._validation import (
     check_flag,
-    check_same_length,
     encode,
     labels_1d,
     labels_arg,
-    sample_weight_1d,
-    to_numpy,
     unique_labels,
 )
 
@@ -335,8 +333,8 @@ def _targets(
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """``y_true`` as column indices into ``classes``; validated non-negative weights."""
     y = labels_1d(y_true, "y_true")
-    check_same_length(y_true=y, proba=np.empty(n))
-    w = sample_weight_1d(sample_weight, y.shape[0])
+    check_consistent_length(y_true=y, proba=np.empty(n))
+    w = check_sample_weight(sample_weight, y.shape[0])
     if w is not None and w.min() < 0:
         raise InvalidInputError("sample_weight must be non-negative. To fix: pass weights >= 0.")
     return _codes(y, classes, "y_true"), w

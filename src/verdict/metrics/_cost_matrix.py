@@ -16,7 +16,7 @@ import numpy as np
 
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics._cost import cost_matrix_array
-from verdict.metrics._validation import to_numpy
+from verdict.metrics._sklearn_checks import to_numpy
 
 _EXAMPLE = "costs={'fp': 1, 'fn': 10} for two classes, or a k x k matrix"
 

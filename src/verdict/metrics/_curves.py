@@ -17,16 +17,9 @@ import numpy as np
 from verdict._params import BOOLEAN, check
 from verdict.errors import InvalidInputError
 from verdict.metrics._ranking import BinaryCounts, binary_counts, pr_from_counts, roc_from_counts
-from verdict.metrics._score_inputs import (
-    array_of,
-    binary_inputs,
-    column_or_1d,
-    consistent_length,
-    equal_to,
-    pos_label_or_default,
-    target_type,
-)
-from verdict.metrics._validation import check_pos_label
+from verdict.metrics._score_inputs import array_of, binary_inputs, pos_label_or_default
+from verdict.metrics._sklearn_checks import check_consistent_length, column_or_1d, type_of_target
+from verdict.metrics._validation import check_pos_label, equal_to
 
 F = TypeVar("F", bound=Callable[..., Any])
 Curve = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -38,7 +31,7 @@ def curve_inputs(
     """scikit-learn's checks of a binary curve: the positive mask, the scores, the weights."""
     check_pos_label(pos_label, func)
     y = array_of(y_true, "y_true")
-    kind = target_type(y, "y_true")
+    kind = type_of_target(y, "y_true")
     if not (kind == "binary" or (kind == "multiclass" and pos_label is not None)):
         raise InvalidInputError(
             f"{kind} format is not supported. {func} scores one class against the rest, so "
@@ -264,7 +257,7 @@ def auc(x: Any, y: Any) -> float:
     auc : float
     """
     xs, ys = array_of(x, "x"), array_of(y, "y")
-    consistent_length(x=xs, y=ys)
+    check_consistent_length(x=xs, y=ys)
     xs, ys = column_or_1d(xs, "x"), column_or_1d(ys, "y")
     if xs.shape[0] < 2:
         raise InvalidInputError(

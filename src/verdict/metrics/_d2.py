@@ -18,12 +18,8 @@ from verdict.metrics._proba_targets import (
     multiclass_targets,
 )
 from verdict.metrics._probabilistic import onehot_log_loss, renamed_y_pred
-from verdict.metrics._score_inputs import (
-    array_of,
-    consistent_length,
-    float_array,
-    warn_undefined,
-)
+from verdict.metrics._score_inputs import array_of, warn_undefined
+from verdict.metrics._sklearn_checks import check_array, check_consistent_length
 from verdict.metrics._validation import check_pos_label
 
 _FEW = "D^2 score is not well-defined with less than two samples."
@@ -61,7 +57,7 @@ def d2_log_loss_score(
     y_proba = renamed_y_pred(y_proba, y_pred)
     if _too_few(y_true, y_proba, sample_weight):
         return float("nan")
-    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
+    p = check_array(y_proba, "y_proba", dtype=PROBA_FLOATS)
     targets = multiclass_targets(y_true, p, sample_weight, labels)
     counts, freq = targets.frequencies()
     eps = np.finfo(np.float64).eps  # the frequencies are float64, whatever y_proba's dtype
@@ -100,7 +96,7 @@ def d2_brier_score(
     check_pos_label(pos_label, "d2_brier_score")
     if _too_few(y_true, y_proba, sample_weight):
         return float("nan")
-    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
+    p = check_array(y_proba, "y_proba", dtype=PROBA_FLOATS)
     if p.ndim == 1 or p.shape[1] == 1:
         targets = binary_targets(y_true, p, sample_weight, pos_label)
     else:
@@ -114,7 +110,7 @@ def _too_few(y_true: Any, y_proba: Any, sample_weight: Any) -> bool:
     """Fewer than two samples: scikit-learn warns and returns NaN (after a length check)."""
     weights = None if sample_weight is None else array_of(sample_weight, "sample_weight")
     proba, truth = array_of(y_proba, "y_proba"), array_of(y_true, "y_true")
-    n = consistent_length(y_proba=proba, y_true=truth, sample_weight=weights)
+    n = check_consistent_length(y_proba=proba, y_true=truth, sample_weight=weights)
     if n < 2:
         warn_undefined(_FEW, stacklevel=4)
         return True

@@ -15,16 +15,14 @@ import numpy as np
 
 from verdict._params import Interval, Satisfies, check
 from verdict.errors import InvalidInputError
-from verdict.metrics._label_ranking import (
+from verdict.metrics._label_ranking import row_blocks, tie_groups, weighted_mean
+from verdict.metrics._sklearn_checks import (
     as_array,
-    check_matrix,
-    consistent_length,
+    average_weights,
+    check_array,
+    check_consistent_length,
     require_same_shape,
-    row_blocks,
-    target_type,
-    tie_groups,
-    weighted_mean,
-    weights_1d,
+    type_of_target,
 )
 
 _K = Interval(Integral, 1, None, closed="left")
@@ -75,7 +73,7 @@ def dcg_score(
     _require_ranking_target(yt)
     require_same_shape(yt, ys)
     gains = sample_dcg(yt, ys, k=k, log_base=log_base, ignore_ties=ignore_ties)
-    return weighted_mean(gains, weights_1d(w))
+    return weighted_mean(gains, average_weights(w))
 
 
 def ndcg_score(
@@ -128,7 +126,7 @@ def ndcg_score(
     relevant = ideal != 0
     gain[~relevant] = 0
     gain[relevant] /= ideal[relevant]
-    return weighted_mean(gain, weights_1d(w))
+    return weighted_mean(gain, average_weights(w))
 
 
 def sample_dcg(
@@ -188,16 +186,15 @@ def _checked(
     if sample_weight is not None:
         w = as_array(sample_weight, "sample_weight", func, "an array-like or None")
     check("ignore_ties", ignore_ties, func, _BOOLEAN, fix="pass True or False")
-    yt = check_matrix(yt, "y_true", func, ensure_2d=False)
-    ys = check_matrix(ys, "y_score", func, ensure_2d=False)
-    consistent_length(yt, ys, w)
+    yt, ys = check_array(yt, "y_true"), check_array(ys, "y_score")
+    check_consistent_length(y_true=yt, y_score=ys, sample_weight=w)
     if yt.dtype.kind == "b":
         yt = yt.view(np.uint8)
     return yt, ys, w
 
 
 def _require_ranking_target(y_true: np.ndarray) -> None:
-    kind = target_type(y_true)
+    kind = type_of_target(y_true)
     if kind not in _SUPPORTED:
         raise InvalidInputError(
             f"Only {_SUPPORTED} formats are supported. Got {kind} instead. DCG ranks several "

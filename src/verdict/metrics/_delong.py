@@ -41,14 +41,10 @@ from scipy import special
 from verdict._results import Result
 from verdict.errors import InvalidInputError
 from verdict.metrics._intervals import check_confidence
-from verdict.metrics._ranking import binary_counts, equals, finite_scores, scores_1d
+from verdict.metrics._ranking import binary_counts, finite_scores, scores_1d
 from verdict.metrics._ranking_multiclass import class_codes
-from verdict.metrics._validation import (
-    check_pos_label,
-    check_same_length,
-    labels_1d,
-    unique_labels,
-)
+from verdict.metrics._sklearn_checks import check_consistent_length
+from verdict.metrics._validation import check_pos_label, equal_to, labels_1d, unique_labels
 
 _SIGN = np.uint64(1 << 63)
 _ALL = np.uint64((1 << 64) - 1)
@@ -358,7 +354,7 @@ def roc_target(y: np.ndarray, s: np.ndarray, pos_label: Any, labels: Any, func: 
                 "against all others), or a 2-D y_score with one column per class."
             )
         pos_label = classes[-1]  # the greater label, as in roc_auc_score
-    positives = equals(y, pos_label).view(np.uint8)[None, :]
+    positives = equal_to(y, pos_label).view(np.uint8)[None, :]
     return _checked(RocTarget(positives, positives.sum(axis=1, dtype=np.int64), None), func)
 
 
@@ -389,7 +385,7 @@ def score_inputs(y_true: Any, scores: dict[str, Any]) -> tuple[np.ndarray, list[
                 f"{s.shape}. To fix: pass one score per sample, or one row of scores per sample."
             )
         arrays.append(s)
-    check_same_length(y_true=y, **dict(zip(scores, arrays, strict=True)))
+    check_consistent_length(y_true=y, **dict(zip(scores, arrays, strict=True)))
     return y, arrays
 
 

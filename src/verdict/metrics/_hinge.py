@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from verdict.errors import InvalidInputError
-from verdict.metrics._score_inputs import array_of, column_or_1d, consistent_length, float_array
+from verdict.metrics._score_inputs import array_of
+from verdict.metrics._sklearn_checks import check_array, check_consistent_length, column_or_1d
 from verdict.metrics._validation import encode
 
 
@@ -40,8 +41,8 @@ def hinge_loss(
     y = array_of(y_true, "y_true")
     w = None if sample_weight is None else np.asarray(array_of(sample_weight, "sample_weight"))
     decision = array_of(pred_decision, "pred_decision")
-    consistent_length(y_true=y, pred_decision=decision, sample_weight=w)
-    decision = float_array(decision, "pred_decision")
+    check_consistent_length(y_true=y, pred_decision=decision, sample_weight=w)
+    decision = check_array(decision, "pred_decision")
     y = column_or_1d(y, "y_true")
     given = None if labels is None else array_of(labels, "labels")
     classes = np.unique(y if given is None else given)

@@ -4,8 +4,7 @@ Each sample ranks its labels by score. One ``argsort`` per block of rows puts ev
 score order; tied scores form groups whose first and last positions come from a running
 max/min, so the counts "labels scored at least as high" that scikit-learn gets from
 ``rankdata(..., 'max')`` one row at a time are read off for the whole block at once.
-The boundary checks here follow scikit-learn's ``check_array`` (its messages come first);
-``_dcg`` shares them.
+The boundary checks are scikit-learn's (``_sklearn_checks``), in the order its functions make them.
 """
 
 from __future__ import annotations
@@ -16,15 +15,21 @@ from typing import Any
 
 import numpy as np
 
-from verdict._params import invalid_parameter
-from verdict.errors import InvalidInputError, InvalidInputTypeError
+from verdict.errors import InvalidInputError
+from verdict.metrics._sklearn_checks import (
+    MULTILABEL,
+    as_array,
+    average_weights,
+    check_array,
+    check_consistent_length,
+    check_finite,
+    require_same_shape,
+    sum_is_finite,
+    type_of_target,
+)
 
 # Elements per block of rows, to bound the (rows, n_labels) temporaries of the kernels.
 _BLOCK_ELEMENTS = 1 << 18
-_RESHAPE_HINT = (
-    "Reshape your data either using array.reshape(-1, 1) if your data has a single feature "
-    "or array.reshape(1, -1) if it contains a single sample."
-)
 _MATRIX_FIX = (
     "To fix: pass y_true as a label-indicator matrix (n_samples, n_labels) of 0/1 and y_score "
     "with the same shape, one score per label."
@@ -52,8 +57,8 @@ def coverage_error(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> f
     """
     func = "coverage_error"
     yt, ys, w = _raw_inputs(func, y_true, y_score, sample_weight, sparse_true=False)
-    yt = check_matrix(yt, "y_true", func, ensure_2d=True)
-    ys = check_matrix(ys, "y_score", func, ensure_2d=True, finite=False)
+    yt = check_array(yt, "y_true", ensure_2d=True, why_2d=_why_2d(func, "y_true"))
+    ys = check_array(ys, "y_score", ensure_2d=True, finite=False, why_2d=_why_2d(func, "y_score"))
     # Without a sort, reading the arrays costs as much as the kernel: when the shapes agree
     # and y_true holds integers, y_score's finiteness and y_true's 0/1 values are checked in
     # the block loop, while each block is in cache (and reported in scikit-learn's order).
@@ -61,7 +66,7 @@ def coverage_error(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> f
     if not fused or (w is not None and w.shape[:1] != yt.shape[:1]):
         fused = False
         check_finite(ys, "y_score")
-        consistent_length(yt, ys, w)
+        check_consistent_length(y_true=yt, y_score=ys, sample_weight=w)
         _require_indicator(yt, func, allow_column=False)
         require_same_shape(yt, ys)
     coverage = np.empty(yt.shape[0], dtype=np.int64)
@@ -76,7 +81,7 @@ def coverage_error(y_true: Any, y_score: Any, *, sample_weight: Any = None) -> f
         check_finite(ys, "y_score")
     if not zero_one:
         _require_indicator(yt, func, allow_column=False)
-    return weighted_mean(coverage, weights_1d(w))
+    return weighted_mean(coverage, average_weights(w))
 
 
 def _zero_one(labels: np.ndarray) -> bool:
@@ -108,9 +113,8 @@ def label_ranking_average_precision_score(
     """
     func = "label_ranking_average_precision_score"
     yt, ys, w = _raw_inputs(func, y_true, y_score, sample_weight, sparse_true=True)
-    consistent_length(yt, ys, w)
-    yt = check_matrix(yt, "y_true", func, ensure_2d=False)
-    ys = check_matrix(ys, "y_score", func, ensure_2d=False)
+    check_consistent_length(y_true=yt, y_score=ys, sample_weight=w)
+    yt, ys = check_array(yt, "y_true"), check_array(ys, "y_score")
     require_same_shape(yt, ys)
     _require_indicator(yt, func, allow_column=True)
     n_samples = yt.shape[0]
@@ -118,7 +122,7 @@ def label_ranking_average_precision_score(
     relevant = yt != 0
     for lo, hi in row_blocks(yt.shape):
         per_sample[lo:hi] = lrap_per_row(rank_rows(relevant[lo:hi], ys[lo:hi]))
-    weights = weights_1d(w)
+    weights = average_weights(w)
     if weights is None:
         return float(per_sample.sum() / n_samples)
     with np.errstate(divide="ignore", invalid="ignore"):  # zero total weight: nan, as sklearn
@@ -146,9 +150,8 @@ def label_ranking_loss(y_true: Any, y_score: Any, *, sample_weight: Any = None) 
     """
     func = "label_ranking_loss"
     yt, ys, w = _raw_inputs(func, y_true, y_score, sample_weight, sparse_true=True)
-    yt = check_matrix(yt, "y_true", func, ensure_2d=False)
-    ys = check_matrix(ys, "y_score", func, ensure_2d=False)
-    consistent_length(yt, ys, w)
+    yt, ys = check_array(yt, "y_true"), check_array(ys, "y_score")
+    check_consistent_length(y_true=yt, y_score=ys, sample_weight=w)
     _require_indicator(yt, func, allow_column=False)
     require_same_shape(yt, ys)
     n_samples, n_labels = yt.shape
@@ -160,7 +163,7 @@ def label_ranking_loss(y_true: Any, y_score: Any, *, sample_weight: Any = None) 
     pairs = (n_labels - n_pos) * n_pos
     loss = np.zeros(n_samples)
     np.divide(wrong, pairs, out=loss, where=pairs != 0)  # no pairs: the ranking cannot be wrong
-    return weighted_mean(loss, weights_1d(w))
+    return weighted_mean(loss, average_weights(w))
 
 
 # --------------------------------------------------------------------------- kernels
@@ -285,184 +288,22 @@ def _raw_inputs(
     return yt, ys, w
 
 
-def as_array(
-    values: Any, name: str, func: str, allowed: str, *, sparse_ok: bool = False
-) -> np.ndarray:
-    """``values`` as a numpy array, when it is an array-like scikit-learn accepts here."""
-    sparse = hasattr(values, "toarray") and hasattr(values, "nnz")
-    if sparse and sparse_ok:
-        return np.asarray(values.toarray())
-    if sparse or not _is_array_like(values):
-        raise invalid_parameter(name, values, func, allowed, fix="pass a list or numpy array")
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy()
-    try:
-        return np.asarray(values)
-    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
-        raise InvalidInputError(
-            f"{exc}. {name} could not be read as an array. To fix: pass a rectangular array-like."
-        ) from exc
-
-
-def _is_array_like(values: Any) -> bool:
-    has_length = hasattr(values, "__len__") or hasattr(values, "shape")
-    return (has_length or hasattr(values, "__array__")) and not np.isscalar(values)
-
-
-def check_matrix(
-    array: np.ndarray, name: str, func: str, *, ensure_2d: bool, finite: bool = True
-) -> np.ndarray:
-    """scikit-learn's ``check_array`` for these metrics: numeric, at most 2-D, finite (unless
-    the caller checks that itself), with a sample and a column; its message comes first."""
-    if array.dtype.kind == "c":
-        raise InvalidInputError(
-            f"Complex data not supported\n{array}\n{name} holds complex numbers. To fix: pass "
-            "real numbers."
-        )
-    if array.dtype.kind == "O":
-        array = _object_to_float(array, name)
-    if ensure_2d and array.ndim < 2:
-        raise InvalidInputError(_not_2d_message(array, name, func))
-    if array.dtype.kind in "USV":
-        raise InvalidInputError(
-            "dtype='numeric' is not compatible with arrays of bytes/strings.Convert your data "
-            f"to numeric values explicitly instead. {name} holds text, but {func} reads "
-            "numbers. To fix: encode the labels as 0/1 (e.g. MultiLabelBinarizer) and pass "
-            "numeric scores."
-        )
-    if array.ndim >= 3:
-        raise InvalidInputError(
-            f"Found array with dim {array.ndim}, while dim <= 2 is required. {name} has shape "
-            f"{array.shape}. To fix: pass a 2-D array (n_samples, n_labels)."
-        )
-    if array.ndim == 0:
-        raise InvalidInputError(
-            f"Singleton array {array!r} cannot be considered a valid collection. {name} is a "
-            "single number. To fix: pass one row per sample."
-        )
-    if finite:
-        check_finite(array, name)
-    if array.shape[0] < 1:
-        raise InvalidInputError(
-            f"Found array with 0 sample(s) (shape={array.shape}) while a minimum of 1 is "
-            f"required. {name} is empty. To fix: pass at least one sample."
-        )
-    if array.ndim == 2 and array.shape[1] < 1:
-        raise InvalidInputError(
-            f"Found array with 0 feature(s) (shape={array.shape}) while a minimum of 1 is "
-            f"required. {name} has no columns. To fix: pass at least one label per sample."
-        )
-    return array
-
-
-def _not_2d_message(array: np.ndarray, name: str, func: str) -> str:
-    kind = "scalar" if array.ndim == 0 else "1D"
+def _why_2d(func: str, name: str) -> str:
     return (
-        f"Expected 2D array, got {kind} array instead:\narray={array}.\n{_RESHAPE_HINT} {func} "
-        f"ranks the labels of each sample, so {name} needs one row per sample and one column "
-        f"per label. {_MATRIX_FIX}"
+        f"{func} ranks the labels of each sample, so {name} needs one row per sample and one "
+        f"column per label. {_MATRIX_FIX}"
     )
-
-
-def _object_to_float(array: np.ndarray, name: str) -> np.ndarray:
-    try:
-        return array.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(
-            f"{exc}. {name} holds values that are not numbers. To fix: pass numbers only."
-        ) from exc
-
-
-def sum_is_finite(array: np.ndarray) -> bool:
-    """No NaN or infinity (nearly always; a False may be an overflowing sum: then look)."""
-    if array.dtype.kind != "f":
-        return True
-    with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(np.add.reduce(array, axis=None)))  # one pass, no temporary
-
-
-def check_finite(array: np.ndarray, name: str) -> None:
-    """scikit-learn's error for NaN or infinity in ``array``."""
-    if sum_is_finite(array) or np.isfinite(array).all():
-        return
-    if np.isnan(array).any():
-        start, what = "Input contains NaN.", "NaN"
-    else:
-        start = f"Input contains infinity or a value too large for {array.dtype!r}."
-        what = "infinity"
-    raise InvalidInputError(
-        f"{start} {name} contains {what}. To fix: drop or impute those rows, or clip "
-        "infinite values."
-    )
-
-
-def consistent_length(*arrays: np.ndarray | None) -> None:
-    """Every given array has as many rows as the others (scikit-learn's message)."""
-    lengths = [int(a.shape[0]) if a.ndim else 1 for a in arrays if a is not None]
-    if len(set(lengths)) > 1:
-        raise InvalidInputError(
-            f"Found input variables with inconsistent numbers of samples: {lengths}. "
-            "y_true, y_score and sample_weight need one row (one weight) per sample. To fix: "
-            "pass arrays with the same number of samples."
-        )
-
-
-def target_type(y: np.ndarray) -> str:
-    """scikit-learn's ``type_of_target`` for a finite, numeric array of one or two dims.
-
-    Linear passes instead of ``np.unique``: only "more than two distinct values" matters.
-    """
-    columns = y.ndim == 2 and y.shape[1] > 1
-    suffix = "-multioutput" if columns else ""
-    if y.dtype.kind not in "biu" and np.any(y != np.trunc(y)):
-        return "continuous" + suffix
-    few = y.dtype.kind == "b" or _at_most_two_values(y)
-    if columns and few:
-        return "multilabel-indicator"
-    return "multiclass" + suffix if columns or not few else "binary"
-
-
-def _at_most_two_values(y: np.ndarray) -> bool:
-    low, high = y.min(), y.max()
-    if low == high or low + 1 == high:  # (low + 1 cannot overflow: low == high at the top)
-        return True
-    return not np.any((y != low) & (y != high))
 
 
 def _require_indicator(y_true: np.ndarray, func: str, *, allow_column: bool) -> None:
-    kind = target_type(y_true)
-    if kind == "multilabel-indicator" or (allow_column and kind == "binary" and y_true.ndim == 2):
+    kind = type_of_target(y_true)
+    if kind == MULTILABEL or (allow_column and kind == "binary" and y_true.ndim == 2):
         return
     raise InvalidInputError(
         f"{kind} format is not supported. {func} ranks several labels per sample, so y_true "
         f"must be a label-indicator matrix of 0/1 (n_samples, n_labels), got {kind} values "
         f"of shape {y_true.shape}. {_MATRIX_FIX}"
     )
-
-
-def require_same_shape(y_true: np.ndarray, y_score: np.ndarray) -> None:
-    if y_true.shape != y_score.shape:
-        raise InvalidInputError(
-            f"y_true and y_score have different shape: y_true is {y_true.shape} and y_score "
-            f"is {y_score.shape}. To fix: pass one score per label, in the order of y_true's "
-            "columns."
-        )
-
-
-def weights_1d(sample_weight: np.ndarray | None) -> np.ndarray | None:
-    """Sample weights as a 1-D numeric array (their length is checked with the inputs)."""
-    if sample_weight is None:
-        return None
-    w = sample_weight
-    if w.dtype.kind == "O":
-        w = _object_to_float(w, "sample_weight")
-    if w.ndim != 1 or w.dtype.kind not in "biuf":  # numpy's TypeError in scikit-learn
-        raise InvalidInputTypeError(
-            "Axis must be specified when shapes of a and weights differ. sample_weight must be "
-            f"a 1-D array of numbers, got shape {w.shape} and dtype {w.dtype}. To fix: pass "
-            "one weight per sample."
-        )
-    return w
 
 
 def weighted_mean(values: np.ndarray, weights: np.ndarray | None) -> float:

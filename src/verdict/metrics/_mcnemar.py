@@ -21,11 +21,8 @@ from scipy import special, stats
 
 from verdict._results import Result
 from verdict.errors import InvalidInputError, InvalidParameterError
-from verdict.metrics._validation import (
-    check_flag,
-    check_same_length,
-    labels_1d,
-)
+from verdict.metrics._sklearn_checks import check_consistent_length
+from verdict.metrics._validation import check_flag, labels_1d
 
 # statsmodels' guidance: the exact test when there are fewer discordant pairs than this.
 EXACT_BELOW = 25
@@ -124,7 +121,7 @@ def correct_predictions(y_true: Any, pred_a: Any, pred_b: Any) -> tuple[np.ndarr
 def predictions_right(y: np.ndarray, pred: Any, name: str) -> np.ndarray:
     """Where the predicted labels ``pred`` equal the validated labels ``y``."""
     p = labels_1d(pred, name)
-    check_same_length(y_true=y, **{name: p})
+    check_consistent_length(y_true=y, **{name: p})
     if (y.dtype.kind in "US") != (p.dtype.kind in "US"):
         raise InvalidInputError(
             f"y_true and {name} mix string and number labels, so no prediction could match "

@@ -16,18 +16,14 @@ from typing import Any
 import numpy as np
 
 from verdict.errors import InvalidInputError
-from verdict.metrics._score_inputs import (
-    array_of,
-    assert_finite,
+from verdict.metrics._score_inputs import array_of, label_array, pos_label_or_default
+from verdict.metrics._sklearn_checks import (
+    check_consistent_length,
+    check_sample_weight,
     column_or_1d,
-    consistent_length,
-    equal_to,
-    label_array,
-    pos_label_or_default,
-    sample_weights,
-    target_type,
+    type_of_target,
 )
-from verdict.metrics._validation import encode, unique_labels
+from verdict.metrics._validation import encode, equal_to, unique_labels
 
 PROBA_FLOATS = (np.float64, np.float32)
 _NOT_ONE = "The y_prob values do not sum to one. Make sure to pass probabilities."
@@ -87,10 +83,10 @@ def average(values: np.ndarray, weights: np.ndarray | None, normalize: bool = Tr
     return values.sum() if weights is None else np.dot(values, weights)
 
 
-def check_proba_range(p: np.ndarray, low_word: str = "lower") -> None:
+def check_proba_range(p: np.ndarray, low_word: str = "lower", name: str = "y_proba") -> None:
     """Probabilities lie in [0, 1] (scikit-learn says 'less than' in the binary check)."""
     high, low = p.max(), p.min()
-    fix = "y_proba must hold probabilities. To fix: pass predict_proba output, not decision scores."
+    fix = f"{name} must hold probabilities. To fix: pass predict_proba output, not decision scores."
     if high > 1:
         raise InvalidInputError(f"y_prob contains values greater than 1: {high}. {fix}")
     if low < 0:
@@ -102,8 +98,8 @@ def multiclass_targets(y_true: Any, p: np.ndarray, sample_weight: Any, labels: A
     check_proba_range(p)
     y = array_of(y_true, "y_true")
     w = None if sample_weight is None else array_of(sample_weight, "sample_weight")
-    n = consistent_length(y_proba=p, y_true=y, sample_weight=w)
-    weights = None if w is None else sample_weights(w, n)
+    n = check_consistent_length(y_proba=p, y_true=y, sample_weight=w)
+    weights = check_sample_weight(w, n)
     codes, indicator, classes = _binarize(y, labels)
     if p.ndim == 1:
         p = p[:, None]
@@ -169,7 +165,7 @@ def _binarize(
 
 def _fitted_classes(y: np.ndarray, name: str) -> np.ndarray:
     """``LabelBinarizer().fit(y).classes_``: the sorted labels, or range(n_labels)."""
-    kind = target_type(y, "y", name)
+    kind = type_of_target(y, "y", name)
     if "multioutput" in kind:
         raise InvalidInputError(
             "Multioutput target data is not supported with label binarization. y_true must "
@@ -191,11 +187,10 @@ def binary_targets(y_true: Any, p: np.ndarray, sample_weight: Any, pos_label: An
     """scikit-learn's binary checks for 1-D probabilities of the positive class."""
     y = label_array(column_or_1d(array_of(y_true, "y_true"), "y_true"))
     p = column_or_1d(p, "y_proba")
-    assert_finite(y, name="y_true")
     w = None if sample_weight is None else array_of(sample_weight, "sample_weight")
-    n = consistent_length(y_proba=p, y_true=y, sample_weight=w)
-    weights = None if w is None else sample_weights(w, n)
-    kind = target_type(y, "y_true")
+    n = check_consistent_length(y_proba=p, y_true=y, sample_weight=w)
+    weights = check_sample_weight(w, n)
+    kind = type_of_target(y, "y_true")
     if kind != "binary":
         raise InvalidInputError(
             f"The type of the target inferred from y_true is {kind} but should be binary "

@@ -20,18 +20,22 @@ from verdict.metrics._proba_targets import (
     OneHot,
     average,
     binary_targets,
+    check_proba_range,
     multiclass_targets,
 )
-from verdict.metrics._score_inputs import float_array
+from verdict.metrics._sklearn_checks import (
+    check_array,
+    check_consistent_length,
+    check_finite,
+    check_sample_weight,
+    to_numpy,
+)
 from verdict.metrics._validation import (
     check_flag,
     check_pos_label,
-    check_same_length,
     encode,
     labels_1d,
     labels_arg,
-    sample_weight_1d,
-    to_numpy,
     unique_labels,
 )
 
@@ -58,21 +62,8 @@ def proba_array(y_proba: Any, name: str = "y_proba") -> np.ndarray:
             f"{name} must be a non-empty 1-D (positive-class) or 2-D (n_samples, n_classes) "
             f"array, got shape {p.shape}."
         )
-    if not np.isfinite(p).all():
-        raise InvalidInputError(
-            f"{name} contains NaN or infinity. To fix: pass finite probabilities."
-        )
-    hi, lo = p.max(), p.min()
-    if hi > 1:
-        raise InvalidInputError(
-            f"{name} contains values greater than 1: {hi}. To fix: pass "
-            "probabilities (e.g. predict_proba), not decision scores."
-        )
-    if lo < 0:
-        raise InvalidInputError(
-            f"{name} contains values lower than 0: {lo}. To fix: pass "
-            "probabilities (e.g. predict_proba), not decision scores."
-        )
+    check_finite(p, name, fix="pass finite probabilities.")
+    check_proba_range(p, name=name)
     return p
 
 
@@ -96,8 +87,8 @@ def validate_multiclass_proba(
     """scikit-learn's multiclass probabilistic checks, with unnormalised rows refused."""
     p = proba_array(y_proba)
     yt = labels_1d(y_true, "y_true")
-    n = check_same_length(y_true=yt, y_proba=p)
-    w = sample_weight_1d(sample_weight, n)
+    n = check_consistent_length(y_true=yt, y_proba=p)
+    w = check_sample_weight(sample_weight, n)
     classes = _classes(yt, labels_arg(labels))
     codes = encode(yt, classes)
     if p.ndim == 2 and p.shape[1] > 1:
@@ -202,7 +193,7 @@ def log_loss(
     """
     check_flag("normalize", normalize, "log_loss")
     y_proba = renamed_y_pred(y_proba, y_pred)
-    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
+    p = check_array(y_proba, "y_proba", dtype=PROBA_FLOATS)
     return float(onehot_log_loss(multiclass_targets(y_true, p, sample_weight, labels), normalize))
 
 
@@ -281,7 +272,7 @@ def brier_score_loss(
     """
     check_pos_label(pos_label, "brier_score_loss")
     check_flag("scale_by_half", scale_by_half, "brier_score_loss", ("auto",))
-    p = float_array(y_proba, "y_proba", floats=PROBA_FLOATS)
+    p = check_array(y_proba, "y_proba", dtype=PROBA_FLOATS)
     if p.ndim == 1 or p.shape[1] == 1:
         targets = binary_targets(y_true, p, sample_weight, pos_label)
     else:

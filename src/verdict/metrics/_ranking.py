@@ -22,8 +22,10 @@ import numpy as np
 
 from verdict import errors
 from verdict.errors import InvalidInputError
+from verdict.metrics._score_inputs import pos_label_or_default
+from verdict.metrics._sklearn_checks import check_finite, check_sample_weight, empty_error, to_numpy
 from verdict.metrics._validation import check_pos_label as check_pos_label  # for _thresholds
-from verdict.metrics._validation import sample_weight_1d, to_numpy, unique_labels
+from verdict.metrics._validation import equal_to
 
 # XOR with this turns (bits << 1) of a negative float into an ascending key (bit 0 kept free).
 _NEG_FLIP = np.uint64(0xFFFF_FFFF_FFFF_FFFE)
@@ -268,14 +270,8 @@ def finite_scores(values: Any, name: str = "y_score") -> np.ndarray:
             ) from exc
     s = np.ascontiguousarray(s, dtype=np.float64)
     if s.size == 0:
-        raise InvalidInputError(f"{name} is empty. To fix: pass one score per sample.")
-    low, high = s.min(), s.max()
-    if not (np.isfinite(low) and np.isfinite(high)):
-        what = "NaN" if np.isnan(low) else "infinity"
-        raise InvalidInputError(
-            f"{name} contains {what}: scores must be finite. To fix: drop or impute those "
-            "rows, or clip infinite scores."
-        )
+        raise empty_error(s, name)
+    check_finite(s, name)
     return s
 
 
@@ -293,31 +289,11 @@ def scores_1d(values: Any, name: str = "y_score") -> np.ndarray:
 
 
 def weights_or_none(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    """Validated weights as float64 (``sample_weight_1d`` refuses all-zero weights)."""
-    w = sample_weight_1d(sample_weight, n_samples)
+    """Validated weights as float64 (``check_sample_weight`` refuses all-zero weights)."""
+    w = check_sample_weight(sample_weight, n_samples)
     return None if w is None else np.ascontiguousarray(w, dtype=np.float64)
 
 
-def positive_mask(y: np.ndarray, pos_label: Any, func: str) -> np.ndarray:
+def positive_mask(y: np.ndarray, pos_label: Any) -> np.ndarray:
     """``y == pos_label``; with ``pos_label=None`` the labels must be {0, 1} or {-1, 1}."""
-    if pos_label is None:
-        classes = unique_labels(y)
-        values = set(classes.tolist()) if classes.dtype.kind not in "US" else None
-        if values not in ({0, 1}, {-1, 1}, {0}, {-1}, {1}):
-            shown = ", ".join(repr(c) for c in classes[:10].tolist())
-            more = f" ({classes.size} classes)" if classes.size > 2 else ""
-            raise InvalidInputError(
-                f"y_true takes values in {{{shown}}}{more} and pos_label is not specified, "
-                f"so {func} cannot tell which class is positive. To fix: pass pos_label= "
-                "the positive class (one class against the rest), or encode y_true as "
-                "{0, 1} or {-1, 1}."
-            )
-        pos_label = 1
-    return equals(y, pos_label)
-
-
-def equals(y: np.ndarray, label: Any) -> np.ndarray:
-    """``y == label`` elementwise; all False when one is text and the other is not."""
-    if (y.dtype.kind in "US") != isinstance(label, str):
-        return np.zeros(y.shape, dtype=bool)
-    return np.asarray(y == label, dtype=bool)
+    return equal_to(y, pos_label_or_default(pos_label, y))

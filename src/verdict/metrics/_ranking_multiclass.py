@@ -22,21 +22,25 @@ from verdict.metrics._rank_sums import ONE_CLASS
 from verdict.metrics._score_inputs import (
     array_of,
     binary_inputs,
-    column_or_1d,
-    consistent_length,
-    equal_to,
-    float_array,
     indicator_mask,
     label_array,
-    sample_weights,
-    target_type,
     warn_undefined,
     weights_1d,
+)
+from verdict.metrics._sklearn_checks import (
+    MULTILABEL,
+    check_array,
+    check_consistent_length,
+    check_sample_weight,
+    column_or_1d,
+    require_same_shape,
+    type_of_target,
 )
 from verdict.metrics._validation import (
     check_choice,
     check_pos_label,
     encode,
+    equal_to,
     labels_arg,
     unique_labels,
 )
@@ -44,6 +48,11 @@ from verdict.metrics._validation import (
 _AVERAGES = ("micro", "macro", "samples", "weighted", None)
 _MAX_FPR = Interval(Real, 0, 1, closed="right")
 _SHAPE_FIX = "To fix: pass one column of scores per class, in sorted class order."
+_WHY_2D = (
+    "y_true is a multilabel indicator matrix, so y_score must be a matrix of shape "
+    "(n_samples, n_labels). To fix: pass one column of scores per label, or binary or "
+    "multiclass y_true as 1-D."
+)
 
 
 def roc_auc_score(
@@ -89,9 +98,9 @@ def roc_auc_score(
     if max_fpr is not None and not (isinstance(max_fpr, Real) and 0 < max_fpr <= 1):
         raise invalid_parameter("max_fpr", max_fpr, func, [_MAX_FPR, None])
     y = array_of(y_true, "y_true")
-    kind = target_type(y, "y_true")
+    kind = type_of_target(y, "y_true")
     y = label_array(y)
-    s = float_array(y_score, "y_score")
+    s = check_array(y_score, "y_score")
     w = weights_1d(sample_weight)
     if kind == "multiclass" or (kind == "binary" and s.ndim == 2 and s.shape[1] > 2):
         return _multiclass_auc(y, s, w, max_fpr, multi_class, average, labels)
@@ -110,21 +119,17 @@ def _indicator_inputs(
     y: np.ndarray, kind: str, y_score: Any, w: np.ndarray | None, average: Any, func: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """scikit-learn's checks of an indicator ``y_true`` against its scores and weights."""
-    if kind != "multilabel-indicator":
+    if kind != MULTILABEL:
         raise InvalidInputError(
             f"{kind} format is not supported. {func} takes a binary, multiclass or "
             "multilabel-indicator y_true. To fix: pass class labels, or a 0/1 matrix of shape "
             "(n_samples, n_labels)."
         )
     s = array_of(y_score, "y_score")
-    n = consistent_length(y_true=y, y_score=s, sample_weight=w)
-    s = float_array(s, "y_score", ensure_2d=True)
-    if s.shape != y.shape:
-        raise InvalidInputError(
-            f"y_true and y_score have different shapes: {y.shape} and {s.shape}. Each label "
-            "needs its column of scores. To fix: pass y_score of the shape of y_true."
-        )
-    weights = None if w is None else sample_weights(w, n, allow_all_zero=average == "samples")
+    n = check_consistent_length(y_true=y, y_score=s, sample_weight=w)
+    s = check_array(s, "y_score", ensure_2d=True, why_2d=_WHY_2D)
+    require_same_shape(y, s)
+    weights = check_sample_weight(w, n, allow_all_zero=average == "samples")
     mask = indicator_mask(y, func, pos_label_free=func == "roc_auc_score")
     return mask, s.astype(np.float64, copy=False), weights
 
@@ -179,11 +184,11 @@ def _multiclass_auc(
                 "'sample_weight' must be None in this case. To fix: leave sample_weight=None, "
                 "or use multi_class='ovr'."
             )
-        consistent_length(y_true=y, y_score=s)
+        check_consistent_length(y_true=y, y_score=s)
         return _ovo_auc(encode(y, classes), s.astype(float, copy=False), average)
     one_hot = encode(y, classes)[:, None] == np.arange(classes.shape[0])
-    n = consistent_length(y_true=one_hot, y_score=s, sample_weight=w)
-    weights = None if w is None else sample_weights(w, n)
+    n = check_consistent_length(y_true=one_hot, y_score=s, sample_weight=w)
+    weights = check_sample_weight(w, n)
     return average_binary("auc", one_hot, s.astype(float, copy=False), weights, average)
 
 
@@ -349,7 +354,7 @@ def average_precision_score(
     check_pos_label(pos_label, func)
     w = weights_1d(sample_weight)
     y = array_of(y_true, "y_true")
-    kind = target_type(y, "y_true")
+    kind = type_of_target(y, "y_true")
     if kind == "binary":
         present = unique_labels(column_or_1d(y, "y_true"))
         if present.shape[0] == 2 and not equal_to(present, pos_label).any():
@@ -359,7 +364,7 @@ def average_precision_score(
             )
         y_pos, scores, weights = binary_inputs(equal_to(y, pos_label), y_score, w)
         return binary_area("ap", y_pos, scores.astype(float, copy=False), weights)
-    if kind in ("multilabel-indicator", "multiclass") and pos_label != 1:
+    if kind in (MULTILABEL, "multiclass") and pos_label != 1:
         raise InvalidParameterError(
             f"Parameter pos_label is fixed to 1 for {kind} y_true. Do not set pos_label or "
             "set pos_label to 1. Each label is scored against the rest. To fix: leave "
@@ -372,6 +377,6 @@ def average_precision_score(
         if s.shape != (y.shape[0], present.shape[0]):
             raise InvalidInputError(_needs_columns(s.shape))
         y = encode(column_or_1d(y, "y_true"), present)[:, None] == np.arange(present.shape[0])
-        kind = "multilabel-indicator"
+        kind = MULTILABEL
     mask, scores, weights = _indicator_inputs(y, kind, s, w, average, func)
     return average_binary("ap", mask, scores, weights, average)

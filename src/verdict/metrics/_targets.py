@@ -8,25 +8,23 @@ matrices ("label present" is a non-zero value, as in scikit-learn's sparse encod
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from verdict.errors import InvalidInputError, InvalidInputTypeError
-from verdict.metrics._validation import (
-    check_finite,
-    check_label_types,
-    check_same_length,
-    labels_1d,
-    sample_weight_1d,
+from verdict.metrics._sklearn_checks import (
+    DISCRETE,
+    MULTILABEL,
+    check_consistent_length,
+    check_sample_weight,
+    indicator_values,
+    is_sparse,
     to_numpy,
-    unique_labels,
+    type_of_target,
 )
-
-MULTILABEL = "multilabel-indicator"
-_DISCRETE = "discrete"  # one label per sample: binary or multiclass, decided by the label union
+from verdict.metrics._validation import check_label_types, labels_1d, unique_labels
 
 
 @dataclass(slots=True)
@@ -75,14 +73,14 @@ def check_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Target
     """Check and convert a pair of targets and their weights, once, at the boundary."""
     (yt, sparse_t), (yp, sparse_p) = _as_array(y_true, "y_true"), _as_array(y_pred, "y_pred")
     w = None if sample_weight is None else to_numpy(sample_weight, "sample_weight")
-    check_same_length(y_true=yt, y_pred=yp, sample_weight=w)
+    check_consistent_length(y_true=yt, y_pred=yp, sample_weight=w)
     (kind_t, binary_t), (kind_p, binary_p) = _target_type(yt, "y_true"), _target_type(yp, "y_pred")
     if yt.shape[0] == 0 or yp.shape[0] == 0:
         raise InvalidInputError(
             "Found empty input array (e.g., `y_true` or `y_pred`) while a minimum of 1 sample "
             "is required. To fix: pass at least one sample."
         )
-    sw = sample_weight_1d(w, yt.shape[0])
+    sw = check_sample_weight(w, yt.shape[0])
     if kind_t != kind_p:
         name_t, name_p = _name(kind_t, yt), _name(kind_p, yp)
         raise InvalidInputError(
@@ -92,7 +90,7 @@ def check_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Target
         )
     if kind_t == MULTILABEL:
         return _multilabel_targets(yt, yp, sw, binary_t and binary_p)
-    if kind_t != _DISCRETE:
+    if kind_t != DISCRETE:
         raise InvalidInputError(
             f"{kind_t} is not supported: y_true and y_pred are {kind_t}, and count metrics "
             "score binary, multiclass and multilabel-indicator (0/1 matrix) targets. To fix: "
@@ -110,16 +108,13 @@ def check_targets(y_true: Any, y_pred: Any, sample_weight: Any = None) -> Target
 
 def _as_array(values: Any, name: str) -> tuple[np.ndarray, bool]:
     """A dense array of ``values`` (sparse matrices too), and whether it was sparse."""
-    if hasattr(values, "toarray") and hasattr(values, "nnz"):
-        return np.asarray(values.toarray()), True
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy()
+    sparse = is_sparse(values)
     if values is None or isinstance(values, (str, bytes)):
         array = np.asarray(None)
     else:
         try:
-            array = np.asarray(values)
-        except ValueError:  # ragged nested sequences: the legacy multilabel format
+            array = to_numpy(values, name, sparse_ok=True)
+        except InvalidInputError:  # ragged nested sequences: the legacy multilabel format
             array = np.empty(len(values), dtype=object)
             array[:] = list(values)
     if array.ndim == 0:
@@ -127,71 +122,24 @@ def _as_array(values: Any, name: str) -> tuple[np.ndarray, bool]:
             f"Expected array-like (array or non-string sequence), got {values!r} for {name}. "
             "To fix: pass one label per sample."
         )
-    return array, False
+    return array, sparse
 
 
 def _target_type(y: np.ndarray, name: str) -> tuple[str, bool]:
-    """scikit-learn's ``type_of_target``, with binary and multiclass as one kind.
+    """scikit-learn's ``type_of_target``, with binary and multiclass as one kind (DISCRETE).
 
     Also returns, for an indicator matrix, whether its values are exactly 0 and 1.
     """
     if y.ndim == 2 and y.shape[1] > 1:
-        found = _indicator_values(y)
+        found = indicator_values(y)
         if found is not None:
             return MULTILABEL, found
-    first = y[0] if y.ndim and y.shape[0] else None
-    if isinstance(first, bytes):
-        raise InvalidInputTypeError(
-            "Support for labels represented as bytes is not supported. Convert the labels to "
-            f"a string or integer format. {name} holds bytes. To fix: decode them, e.g. "
-            "np.char.decode(y)."
-        )
-    if isinstance(first, Sequence) and not isinstance(first, str):
-        raise InvalidInputError(
-            "You appear to be using a legacy multi-label data representation. Sequence of "
-            "sequences are no longer supported; use a binary array or sparse matrix instead - "
-            f"the MultiLabelBinarizer transformer can convert to this format. {name} is a "
-            "sequence of sequences. To fix: binarise it with MultiLabelBinarizer."
-        )
-    if y.ndim not in (1, 2):
-        return "unknown", False
-    if min(y.shape) == 0:
-        return (_DISCRETE if y.ndim == 1 else "unknown"), False
-    suffix = "-multioutput" if y.ndim == 2 and y.shape[1] > 1 else ""
-    if y.dtype.kind == "c":
-        raise InvalidInputError(
-            f"Complex data not supported: {name} holds complex numbers. To fix: pass labels."
-        )
-    if y.dtype.kind == "f":
-        check_finite(y, f"{name}")
-        if (y != np.floor(y)).any():
-            return "continuous" + suffix, False
-    return ("multiclass" + suffix if suffix else _DISCRETE), False
-
-
-def _indicator_values(y: np.ndarray) -> bool | None:
-    """For a label-indicator matrix (at most two distinct integral values), whether they are
-    0/1; None when ``y`` is no indicator matrix. Min and max first: no sort of the matrix."""
-    if y.dtype.kind == "b":
-        return True
-    if y.dtype.kind not in "iuf":
-        return None
-    if y.size == 0:
-        return True
-    lo, hi = y.min(), y.max()
-    if y.dtype.kind == "f":
-        if not (np.isfinite(lo) and np.isfinite(hi)) or lo != np.floor(lo) or hi != np.floor(hi):
-            return None
-        if not np.all((y == lo) | (y == hi)):
-            return None
-    elif int(hi) - int(lo) > 1 and not np.all((y == lo) | (y == hi)):
-        return None
-    return bool(lo >= 0 and hi <= 1)
+    return type_of_target(y, name, name, count=False), False
 
 
 def _name(kind: str, y: np.ndarray) -> str:
     """scikit-learn's name of a target type ('binary' or 'multiclass' for label arrays)."""
-    if kind != _DISCRETE:
+    if kind != DISCRETE:
         return kind
     try:
         return "binary" if np.unique(labels_1d(y, "y")).shape[0] <= 2 else "multiclass"

@@ -25,7 +25,8 @@ from verdict.metrics._ranking import (
     scores_1d,
     weights_or_none,
 )
-from verdict.metrics._validation import check_choice, check_same_length, labels_1d, unique_labels
+from verdict.metrics._sklearn_checks import check_consistent_length
+from verdict.metrics._validation import check_choice, labels_1d, unique_labels
 
 OBJECTIVES = ("f1", "fbeta", "youden", "cost", "precision_at_recall", "recall_at_precision")
 _FUNC = "optimal_threshold"
@@ -231,7 +232,7 @@ def _table(y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any) -> tup
     """Validate the data; return the positive label and the count table."""
     y = labels_1d(y_true, "y_true")
     s = scores_1d(y_score)
-    n = check_same_length(y_true=y, y_score=s)
+    n = check_consistent_length(y_true=y, y_score=s)
     w = weights_or_none(sample_weight, n)
     if w is not None and w.min() < 0:
         raise InvalidInputError(
@@ -246,7 +247,7 @@ def _table(y_true: Any, y_score: Any, pos_label: Any, sample_weight: Any) -> tup
             "binary score. To fix: for a multiclass decision use CostSensitiveDecision on the "
             "predicted probabilities, or binarise y_true (one class against the rest) first."
         )
-    y_pos = positive_mask(y, pos_label, _FUNC)
+    y_pos = positive_mask(y, pos_label)
     label = 1 if pos_label is None else pos_label
     counts = binary_counts(y_pos, s, w)
     if counts.tps[-1] <= 0 or counts.fps[-1] <= 0:

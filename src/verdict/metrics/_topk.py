@@ -14,14 +14,12 @@ import numpy as np
 from verdict._params import Interval, check
 from verdict.errors import InvalidInputError
 from verdict.metrics._ranking_multiclass import given_classes
-from verdict.metrics._score_inputs import (
-    array_of,
+from verdict.metrics._score_inputs import array_of, label_array, warn_undefined
+from verdict.metrics._sklearn_checks import (
+    check_array,
+    check_consistent_length,
     column_or_1d,
-    consistent_length,
-    float_array,
-    label_array,
-    target_type,
-    warn_undefined,
+    type_of_target,
 )
 from verdict.metrics._validation import check_flag, encode
 
@@ -64,7 +62,7 @@ def top_k_accuracy_score(
     check("k", k, _FUNC, Interval(Integral, 1, None, closed="left"), fix="pass e.g. k=2")
     check_flag("normalize", normalize, _FUNC)
     y = column_or_1d(label_array(array_of(y_true, "y_true")), "y_true")
-    kind = target_type(y, "y_true")
+    kind = type_of_target(y, "y_true")
     if kind == "binary" and labels is not None and len(labels) > 2:
         kind = "multiclass"
     if kind not in ("binary", "multiclass"):
@@ -73,7 +71,7 @@ def top_k_accuracy_score(
             "needs class labels. To fix: pass the true classes, not scores or an indicator "
             "matrix."
         )
-    s = float_array(y_score, "y_score")
+    s = check_array(y_score, "y_score")
     if kind == "binary":
         if s.ndim == 2 and s.shape[1] != 1:
             raise InvalidInputError(
@@ -89,7 +87,7 @@ def top_k_accuracy_score(
             "scores per class."
         )
     w = None if sample_weight is None else np.asarray(array_of(sample_weight, "sample_weight"))
-    consistent_length(y_true=y, y_score=s, sample_weight=w)
+    check_consistent_length(y_true=y, y_score=s, sample_weight=w)
     classes = given_classes(labels, y, s.shape[1] if s.ndim == 2 else 2, roc=False)
     n_classes = classes.shape[0]
     if k >= n_classes:

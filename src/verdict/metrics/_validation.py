@@ -1,7 +1,8 @@
-"""Boundary checks for the metrics: convert inputs once, raise one clear error, trust inside.
+"""Boundary checks of class labels and parameters: convert once, raise one clear error, trust.
 
 Every public metric calls these helpers before touching its kernels. They are written for speed
-on large integer label arrays (no sort, no Python loop), because they run on every call.
+on large integer label arrays (no sort, no Python loop), because they run on every call. The
+array checks scikit-learn makes (finiteness, lengths, sample weights) live in ``_sklearn_checks``.
 """
 
 from __future__ import annotations
@@ -14,26 +15,10 @@ import numpy as np
 
 from verdict._params import BOOLEAN, InstanceOf, Options, check, invalid_parameter
 from verdict.errors import InvalidInputError
+from verdict.metrics._sklearn_checks import check_finite, empty_error, to_numpy
 
 # Integer labels spanning at most this many values are handled by bincount instead of a sort.
 SMALL_RANGE = 1 << 12
-
-
-def to_numpy(values: Any, name: str) -> np.ndarray:
-    """Return ``values`` as a numpy array: lists, tuples, arrays and pandas objects."""
-    if values is None:
-        raise InvalidInputError(f"{name} is None. To fix: pass an array-like of values.")
-    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
-        values = values.to_numpy()
-    if hasattr(values, "toarray") and hasattr(values, "nnz"):
-        raise InvalidInputError(
-            f"{name} is a sparse matrix; verdict's metrics take dense 1-D labels or scores. "
-            "To fix: pass a dense array (e.g. .toarray())."
-        )
-    try:
-        return np.asarray(values)
-    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
-        raise InvalidInputError(f"{name} could not be read as an array: {exc}.") from exc
 
 
 def labels_1d(values: Any, name: str) -> np.ndarray:
@@ -49,9 +34,7 @@ def labels_1d(values: Any, name: str) -> np.ndarray:
             "column on its own)."
         )
     if y.shape[0] == 0:
-        raise InvalidInputError(
-            f"{name} is empty: a metric needs at least one sample. To fix: pass non-empty arrays."
-        )
+        raise empty_error(y, name)
     kind = y.dtype.kind
     if kind == "f":
         _check_integral_floats(y, name)
@@ -66,7 +49,7 @@ def labels_1d(values: Any, name: str) -> np.ndarray:
 
 
 def _check_integral_floats(y: np.ndarray, name: str) -> None:
-    check_finite(y, name)
+    check_finite(y, name, name)
     fractional = y != np.floor(y)
     if fractional.any():
         example = y[fractional][0]
@@ -75,23 +58,6 @@ def _check_integral_floats(y: np.ndarray, name: str) -> None:
             "metrics need class labels. To fix: pass predicted classes here, or pass scores "
             "and probabilities to a ranking or probabilistic metric (y_score / y_proba)."
         )
-
-
-def check_finite(values: np.ndarray, name: str) -> None:
-    """Refuse NaN and infinity with scikit-learn's message ("Input y_true contains NaN.")."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.sum(values)):  # one pass in the usual, all-finite case
-            return
-    if np.isnan(values).any():
-        what, why = "NaN", "missing values"
-    elif np.isinf(values).any():
-        what, why = f"infinity or a value too large for {values.dtype!r}", "infinite values"
-    else:
-        return  # a finite sum that overflowed
-    raise InvalidInputError(
-        f"Input {name} contains {what}. {name} holds {why}, which no metric can score. "
-        "To fix: drop or impute those rows first."
-    )
 
 
 def _object_labels(y: np.ndarray, name: str) -> np.ndarray:
@@ -121,65 +87,6 @@ def _object_labels(y: np.ndarray, name: str) -> np.ndarray:
         ) from exc
     _check_integral_floats(numeric, name)
     return np.asarray(y.tolist())
-
-
-def check_same_length(**arrays: np.ndarray | None) -> int:
-    """Check that every given array has the same number of rows; return that number."""
-    lengths = {name: a.shape[0] for name, a in arrays.items() if a is not None and a.ndim}
-    if len(set(lengths.values())) > 1:
-        listed = ", ".join(f"{name} has {n}" for name, n in lengths.items())
-        raise InvalidInputError(
-            "Found input variables with inconsistent numbers of samples: "
-            f"{[int(n) for n in lengths.values()]}. Inputs have different numbers of samples: "
-            f"{listed}. To fix: pass one entry per sample in every argument."
-        )
-    return next(iter(lengths.values()))
-
-
-def sample_weight_1d(sample_weight: Any, n_samples: int) -> np.ndarray | None:
-    """Validate sample weights as scikit-learn does: 1-D, one per sample, finite, not all zero.
-
-    Integer weights stay integer (counts stay exact); object arrays of numbers become float64.
-    """
-    if sample_weight is None:
-        return None
-    w = to_numpy(sample_weight, "sample_weight")
-    if w.dtype.kind == "c":
-        raise InvalidInputError(
-            f"Complex data not supported\n{w}\n: sample_weight must be real numbers. To fix: "
-            "pass real weights."
-        )
-    if w.dtype.kind == "O":
-        try:
-            w = w.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise InvalidInputError(
-                "sample_weight holds objects that are not numbers. To fix: pass numbers."
-            ) from exc
-    if w.dtype.kind not in "biuf":
-        raise InvalidInputError(
-            f"sample_weight must be numeric, got dtype {w.dtype}. To fix: pass numbers."
-        )
-    if w.dtype.kind == "f":
-        check_finite(w, "sample_weight")
-    if w.ndim != 1:
-        raise InvalidInputError(
-            f"Sample weights must be 1D array or scalar, got {w.ndim}D array. Expected either "
-            f"a scalar value or a 1D array of length {n_samples}. To fix: pass one weight per "
-            "sample."
-        )
-    if w.shape[0] != n_samples:
-        raise InvalidInputError(
-            "Found input variables with inconsistent numbers of samples: "
-            f"{[n_samples, int(w.shape[0])]}. sample_weight has {w.shape[0]} entries but "
-            f"there are {n_samples} samples. To fix: pass one weight per sample."
-        )
-    if not w.any():
-        raise InvalidInputError(
-            "Sample weights must contain at least one non-zero number: sample_weight is all "
-            "zeros, so every sample would be ignored. To fix: pass at least one non-zero weight."
-        )
-    return w
 
 
 def check_label_types(y_true: np.ndarray, y_pred: np.ndarray) -> None:
@@ -229,6 +136,13 @@ def encode(y: np.ndarray, labels: np.ndarray) -> np.ndarray:
     idx[idx == labels.size] = 0
     found = labels[idx] == y if labels.size else np.zeros(y.shape, dtype=bool)
     return np.where(found, idx, -1).astype(np.intp, copy=False)
+
+
+def equal_to(y: np.ndarray, label: Any) -> np.ndarray:
+    """``y == label`` elementwise as booleans (all False when the types cannot match)."""
+    if y.dtype.kind != "O" and (y.dtype.kind in "US") != isinstance(label, str):
+        return np.zeros(y.shape, dtype=bool)
+    return np.asarray(y == label, dtype=bool)
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any], func: str) -> None:

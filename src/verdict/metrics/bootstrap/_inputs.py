@@ -18,16 +18,14 @@ from verdict.metrics._confusion import check_label_types
 from verdict.metrics._intervals import ANALYTIC_METHODS, BOOTSTRAP_METHODS, check_confidence
 from verdict.metrics._probabilistic import check_rows_sum_to_one, proba_array
 from verdict.metrics._ranking import finite_scores
+from verdict.metrics._sklearn_checks import check_consistent_length, check_sample_weight, to_numpy
 from verdict.metrics._topk import _multiclass_hits
 from verdict.metrics._validation import (
     check_choice,
     check_flag,
-    check_same_length,
     encode,
     labels_1d,
     labels_arg,
-    sample_weight_1d,
-    to_numpy,
     unique_labels,
 )
 from verdict.metrics.bootstrap._counts import SET_METRICS, TABLE_METRICS
@@ -83,7 +81,7 @@ def interval_settings(
 
 
 def _weights(sample_weight: Any, n: int) -> np.ndarray | None:
-    return check_nonnegative(sample_weight_1d(sample_weight, n))
+    return check_nonnegative(check_sample_weight(sample_weight, n))
 
 
 # --------------------------------------------------------------------------- problems
@@ -133,7 +131,7 @@ def _count_problem(
     stratified: bool,
 ) -> Problem:
     ys = [labels_1d(p, name) for p, name in zip(preds, names, strict=True)]
-    check_same_length(y_true=yt, **dict(zip(names, ys, strict=True)))
+    check_consistent_length(y_true=yt, **dict(zip(names, ys, strict=True)))
     for y in ys:
         check_label_types(yt, y)
     classes = classes_of(unique_labels(yt, *ys), given, None)
@@ -191,7 +189,7 @@ def _scores(values: Any, name: str, n: int, proba: bool) -> np.ndarray:
             f"{name} must be 1-D or 2-D scores, got shape {s.shape}. To fix: pass one score "
             "per sample (binary) or one column per class."
         )
-    check_same_length(y_true=np.empty(n), **{name: s})
+    check_consistent_length(y_true=np.empty(n), **{name: s})
     if proba and s.ndim == 2:
         check_rows_sum_to_one(s, name)
     return s
@@ -206,7 +204,7 @@ def _callable_problem(
     stratified: bool,
 ) -> Problem:
     others = [to_numpy(p, name) for p, name in zip(preds, names, strict=True)]
-    check_same_length(y_true=yt, **dict(zip(names, others, strict=True)))
+    check_consistent_length(y_true=yt, **dict(zip(names, others, strict=True)))
     codes = encode(yt, unique_labels(yt))
     design = make_design(codes, w, codes if stratified else None)
     return Problem(design, [CallableStatistic(metric, yt, other, w) for other in others])

@@ -39,15 +39,14 @@ from verdict.metrics._ranking import (
     pr_from_counts,
     roc_from_counts,
 )
-from verdict.metrics._topk import true_class_rank
-from verdict.metrics._validation import (
-    check_same_length,
-    labels_1d,
-    labels_arg,
-    sample_weight_1d,
+from verdict.metrics._sklearn_checks import (
+    check_consistent_length,
+    check_finite,
+    check_sample_weight,
     to_numpy,
-    unique_labels,
 )
+from verdict.metrics._topk import true_class_rank
+from verdict.metrics._validation import labels_1d, labels_arg, unique_labels
 from verdict.metrics.bootstrap import evaluation_intervals, interval_settings
 from verdict.metrics.evaluation._multilabel import evaluate_multilabel
 from verdict.metrics.evaluation._result import (
@@ -136,7 +135,7 @@ def evaluate(
         targets = validate_targets(yt, y_pred, sample_weight)
         joint = joint_counts(targets)
     scores = _score_array(y_score, yt.shape[0])
-    w = sample_weight_1d(sample_weight, yt.shape[0])
+    w = check_sample_weight(sample_weight, yt.shape[0])
     present = joint.labels if joint is not None else unique_labels(yt)
     classes = classes_of(present, labels_arg(labels), scores)
     task = "binary" if classes.shape[0] == 2 else "multiclass"
@@ -179,13 +178,11 @@ def _score_array(y_score: Any, n_samples: int) -> np.ndarray | None:
         raise InvalidInputError(
             f"y_score must be numeric, 1-D or 2-D; got dtype {s.dtype} and shape {s.shape}."
         )
-    check_same_length(y_true=np.empty(n_samples), y_score=s)
+    check_consistent_length(y_true=np.empty(n_samples), y_score=s)
     s = s.astype(np.float64, copy=False) if s.dtype != np.float32 else s
-    if not np.isfinite(s).all():
-        raise InvalidInputError(
-            "y_score contains NaN or infinity. To fix: pass finite scores (check the model's "
-            "output for missing rows)."
-        )
+    check_finite(
+        s, "y_score", fix="pass finite scores (check the model's output for missing rows)."
+    )
     return s
 
 

@@ -33,7 +33,12 @@ from verdict.metrics._ranking import (
     pr_from_counts,
     roc_from_counts,
 )
-from verdict.metrics._validation import check_same_length, sample_weight_1d, to_numpy
+from verdict.metrics._sklearn_checks import (
+    check_consistent_length,
+    check_finite,
+    check_sample_weight,
+    to_numpy,
+)
 from verdict.metrics.evaluation._result import (
     ClassMetrics,
     Evaluation,
@@ -92,10 +97,10 @@ def evaluate_multilabel(
         )
     p = None if y_pred is None else indicator(y_pred, "y_pred", n_labels)
     s = None if y_score is None else _scores(y_score, n_labels)
-    check_same_length(
+    check_consistent_length(
         y_true=t, **({} if p is None else {"y_pred": p}), **({} if s is None else {"y_score": s})
     )
-    w = sample_weight_1d(sample_weight, n)
+    w = check_sample_weight(sample_weight, n)
     names = _label_names(labels, n_labels)
     parts: dict[str, Any] = {}
     per_label: dict[str, np.ndarray] = {}
@@ -140,11 +145,9 @@ def _scores(y_score: Any, n_labels: int) -> np.ndarray:
             "scores or probabilities of every label column."
         )
     s = s.astype(np.float64, copy=False)
-    if not np.isfinite(s).all():
-        raise InvalidInputError(
-            "y_score contains NaN or infinity. To fix: pass finite scores (check the model's "
-            "output for missing rows)."
-        )
+    check_finite(
+        s, "y_score", fix="pass finite scores (check the model's output for missing rows)."
+    )
     return s
 
 
