@@ -246,3 +246,34 @@ def test_rendering_and_json_of_a_multilabel_evaluation():
     console = Console(width=100, record=True)
     console.print(e)
     assert "per label confusion" in console.export_text()
+
+
+def test_bootstrap_ci_on_a_multilabel_target_is_evaluates_interval():
+    from verdict.metrics import bootstrap_ci, f1_score, paired_bootstrap_ci
+
+    rng = np.random.default_rng(2)
+    t = (rng.random((300, 4)) < 0.4).astype(int)
+    p = (rng.random((300, 4)) < 0.4).astype(int)
+    s = np.clip(0.3 * t + 0.7 * rng.random((300, 4)), 0, 1)
+    e = _evaluate(t, p, s, ci=True, n_resamples=200, random_state=5)
+    for name, other in (("f1_samples", p), ("jaccard_micro", p), ("accuracy", p)):
+        ci = bootstrap_ci(name, t, other, n_resamples=200, random_state=5)
+        assert (ci.estimate, ci.low, ci.high) == pytest.approx(
+            (e.intervals[name].estimate, e.intervals[name].low, e.intervals[name].high)
+        )
+    ci = bootstrap_ci("roc_auc_macro", t, s, n_resamples=200, random_state=5)
+    assert ci.estimate == pytest.approx(skm.roc_auc_score(t, s, average="macro"), rel=1e-12)
+    ci = bootstrap_ci("coverage_error", t, s, n_resamples=100, random_state=5)
+    assert ci.estimate == pytest.approx(skm.coverage_error(t, s), rel=1e-12)
+    samples_f1 = bootstrap_ci(
+        lambda a, b: f1_score(a, b, average="samples"), t, p, n_resamples=100, random_state=5
+    )
+    assert samples_f1.estimate == pytest.approx(skm.f1_score(t, p, average="samples"))
+    better = t.copy()
+    better[:30] = 1 - better[:30]
+    paired = paired_bootstrap_ci("f1_samples", t, better, p, n_resamples=200, random_state=5)
+    assert paired.low > 0 and paired.share_a_higher == 1
+    with pytest.raises(InvalidInputError, match="stratified=False"):
+        bootstrap_ci("f1_macro", t, p, stratified=True)
+    with pytest.raises(InvalidInputError, match="Micro-averaged ROC AUC"):
+        bootstrap_ci("roc_auc_micro", t, s)

@@ -74,8 +74,11 @@ def bootstrap_ci(
         ``brier_score`` (probabilities), ``top_<k>_accuracy`` (scores); aliases ``f1``,
         ``precision``, ``recall``, ``roc_auc``, ``average_precision`` ... Values are those
         ``evaluate`` reports.
-    y_true : array-like of shape (n_samples,)
-        True labels.
+    y_true : array-like of shape (n_samples,) or (n_samples, n_labels)
+        True labels, or a label-indicator matrix: then the rows are resampled and the names
+        are ``evaluate``'s multilabel ones (``f1_samples``, ``jaccard_micro``,
+        ``roc_auc_macro``, ``coverage_error``, ``label_ranking_loss`` ...; aliases average
+        'macro'), with the same values and, for one seed, the same intervals.
     y_pred_or_score : array-like of shape (n_samples,) or (n_samples, n_classes)
         Predicted labels for count metrics; scores or probabilities (binary: 1-D, of the
         positive class ``labels[-1]``; multiclass: one column per class) for the others.

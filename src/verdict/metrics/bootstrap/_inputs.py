@@ -45,6 +45,7 @@ from verdict.metrics.bootstrap._metrics import (
     parse_metric,
     ranking_columns,
 )
+from verdict.metrics.bootstrap._multilabel import multilabel_problem
 from verdict.metrics.bootstrap._ranking import MeanStatistic, RankingStatistic
 from verdict.metrics.bootstrap._resample import Design, Statistic, make_design
 
@@ -105,6 +106,12 @@ def build_problem(
     settings: Settings,
 ) -> Problem:
     """Validate the inputs of a metric and build its design and statistics."""
+    if np.ndim(y_true) == 2 and np.shape(y_true)[1] > 1:  # a label-indicator matrix
+        w = _weights(sample_weight, np.shape(y_true)[0])
+        design, stats = multilabel_problem(
+            metric, y_true, preds, names, w, settings.stratified, settings.func
+        )
+        return Problem(design, stats)
     yt = labels_1d(y_true, "y_true")
     w = _weights(sample_weight, yt.shape[0])
     given = labels_arg(labels)

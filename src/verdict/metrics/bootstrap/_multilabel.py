@@ -11,10 +11,15 @@ per-label ROC AUC and average precision reuse the one-sort rank columns of the o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from verdict.errors import InvalidInputError
+from verdict.metrics._sklearn_checks import check_consistent_length
+from verdict.metrics.bootstrap._engine import CallableStatistic
 from verdict.metrics.bootstrap._ranking import MeanStatistic, RankingStatistic, rank_column
 from verdict.metrics.bootstrap._resample import Batch, Design, Statistic, make_design
 
@@ -30,11 +35,12 @@ def pattern_codes(*indicators: np.ndarray) -> np.ndarray:
 
 
 def multilabel_design(
-    y_true: np.ndarray, y_pred: np.ndarray | None, weight: np.ndarray | None
+    y_true: np.ndarray, y_pred: np.ndarray | None, weight: np.ndarray | None, *others: np.ndarray
 ) -> Design:
-    """Rows grouped by their (true, predicted) pattern; by their true pattern without y_pred."""
-    cells = pattern_codes(y_true) if y_pred is None else pattern_codes(y_true, y_pred)
-    return make_design(cells, weight)
+    """Rows grouped by their (true, predicted) pattern; by their true pattern without y_pred.
+    ``others``: more predictions whose bits the cells also share (paired comparisons)."""
+    predictions = () if y_pred is None else (y_pred, *others)
+    return make_design(pattern_codes(y_true, *predictions), weight)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -168,3 +174,83 @@ def multilabel_statistics(
         if np.isfinite(terms).all():
             stats.append(MeanStatistic(name, design, terms))
     return stats
+
+
+LABEL_METRICS = ("accuracy", "hamming_loss", *LABEL_COUNT_METRICS)
+_AVERAGE_SUFFIXES = ("_micro", "_macro", "_weighted", "_samples")
+_MULTILABEL_ALIASES = {
+    "f1": "f1_macro",
+    "precision": "precision_macro",
+    "recall": "recall_macro",
+    "jaccard": "jaccard_macro",
+    "specificity": "specificity_macro",
+    "roc_auc": "roc_auc_macro",
+    "average_precision": "average_precision_macro",
+    "lrap": "label_ranking_average_precision",
+}
+
+
+def multilabel_problem(
+    metric: str | Callable[..., Any],
+    y_true: Any,
+    preds: Sequence[Any],
+    names: Sequence[str],
+    weight: np.ndarray | None,
+    stratified: bool,
+    func: str,
+) -> tuple[Design, list[Statistic]]:
+    """``bootstrap_ci`` / ``paired_bootstrap_ci`` on a label-indicator ``y_true``: the rows'
+    design and one statistic per prediction, each as ``evaluate(ci=True)`` computes it."""
+    from verdict.metrics.evaluation._multilabel import (  # evaluation imports the bootstrap
+        indicator,
+        multilabel_scores,
+        multilabel_terms,
+    )
+
+    if stratified:
+        raise InvalidInputError(
+            f"{func}(stratified=True) keeps each class's count fixed, but a multilabel row "
+            "has several labels. To fix: leave stratified=False for a multilabel y_true."
+        )
+    t = indicator(y_true, "y_true")
+    if callable(metric):
+        others = [np.asarray(p) for p in preds]
+        check_consistent_length(y_true=t, **dict(zip(names, others, strict=True)))
+        raw = np.asarray(y_true)
+        design = multilabel_design(t, None, weight)
+        return design, [CallableStatistic(metric, raw, other, weight) for other in others]
+    name = _multilabel_name(metric)
+    family = name.rsplit("_", 1)[0] if name.endswith(_AVERAGE_SUFFIXES) else name
+    if family in LABEL_METRICS:
+        given = [indicator(p, n, t.shape[1]) for p, n in zip(preds, names, strict=True)]
+        check_consistent_length(y_true=t, **dict(zip(names, given, strict=True)))
+        design = multilabel_design(t, given[0], weight, *given[1:])
+        per_prediction = [(p, None, multilabel_terms(t, p, None, weight, False)) for p in given]
+    else:
+        scores = [multilabel_scores(p, t.shape[1]) for p in preds]
+        check_consistent_length(y_true=t, **dict(zip(names, scores, strict=True)))
+        design = multilabel_design(t, None, weight)
+        proba = family in ("log_loss", "brier_score")
+        per_prediction = [(None, s, multilabel_terms(t, None, s, weight, proba)) for s in scores]
+    chosen = []
+    for p, s, (_, _, row_terms, averages) in per_prediction:
+        found = multilabel_statistics(design, t, p, s, averages, row_terms)
+        match = [stat for stat in found if stat.name == name]
+        if not match:
+            raise InvalidInputError(
+                f"{func} has no interval of {metric!r} for this multilabel target; it offers "
+                f"{sorted(stat.name for stat in found)}. (Micro-averaged ROC AUC and average "
+                "precision pool the label columns, and a metric undefined on the data has no "
+                "interval.) To fix: pass one of those names."
+            )
+        chosen.append(match[0])
+    return design, chosen
+
+
+def _multilabel_name(metric: Any) -> str:
+    if not isinstance(metric, str):
+        raise InvalidInputError(
+            f"metric must be a metric name or a callable, got {metric!r}. To fix: pass e.g. "
+            "'f1_samples' or a function of (y_true, y_pred)."
+        )
+    return _MULTILABEL_ALIASES.get(metric, metric)

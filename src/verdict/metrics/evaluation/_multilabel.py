@@ -26,6 +26,7 @@ from verdict.metrics._label_ranking import (
     tied_pairs,
     wrongly_ordered_pairs,
 )
+from verdict.metrics._multilabel import indicator_counts
 from verdict.metrics._ranking import (
     ap_from_counts,
     auc_from_counts,
@@ -39,6 +40,7 @@ from verdict.metrics._sklearn_checks import (
     check_sample_weight,
     to_numpy,
 )
+from verdict.metrics._targets import Targets
 from verdict.metrics.evaluation._result import (
     ClassMetrics,
     Evaluation,
@@ -96,22 +98,13 @@ def evaluate_multilabel(
             "is required. To fix: pass at least one row."
         )
     p = None if y_pred is None else indicator(y_pred, "y_pred", n_labels)
-    s = None if y_score is None else _scores(y_score, n_labels)
+    s = None if y_score is None else multilabel_scores(y_score, n_labels)
     check_consistent_length(
         y_true=t, **({} if p is None else {"y_pred": p}), **({} if s is None else {"y_score": s})
     )
     w = check_sample_weight(sample_weight, n)
     names = _label_names(labels, n_labels)
-    parts: dict[str, Any] = {}
-    per_label: dict[str, np.ndarray] = {}
-    row_terms: dict[str, np.ndarray] = {}
-    averages: dict[str, list[str]] = {}
-    if p is not None:
-        _count_metrics(t, p, w, names, parts, per_label, row_terms, averages)
-    if s is not None:
-        _ranking_metrics(t, s, w, names, parts, per_label, row_terms, averages)
-        if proba:
-            _probabilistic_metrics(t, s, w, parts, row_terms)
+    parts, per_label, row_terms, averages = multilabel_terms(t, p, s, w, proba, names)
     support = _weighted_sum(t, w)
     uncertainty = {}
     if settings is not None:
@@ -136,7 +129,32 @@ def evaluate_multilabel(
     )
 
 
-def _scores(y_score: Any, n_labels: int) -> np.ndarray:
+def multilabel_terms(
+    t: np.ndarray,
+    p: np.ndarray | None,
+    s: np.ndarray | None,
+    w: np.ndarray | None,
+    proba: bool,
+    names: list[Any] | None = None,
+) -> tuple[dict, dict, dict, dict]:
+    """Every multilabel metric the inputs allow: ``(parts, per_label, row_terms, averages)``,
+    the values, the per-label values, the per-row terms of the row means and the averages
+    reported per metric. ``evaluate`` and ``bootstrap_ci`` both read them."""
+    names = list(range(t.shape[1])) if names is None else names
+    parts: dict[str, Any] = {}
+    per_label: dict[str, np.ndarray] = {}
+    row_terms: dict[str, np.ndarray] = {}
+    averages: dict[str, list[str]] = {}
+    if p is not None:
+        _count_metrics(t, p, w, names, parts, per_label, row_terms, averages)
+    if s is not None:
+        _ranking_metrics(t, s, w, names, parts, per_label, row_terms, averages)
+        if proba:
+            _probabilistic_metrics(t, s, w, parts, row_terms)
+    return parts, per_label, row_terms, averages
+
+
+def multilabel_scores(y_score: Any, n_labels: int) -> np.ndarray:
     s = to_numpy(y_score, "y_score")
     if s.dtype.kind not in "biuf" or s.ndim != 2 or s.shape[1] != n_labels:
         raise InvalidInputError(
@@ -193,16 +211,16 @@ def _count_metrics(
     row_terms: dict,
     averages: dict,
 ) -> None:
-    both = t & p
-    tp, true_sum, pred_sum = _weighted_sum(both, w), _weighted_sum(t, w), _weighted_sum(p, w)
-    total = float(t.shape[0] if w is None else w.sum())
-    fp, fn = pred_sum - tp, true_sum - tp
-    tn = total - tp - fp - fn
-    rows_tp = np.count_nonzero(both, axis=1).astype(np.float64)
-    rows_true = np.count_nonzero(t, axis=1).astype(np.float64)
-    rows_pred = np.count_nonzero(p, axis=1).astype(np.float64)
+    targets = Targets(t, p, None if w is None else w, multilabel=True)
+    tp, fp, fn, tn = (a.astype(np.float64) for a in indicator_counts(targets, None, False))
+    true_sum = tp + fn
+    unweighted = Targets(t, p, None, multilabel=True)  # per row: counts, weighed by the mean
+    rows_tp, rows_fp, rows_fn, _ = (
+        a.astype(np.float64) for a in indicator_counts(unweighted, None, True)
+    )
+    rows_true, rows_pred = rows_tp + rows_fn, rows_tp + rows_fp
     n_labels = t.shape[1]
-    mismatches = rows_true + rows_pred - 2 * rows_tp
+    mismatches = rows_fp + rows_fn
     row_terms["accuracy"] = (mismatches == 0).astype(np.float64)
     row_terms["hamming_loss"] = mismatches / n_labels
     parts["accuracy"] = _mean(row_terms["accuracy"], w)
