@@ -69,6 +69,9 @@ class OneHot:
         if self.indicator is not None:
             diff = self.indicator.astype(p.dtype) - p
             return np.square(diff, out=diff).sum(axis=1)
+        if p.shape[1] == 2:  # two columns: each row's two terms, without a row-wise sum
+            truth = self.codes.astype(p.dtype)
+            return np.square((1 - truth) - p[:, 0]) + np.square(truth - p[:, 1])
         sq = np.multiply(p, p, order="C")
         rows = np.arange(p.shape[0])
         sq[rows, self.codes] = (1 - p[rows, self.codes]) ** 2
@@ -103,10 +106,11 @@ def multiclass_targets(y_true: Any, p: np.ndarray, sample_weight: Any, labels: A
     codes, indicator, classes = _binarize(y, labels)
     if p.ndim == 1:
         p = p[:, None]
-    if p.shape[1] == 1:
-        p = np.concatenate([1 - p, p], axis=1)
+    one_column = p.shape[1] == 1
+    if one_column:  # (1 - p, p): its rows sum to one by construction, nothing to check
+        p = np.stack([1 - p[:, 0], p[:, 0]], axis=1)
     tol = np.sqrt(np.finfo(p.dtype).eps)
-    if not np.all(np.isclose(p.sum(axis=1), 1, rtol=tol)):
+    if not one_column and not np.all(np.isclose(p.sum(axis=1), 1, rtol=tol)):
         warnings.warn(_NOT_ONE, UserWarning, stacklevel=4)
     if classes.shape[0] != p.shape[1]:
         if labels is None:
