@@ -92,7 +92,7 @@ class CountStatistic(Statistic):
             if self.average is None:
                 out = _table_metric(self.metric, t, self.space)
             else:
-                out = _set_metric(self.metric, self.average, t)
+                out = set_metric(self.metric, self.average, t)
                 if self.average != "micro":
                     out = np.where(_class_missing(t, self.space), np.nan, out)
         return np.where(t.total > 0, out, np.nan)
@@ -123,7 +123,7 @@ def _per_class(metric: str, t: Tallies) -> tuple[np.ndarray, np.ndarray]:
     return negatives - (pred_sum - tp), negatives  # specificity: tn / (tn + fp)
 
 
-def _set_metric(metric: str, average: str, t: Tallies) -> np.ndarray:
+def set_metric(metric: str, average: str, t: Tallies) -> np.ndarray:
     numerator, denominator = _per_class(metric, t)
     if average == "micro":
         return _ratio(numerator.sum(axis=1), denominator.sum(axis=1))

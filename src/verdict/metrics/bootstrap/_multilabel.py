@@ -19,6 +19,7 @@ import numpy as np
 
 from verdict.errors import InvalidInputError
 from verdict.metrics._sklearn_checks import check_consistent_length
+from verdict.metrics.bootstrap._counts import Tallies, set_metric
 from verdict.metrics.bootstrap._engine import CallableStatistic
 from verdict.metrics.bootstrap._ranking import MeanStatistic, RankingStatistic, rank_column
 from verdict.metrics.bootstrap._resample import Batch, Design, Statistic, make_design
@@ -65,28 +66,20 @@ def label_space(design: Design, y_true: np.ndarray, y_pred: np.ndarray) -> Label
     )
 
 
-@dataclass(frozen=True, slots=True)
-class LabelTallies:
-    """Per resample and label: true positives, false positives, false negatives; totals."""
-
-    tp: np.ndarray
-    fp: np.ndarray
-    fn: np.ndarray
-    total: np.ndarray
-
-
-def label_tallies(batch: Batch, space: LabelSpace) -> LabelTallies:
-    """Computed once per batch for every statistic over the same space."""
+def label_tallies(batch: Batch, space: LabelSpace) -> Tallies:
+    """Per resample and label, the tallies the count bootstrap reduces (true positives, true
+    and predicted totals, the total), computed once per batch for every statistic."""
     key = ("label_tallies", space)
     if key not in batch.cache:
         w = batch.cell_weights()
-        batch.cache[key] = LabelTallies(w @ space.tp, w @ space.fp, w @ space.fn, w.sum(axis=1))
+        tp = w @ space.tp
+        batch.cache[key] = Tallies(tp, tp + w @ space.fn, tp + w @ space.fp, w.sum(axis=1))
     return batch.cache[key]
 
 
 class LabelCountStatistic(Statistic):
     """Precision, recall, F1, specificity or Jaccard averaged over labels ('micro', 'macro',
-    'weighted'), as scikit-learn averages them (a 0/0 label counts as 0)."""
+    'weighted'), with the count bootstrap's formulas (a 0/0 label counts as 0)."""
 
     needs_rows = False
     degenerate_reason = LABEL_MISSING + ", or the metric is 0/0 on it"
@@ -100,43 +93,12 @@ class LabelCountStatistic(Statistic):
 
     def values(self, batch: Batch) -> np.ndarray:
         t = label_tallies(batch, self.space)
-        tp, fp, fn = t.tp, t.fp, t.fn
-        tn = t.total[:, None] - tp - fp - fn
-        if self.average == "micro":
-            tp, fp, fn, tn = (a.sum(axis=1, keepdims=True) for a in (tp, fp, fn, tn))
         with np.errstate(divide="ignore", invalid="ignore"):
-            per_label = _label_metric(self.metric, tp, fp, fn, tn)
-            if self.average == "micro":
-                out = per_label[:, 0]
-            elif self.average == "macro":
-                out = per_label.mean(axis=1)
-            else:
-                support = tp + fn
-                total = support.sum(axis=1)
-                out = (per_label * support).sum(axis=1) / np.where(total > 0, total, np.nan)
+            out = set_metric(self.metric, self.average, t)
             if self.average != "micro":
-                missing = ((t.tp + t.fn)[:, self.space.true_present] == 0).any(axis=1)
+                missing = (t.true_sum[:, self.space.true_present] == 0).any(axis=1)
                 out = np.where(missing, np.nan, out)
         return np.where(t.total > 0, out, np.nan)
-
-
-def _label_metric(
-    metric: str, tp: np.ndarray, fp: np.ndarray, fn: np.ndarray, tn: np.ndarray
-) -> np.ndarray:
-    if metric == "precision":
-        return _ratio(tp, tp + fp)
-    if metric == "recall":
-        return _ratio(tp, tp + fn)
-    if metric == "f1":
-        return _ratio(2 * tp, 2 * tp + fp + fn)
-    if metric == "specificity":
-        return _ratio(tn, tn + fp)
-    return _ratio(tp, tp + fp + fn)  # jaccard
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    safe = np.where(denominator == 0, 1.0, denominator)
-    return np.where(denominator == 0, 0.0, numerator / safe)
 
 
 def multilabel_statistics(
