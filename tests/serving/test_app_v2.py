@@ -47,7 +47,7 @@ def test_health_and_server_metadata(svc):
     assert svc.client.get("/v2/health/live").json() == {"live": True}
     assert svc.get("/v2/health/ready").json() == {"ready": True}
     meta = svc.get("/v2").json()
-    assert meta["name"] == "verdict" and meta["extensions"] == []
+    assert meta["name"] == "verdict" and meta["extensions"] == ["binary_tensor_data"]
 
 
 def test_model_metadata_and_ready(svc, models):
@@ -117,14 +117,14 @@ def test_requested_outputs_only(svc, models):
     assert [o["name"] for o in answer["outputs"]] == ["probabilities"]
     body["outputs"] = [{"name": "logits"}]
     response = svc.post("/v2/models/penguins/infer", json=body)
-    assert response.status_code == 422 and "logits" in response.json()["error"]
+    assert response.status_code == 400 and "logits" in response.json()["error"]
 
 
 def test_tensor_problems_are_field_level(svc, models):
     inputs = per_feature(records(3), models["penguins"])
     inputs[1]["data"][2] = "long"  # bill_length_mm of row 2
     response = svc.post("/v2/models/penguins/infer", json={"inputs": inputs})
-    assert response.status_code == 422
+    assert response.status_code == 400  # the protocol's status for a request it cannot infer
     body = response.json()
     assert isinstance(body["error"], str)
     detail = body["details"][0]
@@ -132,15 +132,15 @@ def test_tensor_problems_are_field_level(svc, models):
     assert "bill_length_mm" in detail["message"]
 
 
-def test_shape_and_missing_inputs_are_422(svc, models):
+def test_shape_and_missing_inputs_are_400(svc, models):
     inputs = per_feature(records(3), models["penguins"])
     short = [dict(t) for t in inputs]
     short[0] = {**short[0], "shape": [4]}
     response = svc.post("/v2/models/penguins/infer", json={"inputs": short})
-    assert response.status_code == 422 and response.json()["details"][0]["loc"][-1] == "shape"
+    assert response.status_code == 400 and response.json()["details"][0]["loc"][-1] == "shape"
     missing = svc.post("/v2/models/penguins/infer", json={"inputs": inputs[1:]})
-    assert missing.status_code == 422
+    assert missing.status_code == 400
     assert missing.json()["details"][0]["kind"] == "missing_feature"
     wrong = svc.post("/v2/models/penguins/infer", json={"inputs": [{"name": "m", "shape": [1, 3],
                      "datatype": "BYTES", "data": [1, 2, 3]}]})  # fmt: skip
-    assert wrong.status_code == 422 and "matrix" in wrong.json()["error"]
+    assert wrong.status_code == 400 and "matrix" in wrong.json()["error"]

@@ -21,10 +21,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from verdict.serving._binary import bad_binary, split_binary_inputs
 from verdict.serving._errors import ServiceError
 from verdict.serving._json import BodyShape, decode, validate
 
 OFF_LOOP_BYTES = 32 * 1024  # smaller bodies decode in microseconds: a thread hop costs more
+_UNANNOUNCED = "the request has no Inference-Header-Content-Length header"
 _JSON_TYPES = frozenset({"application/json", "application/json; charset=utf-8"})
 
 
@@ -48,29 +50,86 @@ def json_answer(content: Any) -> Response:
 
 
 async def read_json(
-    request: Request, shape: BodyShape, then: Callable[[Any], Any] | None = None
+    request: Request,
+    shape: BodyShape,
+    then: Callable[[Any], Any] | None = None,
+    *,
+    untyped: bool = False,
+    binary: bool = False,
 ) -> Any:
     """The body as plain JSON values, validated against ``shape`` (then passed to ``then``,
     in the same worker thread for a large body); a 4xx ``ServiceError`` saying what was wrong.
+
+    ``untyped`` also takes a body sent without a ``Content-Type`` as JSON (Triton's and
+    KServe's clients send none). ``binary`` takes the binary tensor data extension: with an
+    ``Inference-Header-Content-Length`` header, that many bytes are the JSON header and the
+    rest are the inputs whose ``parameters.binary_data_size`` says they are binary.
     """
     raw = await request.body()
-    if raw and not _is_json(request.headers.get("content-type")):
+    header = request.headers.get("inference-header-content-length") if binary else None
+    if header is None:
         content_type = request.headers.get("content-type")
-        raise ServiceError(
-            422,
-            f"The body must be JSON sent with Content-Type: application/json (got "
-            f"{content_type or 'no content type'!r}). To fix: with curl add "
-            "-H 'Content-Type: application/json'.",
-            kind="content_type",
-        )
+        if raw and not _is_json(content_type) and not (untyped and content_type is None):
+            raise ServiceError(
+                415 if untyped else 422,
+                f"The body must be JSON sent with Content-Type: application/json (got "
+                f"{content_type or 'no content type'!r}). To fix: with curl add "
+                "-H 'Content-Type: application/json'"
+                + (
+                    "; binary tensors need the Inference-Header-Content-Length header"
+                    if binary
+                    else ""
+                )
+                + ".",
+                kind="content_type",
+            )
+    cut = _header_length(header, len(raw)) if header is not None else None
 
     def work() -> Any:
-        value = validate(decode(raw), shape)
+        if cut is None:
+            try:
+                value = decode(raw)
+            except ServiceError:
+                if binary and b'"binary_data_size"' in raw:  # binary bytes after the JSON
+                    raise bad_binary(_UNANNOUNCED, None) from None
+                raise
+            if binary:
+                _refuse_unannounced_binary(value)
+        else:
+            value = decode(raw[:cut])
+            if type(value) is dict and type(value.get("inputs")) is list:
+                value["inputs"] = split_binary_inputs(value["inputs"], memoryview(raw)[cut:])
+        value = validate(value, shape)
         return then(value) if then is not None else value
 
     if len(raw) > OFF_LOOP_BYTES:
         return await asyncio.to_thread(work)
     return work()
+
+
+def _header_length(header: str, size: int) -> int:
+    """The JSON header's length from ``Inference-Header-Content-Length``; 400 if unusable."""
+    text = header.strip()
+    if not text.isdigit() or len(text) > 12 or int(text) > size:
+        raise ServiceError(
+            400,
+            f"Inference-Header-Content-Length is {header[:32]!r} but must be a whole number of "
+            f"bytes no larger than the body ({size:,} bytes). To fix: send the length of the "
+            "JSON header that starts the body.",
+            kind="invalid_binary",
+        )
+    return int(text)
+
+
+def _refuse_unannounced_binary(value: Any) -> None:
+    """A 400 when inputs say they are binary but the header that splits the body is missing."""
+    inputs = value.get("inputs") if type(value) is dict else None
+    if type(inputs) is not list:
+        return
+    for i, tensor in enumerate(inputs):
+        parameters = tensor.get("parameters") if type(tensor) is dict else None
+        if type(parameters) is dict and "binary_data_size" in parameters:
+            raise bad_binary(f"input {i} has binary_data_size but {_UNANNOUNCED}", i)
 
 
 def _is_json(content_type: str | None) -> bool:

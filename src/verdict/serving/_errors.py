@@ -113,7 +113,16 @@ def error_response(
             }
         )
     headers = {**(error.headers or {}), "X-Request-ID": request_id}
-    return JSONResponse(body.model_dump(mode="json"), status_code=error.status, headers=headers)
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status_for(path, error.status), headers=headers
+    )
+
+
+def status_for(path: str, status: int) -> int:
+    """The status answered on ``path``: the Open Inference Protocol answers a request it
+    cannot infer on with 400 (its examples and KServe/Triton clients expect it), where
+    verdict's own API distinguishes 422 (well-formed but wrong) from 400 (malformed)."""
+    return 400 if status == 422 and is_v2(path) else status
 
 
 def internal_error(path: str, request_id: str) -> JSONResponse:
@@ -196,5 +205,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     ]
 }
 V2_ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {**spec, "model": V2ErrorResponse} for status, spec in ERROR_RESPONSES.items()
+    status: {**spec, "model": V2ErrorResponse}
+    for status, spec in ERROR_RESPONSES.items()
+    if status != 422
+}
+V2_ERROR_RESPONSES[400] = {
+    "model": V2ErrorResponse,
+    "description": "The request cannot be inferred on: malformed, or a field is wrong (the "
+    "details name each one).",
 }
