@@ -49,14 +49,15 @@ def test_serve_hands_every_flag_to_the_runner(monkeypatch):
         ["serve", "-m", "a@v1", "--model", "b@production", "--host", "::1", "--port", "0",
          "--workers", "3", "--batching", "on", "--batch-budget-ms", "0.5",
          "--batch-max-rows", "64", "--no-auth", "--runtime", "onnx", "--graceful-timeout", "5",
-         "--header-timeout", "2.5", "--log-level", "debug"],
+         "--header-timeout", "2.5", "--log-level", "debug", "--grpc-port", "0",
+         "--metrics-port", "9101"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert calls == [
         (
             {"models": ["a@v1", "b@production"], "batching": "on", "batch_budget_ms": 0.5,
              "batch_max_rows": 64, "auth": False, "runtime": "onnx",
-             "header_timeout_seconds": 2.5},
+             "header_timeout_seconds": 2.5, "grpc_port": 0, "metrics_port": 9101},
             {"host": "::1", "port": 0, "workers": 3, "graceful_timeout": 5,
              "log_level": "debug"},
         )

@@ -86,8 +86,14 @@ def token(home: Path) -> str:
 
 
 @contextmanager
-def service(home: Path, *flags: str, **variables: str) -> Iterator[Service]:
-    """``python -m verdict.serving --port 0 *flags`` on ``home``, ready; killed at the end."""
+def service(
+    home: Path, *flags: str, stdout: list[str] | None = None, **variables: str
+) -> Iterator[Service]:
+    """``python -m verdict.serving --port 0 *flags`` on ``home``, ready; killed at the end.
+
+    With a ``stdout`` list, every line the process prints on stdout is appended to it as it
+    comes (the address is then read from the ``verdict serving on http://...`` line, whichever
+    line that is), instead of only the first line being read."""
     env = {**os.environ, "VERDICT_HOME": str(home), "VERDICT_RELOAD_SECONDS": "0.5", **variables}
     process = subprocess.Popen(
         [sys.executable, "-m", "verdict.serving", "--port", "0", "--log-level", "warning", *flags],
@@ -98,6 +104,12 @@ def service(home: Path, *flags: str, **variables: str) -> Iterator[Service]:
     threading.Thread(target=lambda: stderr.extend(process.stderr), daemon=True).start()
     try:
         line = process.stdout.readline()
+        if stdout is not None:
+            stdout.append(line)
+            while line and not re.search(r"serving on http://127\.0\.0\.1:\d+", line):
+                line = process.stdout.readline()
+                stdout.append(line)
+            threading.Thread(target=lambda: stdout.extend(process.stdout), daemon=True).start()
         match = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert match, f"no address printed: {line!r} {''.join(stderr)}"
         svc = Service(process, f"http://127.0.0.1:{match.group(1)}", token(home), home, stderr)

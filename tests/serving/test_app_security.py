@@ -48,7 +48,7 @@ def test_every_endpoint_but_liveness_needs_a_key(svc):
             if not open_:
                 assert "To fix:" in response.text
         checked += 1
-    assert checked == 14  # 12 operations and the two documentation pages
+    assert checked == 16  # 14 operations (KServe V1 included) and the two documentation pages
     assert svc.client.get("/v2", headers={"X-API-Key": svc.token}).status_code == 200
 
 

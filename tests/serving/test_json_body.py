@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verdict.serving._errors import ServiceError
+from verdict.serving._inference import infer_shape
 from verdict.serving._json import MAX_DETAILS, decode, validate
 from verdict.serving._v1 import feedback_shape, predict_shape
-from verdict.serving._v2 import infer_shape
 
 keys = st.text(alphabet=st.sampled_from('ab:"\\{}[], \u00e9'), min_size=0, max_size=4)
 leaves = st.one_of(

@@ -18,6 +18,7 @@ from serving_support import records, service, trained_home
 from verdict.errors import ConfigurationError
 from verdict.serving import ServiceSettings
 from verdict.serving._app import create_app
+from verdict.serving._errors import is_v2
 from verdict.serving._residency import SECRET_HEADER, ResidencyGuard, guarded
 from verdict.state import PredictionLog, open_state
 
@@ -103,14 +104,14 @@ def test_without_the_secret_every_path_but_liveness_is_403(us):
         assert response.status_code == 403, (method, path, response.text)
         assert kind_of(response) == "not_from_gateway", (method, path)
         assert "To fix:" in message_of(response)
-        if path.startswith("/v2"):  # the Open Inference Protocol's shape there
+        if is_v2(path):  # the inference protocols' shape there (v2, KServe V1)
             assert isinstance(response.json()["error"], str)
         else:
             assert set(response.json()["error"]) >= {"kind", "message", "request_id"}
         assert re.fullmatch(r"aws-us:[0-9a-f]{32}", response.headers["X-Request-ID"])
         assert response.headers["X-Verdict-Target"] == "aws-us"  # outermost layer still runs
         checked += 1
-    assert checked == 13  # readiness is not public here: it needs the secret too
+    assert checked == 15  # readiness is not public here: it needs the secret too
     assert us.client.get("/v2/models/penguins", headers=through(us)).status_code == 200
 
 

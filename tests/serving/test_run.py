@@ -164,13 +164,13 @@ def test_the_parser_maps_each_settings_option_to_its_field():
     args = parser().parse_args(
         ["-m", "a@v1", "--model", "b@production", "--no-auth", "--batching", "on",
          "--batch-budget-ms", "0.5", "--batch-max-rows", "64", "--runtime", "onnx",
-         "--header-timeout", "2.5"]
+         "--header-timeout", "2.5", "--grpc-port", "0", "--metrics-port", "9101"]
     )  # fmt: skip
     given = {name: getattr(args, name) for name in SETTINGS_OPTIONS}
     assert given == {
         "models": ["a@v1", "b@production"], "auth": False, "batching": "on",
         "batch_budget_ms": 0.5, "batch_max_rows": 64, "runtime": "onnx",
-        "header_timeout_seconds": 2.5,
+        "header_timeout_seconds": 2.5, "grpc_port": 0, "metrics_port": 9101,
     }  # fmt: skip
     assert set(SETTINGS_OPTIONS) <= set(ServiceSettings.model_fields)
     defaults = parser().parse_args([])

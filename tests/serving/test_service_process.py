@@ -233,7 +233,7 @@ def test_a_zero_flood_is_refused_fast_while_good_requests_keep_their_latency(hom
     print(f"\nmax_rows {max_rows}: good p50 {quiet_p50 * 1e3:.1f} ms alone, "
           f"{loud_p50 * 1e3:.1f} ms under {len(bad)} flood requests (max "
           f"{slowest * 1e3:.0f} ms, {largest} bytes)")  # fmt: skip
-    assert bad and {code for _, code, _ in bad} <= {413, 422}
+    assert bad and {code for _, code, _ in bad} <= {400, 413, 422}  # 400: /v2's own status
     assert max(t for t, _, _ in bad) < 1.0
     assert max(n for _, _, n in bad) < 8192
     # before: one such body stalled every other request for seconds (validation on the loop)

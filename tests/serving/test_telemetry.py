@@ -78,7 +78,7 @@ def test_retired_versions_leave_the_model_info():
     telemetry.serving("m", 1, "m@v1", "m@production")
     telemetry.serving("m", 2, "m@v2", "m@production")
     telemetry.retired("m", 1, "m@v1", "m@production")
-    text = telemetry.render().decode()
+    text = telemetry.render()[0].decode()
     assert 'ref="m@v2"' in text and 'ref="m@v1"' not in text
 
 

@@ -64,11 +64,30 @@ def serve(
             show_default="10",
         ),
     ] = None,
+    grpc_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also serve the Open Inference Protocol over gRPC on this port; 0 picks a free "
+            "one (printed).",
+            show_default="off",
+        ),
+    ] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            help="Also serve /metrics on this port without an API key, for Prometheus; 0 picks "
+            "a free one (printed).",
+            show_default="off",
+        ),
+    ] = None,
     log_level: Annotated[
         str, typer.Option(help="Log level: trace, debug, info, warning, error or critical.")
     ] = "info",
 ) -> None:
-    """Serve registered models over HTTP (Open Inference Protocol v2, /v1, /metrics).
+    """Serve registered models: Open Inference Protocol v2 (HTTP, gRPC), KServe V1, /v1.
+
+    gRPC needs --grpc-port; /metrics is on the service port (with a key) and, with
+    --metrics-port, on its own port without one.
 
     Every endpoint but liveness needs an API key (`verdict keys create NAME`). A flag left out
     falls back to its VERDICT_* variable (VERDICT_BATCHING, VERDICT_AUTH ...), then to the
@@ -79,7 +98,8 @@ def serve(
     overrides: dict[str, Any] = {
         "models": model or None, "batching": batching, "batch_budget_ms": batch_budget_ms,
         "batch_max_rows": batch_max_rows, "auth": auth, "runtime": runtime,
-        "header_timeout_seconds": header_timeout,
+        "header_timeout_seconds": header_timeout, "grpc_port": grpc_port,
+        "metrics_port": metrics_port,
     }  # fmt: skip
     with domain_errors(options={"models": "model", "log_level": "log_level", "workers": "workers"}):
         run(

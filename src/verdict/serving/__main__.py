@@ -16,7 +16,7 @@ from typing import NoReturn
 # The options that are settings overrides, by their settings field (the parser's ``dest``).
 SETTINGS_OPTIONS = (
     "models", "batching", "batch_budget_ms", "batch_max_rows", "auth", "runtime",
-    "header_timeout_seconds",
+    "header_timeout_seconds", "grpc_port", "metrics_port",
 )  # fmt: skip
 
 
@@ -49,6 +49,10 @@ def parser() -> argparse.ArgumentParser:
         help="Seconds to finish in-flight requests on shutdown.")  # fmt: skip
     add("--header-timeout", dest="header_timeout_seconds", type=float, metavar="SECONDS",
         help="Seconds a client has to send a request's line and headers.")  # fmt: skip
+    add("--grpc-port", type=int, metavar="PORT",
+        help="Also serve the v2 protocol over gRPC on this port; 0 picks a free one.")  # fmt: skip
+    add("--metrics-port", type=int, metavar="PORT",
+        help="Also serve /metrics without a key on this port; 0 picks a free one.")  # fmt: skip
     add("--log-level", default="info",
         help="Log level: trace, debug, info, warning, error or critical.")  # fmt: skip
     return found

@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from verdict import __version__
 from verdict.registry import LoadedModel, Registry
-from verdict.serving import _v1, _v2
+from verdict.serving import _kserve_v1, _v1, _v2
 from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
 from verdict.serving._middleware import (
@@ -48,6 +48,8 @@ from verdict.serving._telemetry import Telemetry
 from verdict.state import KeyStore, PredictionLog, open_state
 
 logger = logging.getLogger("verdict.serving")
+GRPC_GRACE_SECONDS = 10.0  # in-flight RPCs get this long to finish at shutdown
+LOG_STATE_SECONDS = 1.0
 _METRICS_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Metrics."}
 }
@@ -93,6 +95,7 @@ def create_app(
     install_error_handlers(app)
     app.include_router(_v2.router)
     app.include_router(_v1.router)
+    app.include_router(_kserve_v1.router)
     app.add_api_route(
         "/metrics", _metrics, methods=["GET"], response_class=Response,
         responses=_METRICS_RESPONSE, tags=["monitoring"],
@@ -127,7 +130,8 @@ async def _metrics(request: Request) -> Response:
     predlog = getattr(request.app.state, "predlog", None)
     if predlog is not None:
         telemetry.log_state(predlog.pending, predlog.refused)
-    return Response(telemetry.render(), media_type=telemetry.content_type)
+    body, content_type = telemetry.render(request.headers.get("accept"))
+    return Response(body, headers={"Content-Type": content_type})
 
 
 def _lifespan(
@@ -142,7 +146,7 @@ def _lifespan(
         engine = state_engine or await asyncio.to_thread(open_state, settings.state_database())
         predlog = PredictionLog(engine, target=settings.target)
         executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="verdict-score")
-        watcher = None
+        watcher = gauges = grpc_server = None
         try:
             keys = KeyStore(engine) if settings.auth else None
             if keys is not None:
@@ -159,19 +163,30 @@ def _lifespan(
             await served.start()
             app.state.keys, app.state.predlog, app.state.served = keys, predlog, served
             watcher = asyncio.create_task(served.watch(), name="verdict-alias-watcher")
+            gauges = asyncio.create_task(_refresh_log_state(predlog, telemetry))
+            if settings.grpc_port is not None:
+                from verdict.serving._grpc import start_grpc  # grpc loads only when asked for
+
+                grpc_server = await start_grpc(app, settings.listen_host, settings.grpc_port)
+                app.state.grpc_port = grpc_server.verdict_port
             app.state.accepting = True
             gc.collect()
             gc.freeze()  # what is loaded now lives as long as the app: keep it out of GC passes
             logger.info("serving %s", ", ".join(f"{m.served} ({m.ref})" for m in served.all()))
             yield
             app.state.accepting = False
+            if grpc_server is not None:  # refuse new RPCs, let those in flight finish
+                await grpc_server.stop(GRPC_GRACE_SECONDS)
             await served.drain()
         finally:
             app.state.accepting = False
-            if watcher is not None:
-                watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+            if grpc_server is not None:
+                await grpc_server.stop(None)
+            for task in (watcher, gauges):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             await asyncio.to_thread(predlog.close)
             executor.shutdown(wait=True)
             if state_engine is None:
@@ -182,6 +197,14 @@ def _lifespan(
                 multiprocess.mark_process_dead(os.getpid())
 
     return lifespan
+
+
+async def _refresh_log_state(predlog: PredictionLog, telemetry: Telemetry) -> None:
+    """Keep the prediction log's gauges current for scrapers that never call this worker's
+    own ``/metrics`` (the metrics port, other workers)."""
+    while True:
+        telemetry.log_state(predlog.pending, predlog.refused)
+        await asyncio.sleep(LOG_STATE_SECONDS)
 
 
 def app_from_env() -> FastAPI:

@@ -86,8 +86,12 @@ class ServiceError(Exception):
 
 
 def is_v2(path: str) -> bool:
-    """Whether ``path`` belongs to the Open Inference Protocol API."""
-    return path == "/v2" or path.startswith("/v2/")
+    """Whether ``path`` belongs to an inference protocol whose errors are ``{"error": "..."}``
+    with 400 for a request that cannot be scored: the Open Inference Protocol (``/v2``) and
+    KServe's V1 (``/v1/models/{name}`` and its ``:predict``)."""
+    if path == "/v2" or path.startswith("/v2/"):
+        return True
+    return path.startswith("/v1/models/") and "/" not in path[len("/v1/models/") :]
 
 
 def error_response(

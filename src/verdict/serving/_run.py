@@ -94,6 +94,7 @@ def run(
     _check_options(log_level, workers)
     settings = read_settings(settings)
     check_models(settings)
+    settings = _listeners(settings, host)
     protocol = _protocol(settings)
     config = uvicorn.Config(
         FACTORY if workers > 1 else _build_app(settings),
@@ -113,7 +114,22 @@ def run(
     bound_port = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host
     print(f"verdict serving on http://{shown}:{bound_port} ({workers} worker(s))", flush=True)
-    _serve(config, sock, workers)
+    if settings.grpc_port is not None:
+        print(f"verdict grpc on {shown}:{settings.grpc_port}", flush=True)
+    made = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        made = tempfile.mkdtemp(prefix="verdict-metrics-")  # the workers' merged metrics
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
+    scraper = None
+    try:
+        if settings.metrics_port is not None:
+            scraper = _metrics_server(config, settings, host, workers)
+        _serve(config, sock, workers)
+    finally:
+        if scraper is not None:
+            scraper.shutdown()
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def check_models(settings: ServiceSettings) -> None:
@@ -155,6 +171,54 @@ def export(settings: ServiceSettings) -> None:
             os.environ[variable] = str(value)
 
 
+def _listeners(settings: ServiceSettings, host: str) -> ServiceSettings:
+    """The settings with the listening host, and a free port chosen for a gRPC port of 0 (so
+    that every worker binds the same one and it can be printed before they start)."""
+    if settings.grpc_port is not None:
+        from verdict.serving._grpc import GUARDED_GRPC
+        from verdict.serving._residency import guarded
+
+        if guarded(settings):
+            raise ConfigurationError(GUARDED_GRPC)
+    update: dict[str, Any] = {"listen_host": host}
+    if settings.grpc_port == 0:
+        update["grpc_port"] = _free_port(host)
+    return settings.model_copy(update=update)
+
+
+def _free_port(host: str) -> int:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def _metrics_server(
+    config: uvicorn.Config, settings: ServiceSettings, host: str, workers: int
+) -> Any:
+    """``/metrics`` on its own port, without a key, for scrapers (prometheus_client's own
+    server, in a thread: it negotiates OpenMetrics and gzip as Prometheus expects)."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    if workers > 1:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = config.app.state.telemetry.registry
+    try:
+        server, _ = start_http_server(settings.metrics_port, addr=host, registry=registry)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The metrics port {settings.metrics_port} on {host} cannot be used ({exc}). To "
+            "fix: choose a free port with --metrics-port (0 picks one)."
+        ) from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"verdict metrics on http://{shown}:{server.server_port}/metrics", flush=True)
+    return server
+
+
 def _check_options(log_level: str, workers: int) -> None:
     check("log_level", log_level.lower(), "run", StrOptions(*LOG_LEVELS))
     check("workers", workers, "run", Interval(Integral, 1, None), fix="pass 1 or more processes")
@@ -188,12 +252,4 @@ def _serve(config: uvicorn.Config, sock: socket.socket, workers: int) -> None:
         if not server.started:
             sys.exit(EXIT_NOT_STARTED)
         return
-    made = None
-    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        made = tempfile.mkdtemp(prefix="verdict-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = made
-    try:
-        Multiprocess(config, sockets=[sock]).run()
-    finally:
-        if made is not None:
-            shutil.rmtree(made, ignore_errors=True)
+    Multiprocess(config, sockets=[sock]).run()

@@ -88,6 +88,37 @@ class PredictRequest(BaseModel):
     instances: list[dict[str, Any]] = Field(min_length=1)
 
 
+class KServeV1Request(BaseModel):
+    """KServe's V1 protocol: rows as objects (feature name to value) or as lists of the
+    features in the order ``GET /v2/models/{name}`` lists its inputs."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"instances": [["Biscoe", 48.6, 16.0, 230.0, 5800.0, "male", 2008]]}]
+        },
+    )
+
+    instances: list[dict[str, Any]] | list[list[Any]] = Field(min_length=1)
+
+
+class KServeV1Prediction(BaseModel):
+    label: Label = Field(description="The class the decision policy chose.")
+    probabilities: list[float] = Field(
+        description="Per class, in the order of the model's classes (GET /v1/models/{name})."
+    )
+
+
+class KServeV1Response(BaseModel):
+    predictions: list[KServeV1Prediction]
+
+
+class KServeV1Model(BaseModel):
+    name: str
+    ready: bool
+    classes: list[Label] = Field(description="The order of the probabilities.")
+    inputs: list[str] = Field(description="The order of a row sent as a list.")
+
+
 class RowPrediction(BaseModel):
     """One row's answer."""
 

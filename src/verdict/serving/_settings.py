@@ -94,6 +94,17 @@ class ServiceSettings(BaseSettings):
         request but liveness (and readiness when public) must carry it in
         ``X-Verdict-Gateway-Secret`` or gets 403 ``not_from_gateway``, so the replica answers
         only its gateway; None (default): no check.
+    grpc_port : int or None
+        Also serve the Open Inference Protocol over gRPC (``inference.GRPCInferenceService``)
+        on this port of ``listen_host`` (``VERDICT_GRPC_PORT``; 0 picks a free one, printed);
+        None (default): HTTP only. Same keys, limits, batching, log and metrics as HTTP.
+    metrics_port : int or None
+        Also serve ``/metrics`` on this port of ``listen_host``, without an API key, for
+        Prometheus scrapers (``VERDICT_METRICS_PORT``; 0 picks a free one, printed); None
+        (default): ``/metrics`` only on the service port, behind the key.
+    listen_host : str
+        The address the service listens on (``run``'s ``host`` sets it), which the gRPC and
+        metrics ports share.
     """
 
     model_config = SettingsConfigDict(env_prefix="VERDICT_", extra="ignore")
@@ -124,6 +135,9 @@ class ServiceSettings(BaseSettings):
     )
     zone_header: str = Field(default="X-Verdict-Zone", pattern=_HEADER)
     gateway_secret: SecretStr | None = Field(default=None, min_length=16)
+    grpc_port: int | None = Field(default=None, ge=0, le=65535)
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    listen_host: str = Field(default="127.0.0.1", min_length=1)
 
     @field_validator("models", "cors_origins", "strict_zones", mode="before")
     @classmethod

@@ -8,8 +8,11 @@ Metrics (all prefixed ``verdict_``): ``requests_total{route,method,status}``,
 (1 for the version answering; ``runtime``: native or onnx), ``batch_rows{model}`` and
 ``batch_wait_seconds{model}`` (micro-batching),
 ``out_of_range_total{model,column}``, ``in_flight``, ``prediction_log_pending`` (rows waiting
-for their group commit) and ``prediction_log_refused_rows`` (rows answered 503 because the log
-could not commit them).
+for their group commit) and ``prediction_log_refused_rows_total`` (rows answered 503 because
+the log could not commit them). Counters end in ``_total`` and gauges never do (Prometheus's
+naming rules, checked by the tests with prometheus_client's own parsers); ``render`` answers
+in the OpenMetrics format when the scraper's ``Accept`` header asks for it. gRPC requests are
+counted in ``requests_total`` with ``method="GRPC"``.
 
 With several uvicorn workers (``verdict serve --workers N``) each worker is a process with its
 own counters; the runner (``serving._run``) then sets ``PROMETHEUS_MULTIPROC_DIR`` before the
@@ -29,8 +32,8 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    generate_latest,
 )
+from prometheus_client.exposition import choose_encoder
 
 LATENCY_BUCKETS = (
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -96,12 +99,12 @@ class Telemetry:
             "verdict_prediction_log_pending", "Prediction log entries not yet written.",
             registry=reg, multiprocess_mode="livesum",
         )  # fmt: skip
-        self.log_refused = Gauge(
+        self.log_refused = Counter(
             "verdict_prediction_log_refused_rows",
             "Rows answered 503 because the prediction log could not commit them (queue full, "
-            "closed or failing), since the process started.",
-            registry=reg, multiprocess_mode="livesum",
+            "closed or failing).", registry=reg,
         )  # fmt: skip
+        self._refused_seen = 0
 
         self.drift_alarm = Gauge(
             "verdict_drift_alarm", "1 when the newest monitored window raised a drift alarm.",
@@ -194,16 +197,25 @@ class Telemetry:
             self.model_info.remove(model, str(version), ref, served, runtime)
 
     def log_state(self, pending: int, refused: int) -> None:
-        """Record the prediction log writer's backlog and the rows it refused."""
+        """Record the prediction log writer's backlog, and the rows it refused since the
+        process started (the counter takes what was added since the last call)."""
         self.log_pending.set(pending)
-        self.log_refused.set(refused)
+        added, self._refused_seen = refused - self._refused_seen, max(refused, self._refused_seen)
+        if added > 0:
+            self.log_refused.inc(added)
 
-    def render(self) -> bytes:
-        """The text exposition of every metric (all workers' in multiprocess mode)."""
+    def render(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The exposition of every metric (all workers' in multiprocess mode) in the format
+        ``accept`` (a scraper's Accept header) asks for, and its content type."""
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(self.collected()), content_type
+
+    def collected(self) -> CollectorRegistry:
+        """The registry to expose: this app's, or every worker's merged in multiprocess mode."""
         if not self.multiprocess:
-            return generate_latest(self.registry)
+            return self.registry
         from prometheus_client import multiprocess
 
         merged = CollectorRegistry()
         multiprocess.MultiProcessCollector(merged)
-        return generate_latest(merged)
+        return merged

@@ -1,0 +1,1 @@
+"""The Open Inference Protocol's gRPC definition: the .proto and its compiled descriptor."""
