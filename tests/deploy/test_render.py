@@ -164,8 +164,18 @@ def test_services_autoscalers_budgets_and_policies(
         (pdb,) = docs(folder / "pdb.yaml")
         assert pdb["spec"]["maxUnavailable"] == 1
         (policy,) = docs(folder / "networkpolicy.yaml")
-        (rule,) = policy["spec"]["ingress"]  # the service port, from the gateways only
+        rule, metrics = policy["spec"]["ingress"]  # the service port, from the gateways only
         assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+        assert metrics["ports"] == [{"protocol": "TCP", "port": 9090}]  # and Prometheus
+        assert metrics["from"] == [*rule["from"], {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
+        assert service["spec"]["ports"][1] == {"name": "metrics", "port": 9090,
+                                               "targetPort": "metrics", "protocol": "TCP"}
+        (deployment,) = docs(folder / "deployment.yaml")
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert {"name": "VERDICT_METRICS_PORT", "value": "9090"} in container["env"]
+        assert {"name": "metrics", "containerPort": 9090, "protocol": "TCP"} in container["ports"]
         assert rule["from"] == [
             {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name":
                                                    "verdict-gateway"}},
@@ -302,12 +312,12 @@ def test_prometheus_scrapes_every_target(rendered: Path, example: tuple[DeploySp
     assert config["global"]["scrape_interval"] == "15s"
     (job,) = config["scrape_configs"]
     assert job["metrics_path"] == "/metrics" and job["scheme"] == "http"
-    assert job["authorization"]["credentials_file"] == "/etc/prometheus/verdict-token"
+    assert "authorization" not in job and "http_headers" not in job  # the port needs no key
     seen = {c["labels"]["target"]: c for c in job["static_configs"]}
     assert set(seen) == set(placed(result))
     for t in spec.targets:
         if t.name in seen:
-            assert seen[t.name]["targets"] == ["{}:{}".format(*spec.endpoint(t))]
+            assert seen[t.name]["targets"] == [f"{spec.endpoint(t)[0]}:9090"]
             assert seen[t.name]["labels"] == {
                 "target": t.name,
                 "provider": t.provider,

@@ -137,8 +137,17 @@ class InferenceService:
             body = validate(_plain_request(request), _inference.infer_shape(max_rows))
             return _inference.prepare(body, model, max_rows)
 
-        size = sum(len(c) for c in request.raw_input_contents)
-        prepared = await asyncio.to_thread(work) if size > OFF_LOOP_BYTES else work()
+        for field in ("inputs", "outputs"):  # before anything is built from them
+            if len(getattr(request, field)) > max_rows:
+                raise ServiceError(
+                    413,
+                    f"The request has {len(getattr(request, field)):,} {field}; at most "
+                    f"{max_rows:,} are accepted (max_rows). To fix: send one tensor per "
+                    "feature, or one [rows, features] matrix.",
+                    kind="too_large",
+                )
+        big = request.ByteSize() > OFF_LOOP_BYTES
+        prepared = await asyncio.to_thread(work) if big else work()
         outputs = await _inference.infer(model, prepared, logged, self.telemetry)
         answer = pb.ModelInferResponse(
             model_name=model.name,

@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 from verdict.deploy._planner import Plan
 from verdict.deploy._spec import DeploySpec, Target
+from verdict.deploy.renderers._k8s import METRICS_PORT
 
 if TYPE_CHECKING:
     from verdict.registry import Registry
 
 BASE_IMAGE = "python:3.11.7-slim-bookworm"
-TOKEN_FILE = "/etc/prometheus/verdict-token"
-SECRET_FILE = "/etc/prometheus/verdict-gateway-secret"
 Placed = list[tuple[Target, int]]
 # urlopen raises on a refused connection or a non-2xx answer: exit status 1, unhealthy.
 _PROBE = (
@@ -50,6 +49,8 @@ COPY --from=builder /opt/verdict /opt/verdict
 USER 10001:10001
 WORKDIR /home/verdict
 EXPOSE 8080
+# /metrics without a key when VERDICT_METRICS_PORT is set (the rendered Kubernetes sets 9090)
+EXPOSE 9090
 # slim images have no curl: ask the ready endpoint with the standard library.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \\
   CMD ["python", "-c", "{_PROBE}"]
@@ -81,21 +82,20 @@ htmlcov
 
 
 def prometheus(spec: DeploySpec, placed: Placed) -> dict[str, Any]:
-    """Scrape every target's ``/metrics`` with an API key and the gateway secret (replicas
-    answer nothing else), labelled by target, provider and zone."""
-    tls = spec.gateway.tls.reencrypt
+    """Scrape every target's metrics port (``VERDICT_METRICS_PORT``: ``/metrics`` without a
+    key; the NetworkPolicy and the load balancer's source ranges admit only the gateways and
+    Prometheus), labelled by target, provider and zone."""
+    tls = spec.gateway.tls.reencrypt  # what fronts the service port with TLS fronts this too
     job: dict[str, Any] = {
         "job_name": f"verdict-{spec.model_name}",
         "scheme": "https" if tls else "http",
         "metrics_path": "/metrics",
-        "authorization": {"type": "Bearer", "credentials_file": TOKEN_FILE},
-        "http_headers": {"X-Verdict-Gateway-Secret": {"files": [SECRET_FILE]}},
     }
     if tls:
         job["tls_config"] = {"ca_file": "/etc/prometheus/replicas-ca.pem"}
     job["static_configs"] = [
         {
-            "targets": ["{}:{}".format(*spec.endpoint(t))],
+            "targets": [f"{spec.endpoint(t)[0]}:{METRICS_PORT}"],
             "labels": {"target": t.name, "provider": t.provider, "zone": t.zone},
         }
         for t, _ in placed
@@ -241,8 +241,8 @@ Rendered by `verdict deploy render`: {sum(t.replicas for t in placed)} replicas 
 5. Start the gateways (`gateway/README.md`) with `VERDICT_GATEWAY_SECRET` set to the gateway
    secret: `haproxy -c -f gateway/<provider>/haproxy.cfg`, then
    `haproxy -f gateway/<provider>/haproxy.cfg`.
-6. Scrape the replicas with `prometheus.yml`; put an API key in `{TOKEN_FILE}`
-   (`verdict keys create`) and the gateway secret in `{SECRET_FILE}`, and list the
-   Prometheus host's address in `gateway.source_ranges` (the replicas admit no one else).
+6. Scrape the replicas' metrics port ({METRICS_PORT}, no key needed) with `prometheus.yml`,
+   listing the Prometheus host's address in `gateway.source_ranges` (the replicas admit no
+   one else), or run Prometheus in the clusters' `monitoring` namespace.
 
 {residency_rules(spec)}"""

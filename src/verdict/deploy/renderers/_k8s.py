@@ -24,12 +24,17 @@ from verdict.deploy._spec import DeploySpec, Target
 
 NAMESPACE = "verdict"
 PORT = 8080
+METRICS_PORT = 9090  # /metrics without a key (VERDICT_METRICS_PORT), for Prometheus
 UID = 10001
 HOME = "/home/verdict"
 REGISTRY_SECRET = "verdict-registry"
 GATEWAY_SECRET = "verdict-gateway"  # key "secret": the header the gateway sends to replicas
 GATEWAY_NAMESPACE = "verdict-gateway"  # where an in-cluster gateway runs
 GATEWAY_POD_LABELS = {"app.kubernetes.io/name": "verdict-gateway"}
+PROMETHEUS_PODS = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+}
 READY_PATH = "/v2/health/ready"
 LIVE_PATH = "/v2/health/live"
 
@@ -164,6 +169,7 @@ def env(spec: DeploySpec, t: Target) -> list[dict[str, Any]]:
         "VERDICT_HOME": f"{HOME}/.verdict",
         "VERDICT_STRICT_ZONES": ",".join(spec.strict_zones()),
         "VERDICT_ZONE_HEADER": spec.gateway.zone_header,
+        "VERDICT_METRICS_PORT": str(METRICS_PORT),
     }
     out: list[dict[str, Any]] = [{"name": k, "value": v} for k, v in plain.items()]
     for name, secret, key in (
@@ -182,7 +188,10 @@ def _container(spec: DeploySpec, t: Target) -> dict[str, Any]:
         "name": "verdict",
         "image": spec.image,
         "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": "http", "containerPort": PORT, "protocol": "TCP"}],
+        "ports": [
+            {"name": "http", "containerPort": PORT, "protocol": "TCP"},
+            {"name": "metrics", "containerPort": METRICS_PORT, "protocol": "TCP"},
+        ],
         "env": env(spec, t),
         "startupProbe": _probe(LIVE_PATH, period=2, failures=60),
         "readinessProbe": _probe(READY_PATH, period=5, failures=2),
@@ -226,8 +235,12 @@ def service(spec: DeploySpec, t: Target, *, annotated: bool = True) -> dict[str,
     body: dict[str, Any] = {
         "type": "LoadBalancer",
         "selector": selector(spec),
-        "ports": [{"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"}],
-    }
+        "ports": [
+            {"name": "http", "port": port, "targetPort": "http", "protocol": "TCP"},
+            {"name": "metrics", "port": METRICS_PORT, "targetPort": "metrics",
+             "protocol": "TCP"},
+        ],
+    }  # fmt: skip
     ranges = spec.gateway.source_ranges
     if ranges:  # only the gateways, and their own address kept for the NetworkPolicy
         body["externalTrafficPolicy"] = "Local"
@@ -277,8 +290,11 @@ def disruption_budget(spec: DeploySpec) -> dict[str, Any]:
 
 
 def network_policy(spec: DeploySpec) -> dict[str, Any]:
-    """In: the service port, from the gateway only. Out: DNS, HTTPS (object stores) and
-    PostgreSQL. Kubelet probes come from the node, which policies always admit."""
+    """In: the service port, from the gateway only, and the metrics port from the gateway and
+    Prometheus (``gateway.source_ranges`` lists its address); in-cluster Prometheus pods
+    (namespace ``monitoring``, ``app.kubernetes.io/name: prometheus``) reach the metrics port
+    only. Out: DNS, HTTPS (object stores) and PostgreSQL. Kubelet probes come from the node,
+    which policies always admit."""
     dns = [{"protocol": proto, "port": 53} for proto in ("UDP", "TCP")]
     out = [{"protocol": "TCP", "port": port} for port in (443, 5432)]
     gateway_pods = {
@@ -294,7 +310,13 @@ def network_policy(spec: DeploySpec) -> dict[str, Any]:
         "spec": {
             "podSelector": {"matchLabels": selector(spec)},
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [{"from": sources, "ports": [{"protocol": "TCP", "port": PORT}]}],
+            "ingress": [
+                {"from": sources, "ports": [{"protocol": "TCP", "port": PORT}]},
+                {
+                    "from": [*sources, PROMETHEUS_PODS],
+                    "ports": [{"protocol": "TCP", "port": METRICS_PORT}],
+                },
+            ],
             "egress": [{"ports": dns}, {"ports": out}],
         },
     }
