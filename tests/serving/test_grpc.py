@@ -244,6 +244,19 @@ def test_bad_requests_get_invalid_argument_saying_why(server):
             _call(channel, "ModelInfer", request, svc.token)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT, caught.value.details()
         assert says in caught.value.details() and "To fix" in caught.value.details()
+    raw_stub = channel.unary_unary(
+        "/inference.GRPCInferenceService/ModelInfer",
+        request_serializer=bytes,
+        response_deserializer=bytes,
+    )
+    for garbage in (b"\xff" * 64, b"\x0a\x03\xff\xfe\xfd"):  # not protobuf; bad UTF-8
+        with pytest.raises(grpc.RpcError) as caught:
+            raw_stub(garbage, metadata=[("x-api-key", svc.token)], timeout=30)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "not a valid inference.ModelInferRequest" in caught.value.details()
+    with pytest.raises(grpc.RpcError) as caught:  # without a key, the key is what is refused
+        raw_stub(b"\xff" * 64, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     too_big = pb.ModelInferRequest(model_name="penguins")
     too_big.raw_input_contents.append(b"\0" * (9 * 1024 * 1024))
     with pytest.raises(grpc.RpcError) as caught:

@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 from grpc import aio
 
 from verdict import __version__
@@ -191,22 +192,21 @@ class InferenceService:
         for name, (request_class, response_class) in pb.METHODS.items():
             method = getattr(self, name)
             handlers[name] = grpc.unary_unary_rpc_method_handler(
-                self._rpc(name, method),
-                request_deserializer=request_class.FromString,
+                self._rpc(name, method, request_class),  # parses: a bad message gets a 400
                 response_serializer=response_class.SerializeToString,
             )
         return grpc.method_handlers_generic_handler(pb.SERVICE, handlers)
 
     def _rpc(
-        self, name: str, method: Callable[[Any, Logged], Awaitable[Any]]
-    ) -> Callable[[Any, Any], Awaitable[Any]]:
+        self, name: str, method: Callable[[Any, Logged], Awaitable[Any]], request_class: Any
+    ) -> Callable[[bytes, Any], Awaitable[Any]]:
         """``method`` with the request envelope HTTP's middleware gives: id, key, metrics,
         access log, and every error answered with its status and message."""
         public = self.settings.public_readiness
         open_rpc = name == "ServerLive" or (name == "ServerReady" and public)
         route = ROUTE + name
 
-        async def rpc(request: Any, context: Any) -> Any:
+        async def rpc(message: bytes, context: Any) -> Any:
             started = time.perf_counter()
             headers = [
                 (k.encode("latin-1"), v.encode("latin-1") if isinstance(v, str) else v)
@@ -226,7 +226,7 @@ class InferenceService:
                 if theirs is not None:
                     sent.append(("x-client-request-id", theirs))
                 await context.send_initial_metadata(sent)
-                return await method(request, Logged(rid, theirs))
+                return await method(_parse(request_class, message), Logged(rid, theirs))
             except ServiceError as error:
                 status = error.status
                 self.telemetry.error(error.kind)
@@ -253,6 +253,21 @@ class InferenceService:
                 self.telemetry.request(route, "GRPC", status, time.perf_counter() - started)
 
         return rpc
+
+
+def _parse(request_class: Any, message: bytes) -> Any:
+    """The request message, or a 400 when the bytes are not one (after the key check, so an
+    unauthenticated caller learns nothing about what it sent)."""
+    try:
+        return request_class.FromString(message)
+    except DecodeError:
+        raise ServiceError(
+            400,
+            f"The message is not a valid {request_class.DESCRIPTOR.full_name} (protobuf could "
+            "not parse it; text fields must be valid UTF-8). To fix: build it from "
+            "grpc_predict_v2.proto, as tritonclient and the kserve SDK do.",
+            kind="invalid_message",
+        ) from None
 
 
 async def _abort(context: Any, error: ServiceError, rid: str) -> None:
