@@ -28,6 +28,7 @@ Each answer's initial metadata carry ``x-request-id`` (the service's own id; a c
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -54,6 +55,7 @@ from verdict.serving._work import Logged
 
 logger = logging.getLogger("verdict.serving")
 error_log = logging.getLogger("verdict.serving.errors")
+access_log = logging.getLogger("verdict.serving.access")  # one JSON line per RPC, as for HTTP
 
 _CODES = {
     400: grpc.StatusCode.INVALID_ARGUMENT,
@@ -249,8 +251,15 @@ class InferenceService:
                     rid,
                 )
             finally:
+                seconds = time.perf_counter() - started
                 self.telemetry.in_flight.dec()
-                self.telemetry.request(route, "GRPC", status, time.perf_counter() - started)
+                self.telemetry.request(route, "GRPC", status, seconds)
+                if access_log.isEnabledFor(logging.INFO):
+                    line = {"request_id": rid, "method": "GRPC", "path": route, "route": route,
+                            "status": status, "ms": round(seconds * 1000, 3)}  # fmt: skip
+                    if theirs is not None:
+                        line["client_request_id"] = theirs
+                    access_log.info(json.dumps(line, separators=(",", ":")))
 
         return rpc
 
