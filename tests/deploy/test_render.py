@@ -167,11 +167,19 @@ def test_services_autoscalers_budgets_and_policies(
         rule, metrics = policy["spec"]["ingress"]  # the service port, from the gateways only
         assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
         assert metrics["ports"] == [{"protocol": "TCP", "port": 9090}]  # and Prometheus
-        assert metrics["from"] == [*rule["from"], {
-            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}]
-        assert service["spec"]["ports"][1] == {"name": "metrics", "port": 9090,
-                                               "targetPort": "metrics", "protocol": "TCP"}
+        assert metrics["from"] == [
+            *rule["from"],
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+            },
+        ]
+        assert service["spec"]["ports"][1] == {
+            "name": "metrics",
+            "port": 9090,
+            "targetPort": "metrics",
+            "protocol": "TCP",
+        }
         (deployment,) = docs(folder / "deployment.yaml")
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         assert {"name": "VERDICT_METRICS_PORT", "value": "9090"} in container["env"]

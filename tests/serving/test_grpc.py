@@ -119,8 +119,17 @@ def _infer_request(svc, rows, *, raw: bool):
 
 
 def _rest(svc, rows):
-    body = {"inputs": [{"name": s["name"], "shape": [len(rows)], "datatype": s["datatype"],
-                        "data": [r[s["name"]] for r in rows]} for s in _metadata(svc)["inputs"]]}
+    body = {
+        "inputs": [
+            {
+                "name": s["name"],
+                "shape": [len(rows)],
+                "datatype": s["datatype"],
+                "data": [r[s["name"]] for r in rows],
+            }
+            for s in _metadata(svc)["inputs"]
+        ]
+    }
     answer = httpx.post(f"{svc.url}/v2/models/penguins/infer", json=body, headers=svc.headers)
     assert answer.status_code == 200, answer.text
     return {o["name"]: o["data"] for o in answer.json()["outputs"]}

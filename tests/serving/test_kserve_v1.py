@@ -39,8 +39,9 @@ def test_objects_and_lists_give_the_pipeline_s_answers(svc, model):
     as_lists = [[r[f] for f in status["inputs"]] for r in rows]
     labels, proba = _expected(model, rows)
     for instances in (rows, as_lists):
-        response = svc.post("/v1/models/penguins:predict", content=json.dumps(
-            {"instances": instances}))  # no Content-Type, as some clients send
+        response = svc.post(
+            "/v1/models/penguins:predict", content=json.dumps({"instances": instances})
+        )  # no Content-Type, as some clients send
         assert response.status_code == 200, response.text
         predictions = response.json()["predictions"]
         assert [p["label"] for p in predictions] == labels

@@ -52,8 +52,13 @@ def test_the_metrics_port_needs_no_key_and_follows_the_naming_rules(running):
     scraped = httpx.get(url)
     assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
     names = _check_names(text_string_to_metric_families(scraped.text))
-    assert {"verdict_requests", "verdict_predictions", "verdict_in_flight",
-            "verdict_prediction_log_refused_rows", "verdict_prediction_log_pending"} <= names
+    assert {
+        "verdict_requests",
+        "verdict_predictions",
+        "verdict_in_flight",
+        "verdict_prediction_log_refused_rows",
+        "verdict_prediction_log_pending",
+    } <= names
     assert re.search(r'verdict_rows_total\{model="penguins"\} 1\.0', scraped.text)
 
 

@@ -22,7 +22,7 @@ _EXPORTS = {
     "_io": ("read_table",),
     "_levels": ("TRUE_WORDS", "level_spelling", "level_words"),
     "_profile": ("ClassBalance", "Profile", "profile_table"),
-    "_rows": ("RowCheck", "RowProblem", "check_rows"),
+    "_rows": ("RowCheck", "RowProblem", "check_rows", "is_numeric_dtype_name"),
     "_schema": ("ColumnKind", "ColumnSchema", "Schema"),
     "_summaries": ("CategoricalSummary", "CorrelatedPair", "DatetimeSummary", "NumericSummary"),
 }

@@ -310,7 +310,7 @@ def _per_row(per_level: np.ndarray, codes: np.ndarray) -> np.ndarray:
 
 
 def _categorical(values: pd.Series, col: ColumnSchema) -> _Checked:
-    if _numeric_dtype_name(col.dtype) and not pd.api.types.is_numeric_dtype(values):
+    if is_numeric_dtype_name(col.dtype) and not pd.api.types.is_numeric_dtype(values):
         numbers = pd.to_numeric(values, errors="coerce")
         values = values.astype(object).where(numbers.isna() | values.isna(), numbers)
     codes, uniques, nested = _levels(values)
@@ -374,7 +374,7 @@ _CHECKS: dict[ColumnKind, Callable[[pd.Series, ColumnSchema], _Checked]] = {
 }
 
 
-def _numeric_dtype_name(dtype: str) -> bool:
+def is_numeric_dtype_name(dtype: str) -> bool:
     """Whether a schema's recorded dtype (``'int64'``, ``'Float64'``, ``'str'`` ...) is numeric."""
     try:
         return pd.api.types.is_numeric_dtype(pd.api.types.pandas_dtype(dtype)) and dtype != "bool"

@@ -20,6 +20,7 @@ import contextlib
 import gc
 import logging
 import os
+import sys
 from collections.abc import AsyncIterator, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -34,6 +35,7 @@ from verdict.registry import LoadedModel, Registry
 from verdict.serving import _kserve_v1, _v1, _v2
 from verdict.serving._body import request_schemas
 from verdict.serving._errors import ERROR_RESPONSES, install_error_handlers
+from verdict.serving._hot import HotRoutes
 from verdict.serving._middleware import (
     HeadersWithBody,
     RequestMiddleware,
@@ -50,6 +52,11 @@ from verdict.state import KeyStore, PredictionLog, open_state
 logger = logging.getLogger("verdict.serving")
 GRPC_GRACE_SECONDS = 10.0  # in-flight RPCs get this long to finish at shutdown
 LOG_STATE_SECONDS = 1.0
+# How long a thread holds the GIL while another waits for it (Python's default: 5 ms). The
+# scoring thread gives it up inside pandas, pyarrow and SQLite calls and then waits for the
+# event loop's turn to end: 5 ms turns stretch every micro-batch (1 ms: ~15% more single-row
+# requests per second, and 1,000-row batches no slower).
+SWITCH_SECONDS = 0.001
 _METRICS_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "Metrics."}
 }
@@ -101,6 +108,7 @@ def create_app(
         responses=_METRICS_RESPONSE, tags=["monitoring"],
     )  # fmt: skip
     unlocked = open_paths(settings.public_readiness)
+    app.add_middleware(HotRoutes)  # first added: innermost, right before the router
     app.add_middleware(
         RequestMiddleware, max_body_bytes=settings.max_body_bytes, telemetry=telemetry,
         auth=settings.auth, unlocked=unlocked, target=settings.target,
@@ -146,7 +154,7 @@ def _lifespan(
         engine = state_engine or await asyncio.to_thread(open_state, settings.state_database())
         predlog = PredictionLog(engine, target=settings.target)
         executor = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="verdict-score")
-        watcher = gauges = grpc_server = None
+        watcher = gauges = grpc_server = switch = None
         try:
             keys = KeyStore(engine) if settings.auth else None
             if keys is not None:
@@ -172,6 +180,8 @@ def _lifespan(
             app.state.accepting = True
             gc.collect()
             gc.freeze()  # what is loaded now lives as long as the app: keep it out of GC passes
+            switch = sys.getswitchinterval()
+            sys.setswitchinterval(SWITCH_SECONDS)
             logger.info("serving %s", ", ".join(f"{m.served} ({m.ref})" for m in served.all()))
             yield
             app.state.accepting = False
@@ -180,6 +190,8 @@ def _lifespan(
             await served.drain()
         finally:
             app.state.accepting = False
+            if switch is not None:
+                sys.setswitchinterval(switch)
             if grpc_server is not None:
                 await grpc_server.stop(None)
             for task in (watcher, gauges):

@@ -154,7 +154,7 @@ def _validation_details(errors: Sequence[Any]) -> list[ErrorDetail]:
     return details
 
 
-async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
+async def on_service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     telemetry = getattr(request.app.state, "telemetry", None)
     if telemetry is not None:
@@ -174,7 +174,7 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
         details=details,
         more_details=max(0, len(errors) - MAX_DETAILS),
     )
-    return await _on_service_error(request, error)
+    return await on_service_error(request, error)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
@@ -183,12 +183,12 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     fix = _HTTP_FIXES.get(status, "correct the request and retry")
     detail = exc.detail if isinstance(exc.detail, str) else "the request was refused"
     error = ServiceError(status, f"{detail}. To fix: {fix}.", headers=exc.headers)
-    return await _on_service_error(request, error)
+    return await on_service_error(request, error)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers of this module on ``app``."""
-    app.add_exception_handler(ServiceError, _on_service_error)
+    app.add_exception_handler(ServiceError, on_service_error)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
 

@@ -197,7 +197,10 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._cancel_deadline()
+        cycle = self.cycle
         super().on_headers_complete()
+        if self.cycle is not None and self.cycle is not cycle:
+            _write_head_with_body(self.cycle)
 
     def on_message_complete(self) -> None:
         super().on_message_complete()
@@ -301,6 +304,56 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             client = f"{self.client[0]}:{self.client[1]}" if self.client else None
             line = {"request_id": rid, "status": status, "kind": kind, "client": client}
             access_log.info(json.dumps(line, separators=(",", ":")))
+
+
+class _HeadWithBody:
+    """The transport a request's cycle writes to, writing the response head (status line and
+    headers) with the first body bytes in one call: one write (one system call, one packet)
+    per small response instead of two. The head is never held past the body's first bytes,
+    the end of the response or a close."""
+
+    __slots__ = ("_cycle", "_head", "_stage", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, cycle: Any) -> None:
+        self._transport, self._cycle = transport, cycle
+        self._head = b""
+        self._stage = 0  # 0: no head yet, 1: the head is held, 2: written
+
+    def write(self, data: bytes) -> None:
+        if self._stage == 1:
+            self._stage = 2
+            self._transport.write(self._head + data)
+            self._head = b""
+        elif self._stage == 0 and self._cycle.response_started:
+            self._stage, self._head = 1, bytes(data)  # the head: the first write of a response
+        else:
+            self._transport.write(data)  # "100 Continue" before the response, or the rest
+
+    def flush(self) -> None:
+        if self._stage == 1:
+            self._stage = 2
+            self._transport.write(self._head)
+            self._head = b""
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+def _write_head_with_body(cycle: Any) -> None:
+    """Have ``cycle`` (uvicorn's ``RequestResponseCycle``) write its response head together
+    with the first body bytes (``_HeadWithBody``)."""
+    joined = _HeadWithBody(cycle.transport, cycle)
+    done = cycle.on_response
+
+    def on_response() -> None:
+        joined.flush()
+        done()
+
+    cycle.transport, cycle.on_response = joined, on_response
 
 
 def _ensure_sweep(server_state: Any, loop: asyncio.AbstractEventLoop, timeout: float) -> None:

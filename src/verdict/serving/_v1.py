@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from itertools import count, repeat
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -139,14 +140,17 @@ def _answer(
     """The predict response (``PredictResponse``'s fields, in its order)."""
     names = [str(c) for c in model.loaded.classes]
     ref = model.ref
+    if len(scored.labels) != len(proba) or (proba and len(proba[0]) != len(names)):
+        raise ValueError("labels, probabilities and classes do not line up")
+    per_class = map(dict, map(zip, repeat(names), proba))  # one {class: p} per row
     return {
         "model": model.name,
         "model_version": ref,
         "request_id": request_id,
         "predictions": [
-            {"row": i, "class": label, "probabilities": dict(zip(names, p, strict=True)),
-             "model_version": ref, "request_id": request_id}
-            for i, (label, p) in enumerate(zip(scored.labels, proba, strict=True))
+            {"row": i, "class": label, "probabilities": p, "model_version": ref,
+             "request_id": request_id}
+            for i, label, p in zip(count(), scored.labels, per_class)
         ],
         "unknown_categories": scored.unknown,
         "out_of_range": scored.out_of_range,

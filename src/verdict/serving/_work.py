@@ -17,14 +17,23 @@ unknown categories are.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from verdict.data import ColumnKind, RowProblem, check_rows
+from verdict.data import (
+    ColumnKind,
+    RowCheck,
+    RowProblem,
+    check_rows,
+    is_numeric_dtype_name,
+    level_spelling,
+)
 from verdict.registry import LoadedModel
 from verdict.serving._runtime import Predict, native
 
@@ -97,20 +106,26 @@ def score_batch(
 ) -> list[Scored]:
     """Check and score the rows of every request of ``batch`` in one pipeline call
     (``predict``: the runtime's, by default the pipeline's own)."""
-    features = loaded.schema.features
+    features = _features(loaded).names
     if len(batch) == 1:
         columns = batch[0].columns
     else:
-        columns = {f: [v for rows in batch for v in rows.columns[f]] for f in features}
+        columns = {
+            f: list(chain.from_iterable(rows.columns[f] for rows in batch)) for f in features
+        }
     frame, arrays = _frame(columns, loaded)
-    check = check_rows(frame, loaded.schema, required=required)
-    problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
+    check = _clean(frame, arrays, loaded)
+    if check is None:
+        check = check_rows(frame, loaded.schema, required=required)
+        problems = sorted(check.problems + _infinite(frame, loaded), key=_order(features))
+    else:
+        problems = []
+    far = _out_of_range(arrays, check.frame, ranges or {})  # before the pipeline sees them
     n = len(frame)
     if n:
         proba, labels = (predict or native(loaded).predict)(check.frame)
     else:
         proba, labels = np.empty((0, len(loaded.classes))), []
-    far = _out_of_range(arrays, check.frame, ranges or {})
     return _split(loaded, batch, frame, check.unknown_categories, problems, labels, proba, far)
 
 
@@ -141,6 +156,71 @@ def _out_of_range(
 
 
 _NUMBERS = frozenset({int, float})
+_STR = {str}
+
+
+@dataclass(frozen=True)
+class _Features:
+    """What a batch needs to know of a version's features, read once per version."""
+
+    names: tuple[str, ...]
+    numeric: frozenset[str]
+    # categorical features whose strings check_rows takes as they are (their training dtype
+    # is not numeric), with the spellings seen in training (None: unknown ones not counted)
+    words: dict[str, frozenset[str] | None]
+
+    @property
+    def plain(self) -> bool:
+        """Whether every feature is numeric or such a categorical one."""
+        return len(self.numeric) + len(self.words) == len(self.names)
+
+
+_FEATURES: weakref.WeakKeyDictionary[LoadedModel, _Features] = weakref.WeakKeyDictionary()
+
+
+def _features(loaded: LoadedModel) -> _Features:
+    found = _FEATURES.get(loaded)
+    if found is None:
+        schema = loaded.schema
+        columns = [schema.column(name) for name in schema.features]
+        words = {
+            c.name: None if c.categories is None else frozenset(map(level_spelling, c.categories))
+            for c in columns
+            if c.kind is ColumnKind.CATEGORICAL and not is_numeric_dtype_name(c.dtype)
+        }
+        numeric = frozenset(c.name for c in columns if c.kind is ColumnKind.NUMERIC)
+        found = _FEATURES[loaded] = _Features(schema.features, numeric, words)
+    return found
+
+
+def _clean(
+    frame: pd.DataFrame, arrays: dict[str, np.ndarray], loaded: LoadedModel
+) -> RowCheck | None:
+    """What ``check_rows`` (and ``_infinite``) would find for a batch with nothing to find or
+    convert, without their work; None for any other batch (they judge it).
+
+    Such a batch has only finite numbers in its numeric features (``_frame`` made them float
+    arrays) and only strings in its categorical ones: ``check_rows`` would give back ``frame``
+    itself, no problem, and the strings not seen in training counted per column.
+    """
+    features = _features(loaded)
+    if not features.plain:
+        return None
+    unknown: dict[str, int] = {}
+    for name in features.names:
+        values = arrays[name]
+        if name in features.numeric:
+            if values.dtype != np.float64 or not np.isfinite(values).all():
+                return None
+            continue
+        if set(map(type, values)) != _STR:
+            return None
+        known = features.words[name]
+        if known is not None:
+            unseen = {v for v in set(values) if level_spelling(v) not in known}
+            if unseen:
+                unknown[name] = sum(map(unseen.__contains__, values))
+    return RowCheck(frame, (), unknown, len(frame))
 
 
 def _frame(
@@ -151,9 +231,10 @@ def _frame(
     pandas infers nothing costly (an Arrow string column per request would be converted
     straight back)."""
     data = {}
-    for name in loaded.schema.features:
+    features = _features(loaded)
+    for name in features.names:
         values = columns[name]
-        if loaded.schema.column(name).kind is ColumnKind.NUMERIC and _NUMBERS.issuperset(
+        if name in features.numeric and _NUMBERS.issuperset(
             map(type, values)
         ):  # no None, word, list or bool (a bool is no number here): check_rows judges those
             data[name] = np.asarray(values, dtype=np.float64)
