@@ -3,6 +3,7 @@ data extension in both directions, and 400s that say what was wrong."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import struct
 
@@ -204,3 +205,11 @@ def test_raw_round_trip_and_exact_sizes(data, datatype):
             decode_raw(datatype, raw[:-1], len(values))
     with pytest.raises(RawTensorError):
         decode_raw(datatype, raw, len(values) + 1)
+
+
+def test_a_compressed_body_is_refused_saying_so(svc):
+    rows = [r for r in records(2) if all(v is not None and v == v for v in r.values())]
+    body, headers = _binary_request(svc, rows)
+    response = svc.post(INFER, content=gzip.compress(body),
+                        headers={**headers, "Content-Encoding": "gzip"})  # fmt: skip
+    assert response.status_code == 415 and "uncompressed" in response.json()["error"]

@@ -28,6 +28,9 @@ def level_spelling(value: Any) -> str:
     return text.lower() if text.lower() in _LOWERED else text
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 def level_words(values: pd.Series) -> pd.Series:
     """Each value's canonical spelling, missing values (None, NaN, NA) kept missing.
 
@@ -36,6 +39,10 @@ def level_words(values: pd.Series) -> pd.Series:
     is keyed by type too, since ``True == 1`` but they are spelled differently.
     """
     array = values.to_numpy(dtype=object, na_value=None)
+    if _STR_OR_NONE.issuperset(map(type, array)):  # the usual column: text and gaps
+        codes, uniques = pd.factorize(array)  # None -> -1; equal strings share a code
+        spelled = np.array([None, *map(level_spelling, uniques)], dtype=object)[codes + 1]
+        return pd.Series(spelled, index=values.index, name=values.name, dtype=object)
     cache: dict[tuple[type, Any], str] = {}
     spelled = np.empty(len(array), dtype=object)
     for i, value in enumerate(array):

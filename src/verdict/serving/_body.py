@@ -65,6 +65,15 @@ async def read_json(
     ``Inference-Header-Content-Length`` header, that many bytes are the JSON header and the
     rest are the inputs whose ``parameters.binary_data_size`` says they are binary.
     """
+    encoding = request.headers.get("content-encoding")
+    if encoding is not None and encoding.strip().lower() not in ("", "identity"):
+        raise ServiceError(
+            415,
+            f"Content-Encoding {encoding[:32]!r} is not supported: request bodies are read as "
+            "sent. To fix: send the body uncompressed (tritonclient: leave "
+            "request_compression_algorithm unset).",
+            kind="content_encoding",
+        )
     raw = await request.body()
     header = request.headers.get("inference-header-content-length") if binary else None
     if header is None:

@@ -368,7 +368,7 @@ def _typed_data(tensor: Any, index: int) -> list[Any]:
     if field != "bytes_contents":
         return values
     try:
-        return [v.decode("utf-8") for v in values]
+        return list(map(bytes.decode, values))  # UTF-8, strict
     except UnicodeDecodeError:
         raise ServiceError(
             400,

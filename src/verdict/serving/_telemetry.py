@@ -22,6 +22,7 @@ multiprocess mode; gauges use ``livesum``/``livemax``, so a worker that exits dr
 
 from __future__ import annotations
 
+import collections
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -163,10 +164,7 @@ class Telemetry:
         """Count the rows of one request, their classes, unknown categories and numbers out
         of range."""
         self.rows.labels(model).inc(len(labels))
-        counts: dict[str, int] = {}
-        for label in labels:
-            key = str(label)
-            counts[key] = counts.get(key, 0) + 1
+        counts = collections.Counter(map(str, labels))  # one C-level pass over the rows
         v = str(version)
         for label, n in counts.items():
             self.predictions.labels(model, v, label).inc(n)
