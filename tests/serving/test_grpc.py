@@ -3,8 +3,11 @@ as HTTP (tritonclient's and kserve's own clients are driven in test_standard_cli
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import struct
+import threading
 import time
 from pathlib import Path
 
@@ -16,7 +19,7 @@ from process_support import ROW, penguins_home, service
 
 from verdict.serving import _grpc_messages as pb
 from verdict.serving._binary import encode_raw
-from verdict.state import KeyStore, open_state
+from verdict.state import KeyStore, PredictionLog, open_state
 
 pytestmark = pytest.mark.slow
 PROTO = Path(__file__).parents[2] / "src/verdict/serving/_proto/grpc_predict_v2.proto"
@@ -281,8 +284,6 @@ def test_grpc_predictions_are_logged_and_counted(server):
     rid = dict(call.initial_metadata())["x-request-id"]
     engine = open_state(f"sqlite:///{svc.home / 'service.db'}")
     try:
-        from verdict.state import PredictionLog
-
         log = PredictionLog(engine)
         frame = log.predictions("penguins")
         log.close()
@@ -292,3 +293,60 @@ def test_grpc_predictions_are_logged_and_counted(server):
     text = httpx.get(f"{svc.url}/metrics", headers=svc.headers).text
     assert re.search(r'verdict_requests_total\{method="GRPC",route="/inference\.'
                      r'GRPCInferenceService/ModelInfer",status="200"\} [1-9]', text)  # fmt: skip
+
+
+def test_kill_9_under_grpc_streams_loses_no_answered_prediction(tmp_path):
+    """Every ModelInfer answered before a ``kill -9`` is in the prediction log (committed
+    before the answer left), as over HTTP."""
+    home = penguins_home(tmp_path / "home")
+    lines: list[str] = []
+    answered: list[str] = []
+    failures: list[str] = []
+    stop = threading.Event()
+    with service(home, "--grpc-port", "0", stdout=lines) as svc:
+        port = _grpc_port(lines)
+        request = _infer_request(svc, ROWS[:1], raw=True)
+
+        def stream() -> None:
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            while not stop.is_set():
+                try:
+                    _, call = _call(channel, "ModelInfer", request, svc.token)
+                except grpc.RpcError as exc:
+                    if exc.code() != grpc.StatusCode.UNAVAILABLE:  # gone: not answered
+                        failures.append(f"{exc.code()} {exc.details()}")
+                    time.sleep(0.01)
+                    continue
+                answered.append(dict(call.initial_metadata())["x-request-id"])
+            channel.close()
+
+        threads = [threading.Thread(target=stream, daemon=True) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        time.sleep(3.0)
+        os.killpg(svc.process.pid, signal.SIGKILL)  # at an arbitrary moment of the streams
+        svc.process.wait(timeout=30)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert len(answered) > 20 and failures == [], failures[:3]
+    engine = open_state(f"sqlite:///{home / 'service.db'}")
+    try:
+        log = PredictionLog(engine)
+        logged = set(log.predictions("penguins")["request_id"])
+        log.close()
+    finally:
+        engine.dispose()
+    missing = set(answered) - logged
+    print(f"\nkill -9 under 4 gRPC streams: {len(answered)} answered, {len(missing)} missing")
+    assert not missing, sorted(missing)[:5]
+
+
+def _grpc_port(lines: list[str]) -> str:
+    for _ in range(100):
+        for line in lines:
+            found = re.search(r"verdict grpc on 127\.0\.0\.1:(\d+)", line)
+            if found:
+                return found.group(1)
+        time.sleep(0.05)
+    raise AssertionError(lines)
