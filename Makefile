@@ -34,4 +34,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/logistic.py
 
 clean:
-	rm -rf $(VENV) .verdict build src/*.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-clients .verdict build src/*.egg-info .pytest_cache .ruff_cache
