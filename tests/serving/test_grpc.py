@@ -350,3 +350,33 @@ def _grpc_port(lines: list[str]) -> str:
                 return found.group(1)
         time.sleep(0.05)
     raise AssertionError(lines)
+
+
+def test_grpc_follows_a_hot_reload(tmp_path):
+    """Promoting another version moves gRPC's answers to it, as HTTP's, without a restart."""
+    from palmerpenguins import load_penguins
+
+    from verdict.pipeline import train
+    from verdict.registry import Registry
+
+    home = penguins_home(tmp_path / "home")
+    with Registry(home=home) as registry:
+        run = train(load_penguins(), "species", models=["decision_tree"], time_budget=2, cv=2,
+                    quiet=True, out=tmp_path / "run2")  # fmt: skip
+        registry.register(run, "penguins")  # v2, not yet in production
+    lines: list[str] = []
+    with service(home, "--grpc-port", "0", stdout=lines) as svc:
+        channel = grpc.insecure_channel(f"127.0.0.1:{_grpc_port(lines)}")
+        request = _infer_request(svc, ROWS, raw=False)
+        assert _call(channel, "ModelInfer", request, svc.token)[0].model_version == "1"
+        with Registry(home=home) as registry:
+            registry.promote("penguins@v2")
+        deadline, seen = time.monotonic() + 15, "1"
+        while seen == "1" and time.monotonic() < deadline:
+            seen = _call(channel, "ModelInfer", request, svc.token)[0].model_version
+            time.sleep(0.1)
+        assert seen == "2"
+        meta, _ = _call(channel, "ModelMetadata", pb.ModelMetadataRequest(name="penguins"),
+                        svc.token)  # fmt: skip
+        assert list(meta.versions) == ["2"]
+        channel.close()
