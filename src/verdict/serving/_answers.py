@@ -6,13 +6,14 @@ committed them, see ``ServedModels``).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from verdict.data import RowProblem
 from verdict.serving._errors import MAX_DETAILS, ServiceError
 from verdict.serving._schemas import ErrorDetail
 from verdict.serving._served import ServedModel
 from verdict.serving._telemetry import Telemetry
-from verdict.serving._work import Scored
+from verdict.serving._work import Logged, Rows, Scored
 
 SHOWN = 5
 _FIX = {
@@ -45,6 +46,23 @@ def invalid_rows(
         details=details,
         more_details=n - len(details),
     )
+
+
+async def score_logged(
+    model: ServedModel,
+    rows: Rows,
+    logged: Logged,
+    telemetry: Telemetry,
+    where: Callable[[RowProblem], list[str | int]],
+) -> Scored:
+    """Score ``rows`` (committed to the prediction log with ``logged`` before this returns),
+    count them, or raise the 422 placing each problem in the body with ``where``: what every
+    scoring route does after parsing."""
+    scored = await model.score(replace(rows, logged=logged))
+    if scored.problems:
+        raise invalid_rows(scored.problems, where)
+    counted(model, scored, telemetry)
+    return scored
 
 
 def counted(model: ServedModel, scored: Scored, telemetry: Telemetry) -> None:

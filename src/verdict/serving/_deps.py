@@ -46,18 +46,42 @@ TelemetryDep = Annotated[Telemetry, Depends(get_telemetry)]
 RequestId = Annotated[str, Depends(get_request_id)]
 
 
-async def served_model(name: str, served: ServedDep) -> ServedModel:
-    """The model served under ``name`` (the path parameter), or 404."""
-    model = served.get(name)
+def model_or_404(
+    served: ServedModels | None, name: str, describe: str = "GET /v2/models/NAME"
+) -> ServedModel:
+    """The model served under ``name``, or the 404 naming those that are (``describe``: how
+    this transport describes a model)."""
+    model = served.get(name) if served is not None else None
     if model is None:
-        names = [m.name for m in served.all()]
+        names = [m.name for m in served.all()] if served is not None else []
         raise ServiceError(
             404,
             f"No model named {name[:64]!r} is served here; served: {names}. To fix: use one of "
-            "those names (GET /v2/models/NAME describes a model).",
+            f"those names ({describe} describes a model).",
             kind="model_not_found",
         )
     return model
+
+
+def version_or_404(
+    model: ServedModel, version: str, omit: str = "leave the version out of the path"
+) -> ServedModel:
+    """``model``, if ``version`` is the one answering now, else the 404 saying which is
+    (``omit``: how this transport asks for no particular version)."""
+    if version.removeprefix("v") != str(model.version):
+        raise ServiceError(
+            404,
+            f"Version {version[:32]!r} of {model.name!r} is not served; version "
+            f"{model.version} is ({model.served}). To fix: ask for version {model.version}, or "
+            f"{omit}.",
+            kind="version_not_found",
+        )
+    return model
+
+
+async def served_model(name: str, served: ServedDep) -> ServedModel:
+    """The model served under ``name`` (the path parameter), or 404."""
+    return model_or_404(served, name)
 
 
 ModelDep = Annotated[ServedModel, Depends(served_model)]
@@ -65,15 +89,7 @@ ModelDep = Annotated[ServedModel, Depends(served_model)]
 
 async def served_version(version: str, model: ModelDep) -> ServedModel:
     """The model, if ``version`` (the path parameter) is the one answering now, else 404."""
-    if version.removeprefix("v") != str(model.version):
-        raise ServiceError(
-            404,
-            f"Version {version[:32]!r} of {model.name!r} is not served; version "
-            f"{model.version} is ({model.served}). To fix: ask for version {model.version}, or "
-            "leave the version out of the path.",
-            kind="version_not_found",
-        )
-    return model
+    return version_or_404(model, version)
 
 
 VersionDep = Annotated[ServedModel, Depends(served_version)]

@@ -39,18 +39,16 @@ import grpc
 from google.protobuf.message import DecodeError
 from grpc import aio
 
-from verdict import __version__
 from verdict.serving import _grpc_messages as pb
 from verdict.serving import _inference
 from verdict.serving._binary import RawTensorError, decode_raw, encode_raw
 from verdict.serving._body import OFF_LOOP_BYTES
+from verdict.serving._deps import model_or_404, version_or_404
 from verdict.serving._errors import ServiceError
-from verdict.serving._inference import EXTENSIONS
 from verdict.serving._json import validate
 from verdict.serving._middleware import authenticate, client_id
 from verdict.serving._residency import guarded
 from verdict.serving._served import ServedModel
-from verdict.serving._tensors import input_metadata, output_metadata
 from verdict.serving._work import Logged
 
 logger = logging.getLogger("verdict.serving")
@@ -110,25 +108,20 @@ class InferenceService:
         return pb.ServerReadyResponse(ready=bool(self.app.state.accepting))
 
     async def ServerMetadata(self, request: Any, logged: Logged) -> Any:  # noqa: N802
-        return pb.ServerMetadataResponse(
-            name="verdict", version=__version__, extensions=list(EXTENSIONS)
-        )
+        return pb.ServerMetadataResponse(**_inference.server_metadata())
 
     async def ModelReady(self, request: Any, logged: Logged) -> Any:  # noqa: N802
         self._model(request.name, request.version)
         return pb.ModelReadyResponse(ready=True)
 
     async def ModelMetadata(self, request: Any, logged: Logged) -> Any:  # noqa: N802
-        model = self._model(request.name, request.version)
-        answer = pb.ModelMetadataResponse(
-            name=model.name,
-            versions=[str(model.version)],
-            platform="verdict_sklearn",
+        found = _inference.model_metadata(self._model(request.name, request.version))
+        answer = pb.ModelMetadataResponse(  # no field for REST's "parameters" (the runtime)
+            name=found["name"], versions=found["versions"], platform=found["platform"]
         )
-        for spec in input_metadata(model.loaded.schema):
-            answer.inputs.add(**spec)
-        for spec in output_metadata(model.loaded):
-            answer.outputs.add(**spec)
+        for name in ("inputs", "outputs"):
+            for spec in found[name]:
+                getattr(answer, name).add(**spec)
         return answer
 
     async def ModelInfer(self, request: Any, logged: Logged) -> Any:  # noqa: N802
@@ -168,24 +161,9 @@ class InferenceService:
     # -- shared --------------------------------------------------------------------------
 
     def _model(self, name: str, version: str) -> ServedModel:
-        served = getattr(self.app.state, "served", None)
-        model = served.get(name) if served is not None else None
-        if model is None:
-            names = [m.name for m in served.all()] if served is not None else []
-            raise ServiceError(
-                404,
-                f"No model named {name[:64]!r} is served here; served: {names}. To fix: use "
-                "one of those names (ModelMetadata describes a model).",
-                kind="model_not_found",
-            )
-        if version and version.removeprefix("v") != str(model.version):
-            raise ServiceError(
-                404,
-                f"Version {version[:32]!r} of {model.name!r} is not served; version "
-                f"{model.version} is ({model.served}). To fix: ask for version "
-                f"{model.version}, or leave model_version empty.",
-                kind="version_not_found",
-            )
+        model = model_or_404(getattr(self.app.state, "served", None), name, "ModelMetadata")
+        if version:
+            version_or_404(model, version, "leave model_version empty")
         return model
 
     def handler(self) -> grpc.GenericRpcHandler:

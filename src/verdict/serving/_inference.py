@@ -12,12 +12,13 @@ request gets the same answer, the same errors and the same log rows over either.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from verdict.serving._answers import counted, invalid_rows
+from verdict import __version__
+from verdict.serving._answers import score_logged
 from verdict.serving._errors import ServiceError
 from verdict.serving._json import BodyShape
 from verdict.serving._limits import check_rows_limit
@@ -31,7 +32,9 @@ from verdict.serving._tensors import (
     fits_input,
     fits_output,
     fits_request,
+    input_metadata,
     label_datatype,
+    output_metadata,
     problem_place,
     tensors_of,
     tensors_to_rows,
@@ -39,6 +42,24 @@ from verdict.serving._tensors import (
 from verdict.serving._work import Logged, Rows
 
 EXTENSIONS = ("binary_tensor_data",)  # Triton's name for the binary tensor data extension
+
+
+def server_metadata() -> dict[str, Any]:
+    """The server's name, version and protocol extensions (REST and gRPC alike)."""
+    return {"name": "verdict", "version": __version__, "extensions": list(EXTENSIONS)}
+
+
+def model_metadata(model: ServedModel) -> dict[str, Any]:
+    """A model's metadata: one input tensor per feature, the label and probability outputs,
+    and (REST only; gRPC's message has no field for it) the runtime answering."""
+    return {
+        "name": model.name,
+        "versions": [str(model.version)],
+        "platform": "verdict_sklearn",
+        "inputs": input_metadata(model.loaded.schema),
+        "outputs": output_metadata(model.loaded),
+        "parameters": {"runtime": model.runtime},
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +99,9 @@ async def infer(
 ) -> list[Output]:
     """Score the request's rows (committed to the prediction log before this returns) and
     give the outputs asked for; a 4xx naming each value that cannot be scored."""
-    scored = await model.score(replace(request.rows, logged=logged))
-    if scored.problems:
-        features = model.loaded.schema.features
-        raise invalid_rows(scored.problems, problem_place(request.tensors, request.layout,
-                                                          features))  # fmt: skip
-    counted(model, scored, telemetry)
+    features = model.loaded.schema.features
+    place = problem_place(request.tensors, request.layout, features)
+    scored = await score_logged(model, request.rows, logged, telemetry, place)
     n, k = request.rows.n, len(model.loaded.classes)
     values = {
         LABEL: (label_datatype(model.loaded.classes), [n], scored.labels),

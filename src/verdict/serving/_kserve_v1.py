@@ -12,19 +12,18 @@ and prediction log as every other route. Errors have the protocols' shape,
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from verdict.serving._answers import counted, invalid_rows
+from verdict.serving._answers import score_logged
 from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import ModelDep, RequestId, SettingsDep, TelemetryDep
 from verdict.serving._errors import MAX_DETAILS, V2_ERROR_RESPONSES, ServiceError
 from verdict.serving._json import BodyShape
 from verdict.serving._middleware import client_request_id
 from verdict.serving._schemas import ErrorDetail, KServeV1Model, KServeV1Request, KServeV1Response
-from verdict.serving._v1 import records_to_rows
+from verdict.serving._v1 import instance_place, records_to_rows
 from verdict.serving._work import Logged, Rows
 
 router = APIRouter(prefix="/v1", tags=["kserve-v1"], responses=V2_ERROR_RESPONSES)
@@ -99,10 +98,8 @@ async def predict(
         lambda body: instances_to_rows(body["instances"], features),
         untyped=True,
     )
-    scored = await model.score(replace(rows, logged=Logged(request_id, client_request_id(request))))
-    if scored.problems:
-        raise invalid_rows(scored.problems, lambda p: ["body", "instances", p.row, p.column])
-    counted(model, scored, telemetry)
+    logged = Logged(request_id, client_request_id(request))
+    scored = await score_logged(model, rows, logged, telemetry, instance_place)
     proba = scored.proba.tolist()
     return json_answer({
         "predictions": [{"label": label, "probabilities": p}

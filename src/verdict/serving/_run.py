@@ -112,7 +112,7 @@ def run(
         export(settings)
     sock = config.bind_socket()
     bound_port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
+    shown = _shown(host)
     print(f"verdict serving on http://{shown}:{bound_port} ({workers} worker(s))", flush=True)
     if settings.grpc_port is not None:
         print(f"verdict grpc on {shown}:{settings.grpc_port}", flush=True)
@@ -186,6 +186,11 @@ def _listeners(settings: ServiceSettings, host: str) -> ServiceSettings:
     return settings.model_copy(update=update)
 
 
+def _shown(host: str) -> str:
+    """``host`` as it goes before ``:PORT`` (an IPv6 address in brackets)."""
+    return f"[{host}]" if ":" in host else host
+
+
 def _free_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
@@ -198,15 +203,11 @@ def _metrics_server(
 ) -> Any:
     """``/metrics`` on its own port, without a key, for scrapers (prometheus_client's own
     server, in a thread: it negotiates OpenMetrics and gzip as Prometheus expects)."""
-    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client import start_http_server
 
-    if workers > 1:
-        from prometheus_client import multiprocess
+    from verdict.serving._telemetry import merged_registry
 
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = config.app.state.telemetry.registry
+    registry = merged_registry() if workers > 1 else config.app.state.telemetry.registry
     try:
         server, _ = start_http_server(settings.metrics_port, addr=host, registry=registry)
     except OSError as exc:
@@ -214,8 +215,7 @@ def _metrics_server(
             f"The metrics port {settings.metrics_port} on {host} cannot be used ({exc}). To "
             "fix: choose a free port with --metrics-port (0 picks one)."
         ) from None
-    shown = f"[{host}]" if ":" in host else host
-    print(f"verdict metrics on http://{shown}:{server.server_port}/metrics", flush=True)
+    print(f"verdict metrics on http://{_shown(host)}:{server.server_port}/metrics", flush=True)
     return server
 
 

@@ -48,6 +48,15 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
+def merged_registry() -> CollectorRegistry:
+    """Every worker's metrics, read from the multiprocess folder (``multiprocess_dir``)."""
+    from prometheus_client import multiprocess
+
+    merged = CollectorRegistry()
+    multiprocess.MultiProcessCollector(merged)
+    return merged
+
+
 class Telemetry:
     """The app's metrics, and their text exposition for ``/metrics``."""
 
@@ -210,10 +219,4 @@ class Telemetry:
 
     def collected(self) -> CollectorRegistry:
         """The registry to expose: this app's, or every worker's merged in multiprocess mode."""
-        if not self.multiprocess:
-            return self.registry
-        from prometheus_client import multiprocess
-
-        merged = CollectorRegistry()
-        multiprocess.MultiProcessCollector(merged)
-        return merged
+        return merged_registry() if self.multiprocess else self.registry

@@ -18,7 +18,6 @@ is logged later by another replica) are bounded per model (``max_orphan_feedback
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from itertools import count, repeat
 from typing import Any
 
@@ -26,7 +25,7 @@ from fastapi import APIRouter, Request, Response
 
 from verdict.data import RowProblem
 from verdict.errors import InvalidInputError
-from verdict.serving._answers import counted, invalid_rows
+from verdict.serving._answers import invalid_rows, score_logged
 from verdict.serving._body import json_answer, openapi_body, read_json
 from verdict.serving._deps import (
     ModelDep,
@@ -68,8 +67,13 @@ def records_to_rows(instances: list[dict[str, Any]], features: tuple[str, ...]) 
     ]
     if missing:
         missing.sort(key=lambda p: (p.row, features.index(p.column)))
-        raise invalid_rows(missing, lambda p: ["body", "instances", p.row, p.column])
+        raise invalid_rows(missing, instance_place)
     return Rows(columns, len(instances))
+
+
+def instance_place(problem: RowProblem) -> list[str | int]:
+    """Where a row problem sits in an ``instances`` body (for the 422's ``loc``)."""
+    return ["body", "instances", problem.row, problem.column]
 
 
 def _fits(body: Any) -> bool:
@@ -126,10 +130,7 @@ async def predict(
         lambda body: records_to_rows(body["instances"], features),
     )
     logged = Logged(request_id, client_request_id(request))
-    scored = await model.score(replace(rows, logged=logged))  # logged when it returns
-    if scored.problems:
-        raise invalid_rows(scored.problems, lambda p: ["body", "instances", p.row, p.column])
-    counted(model, scored, telemetry)
+    scored = await score_logged(model, rows, logged, telemetry, instance_place)
     proba = scored.proba.tolist()
     return json_answer(_answer(model, scored, proba, request_id))
 

@@ -17,7 +17,6 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from verdict import __version__
 from verdict.serving import _inference
 from verdict.serving._binary import encode_raw
 from verdict.serving._body import json_answer, openapi_body, read_json
@@ -29,7 +28,7 @@ from verdict.serving._deps import (
     VersionDep,
 )
 from verdict.serving._errors import V2_ERROR_RESPONSES
-from verdict.serving._inference import EXTENSIONS, infer_shape
+from verdict.serving._inference import infer_shape
 from verdict.serving._middleware import client_request_id
 from verdict.serving._schemas import (
     InferenceRequest,
@@ -41,10 +40,6 @@ from verdict.serving._schemas import (
     ServerReady,
 )
 from verdict.serving._served import ServedModel
-from verdict.serving._tensors import (
-    input_metadata,
-    output_metadata,
-)
 from verdict.serving._work import Logged
 
 router = APIRouter(prefix="/v2", tags=["v2"], responses=V2_ERROR_RESPONSES)
@@ -70,30 +65,19 @@ async def ready(request: Request) -> Any:
 @router.get("", response_model=ServerMetadata)
 async def server_metadata() -> dict[str, Any]:
     """The server's name, version and protocol extensions."""
-    return {"name": "verdict", "version": __version__, "extensions": list(EXTENSIONS)}
-
-
-def _metadata(model: ServedModel) -> dict[str, Any]:
-    return {
-        "name": model.name,
-        "versions": [str(model.version)],
-        "platform": "verdict_sklearn",
-        "inputs": input_metadata(model.loaded.schema),
-        "outputs": output_metadata(model.loaded),
-        "parameters": {"runtime": model.runtime},
-    }
+    return _inference.server_metadata()
 
 
 @router.get("/models/{name}", response_model=ModelMetadata)
 async def model_metadata(model: ModelDep) -> dict[str, Any]:
     """The model's inputs (one tensor per feature) and outputs (label, probabilities)."""
-    return _metadata(model)
+    return _inference.model_metadata(model)
 
 
 @router.get("/models/{name}/versions/{version}", response_model=ModelMetadata)
 async def version_metadata(model: VersionDep) -> dict[str, Any]:
     """As ``/v2/models/{name}``, for the version answering now."""
-    return _metadata(model)
+    return _inference.model_metadata(model)
 
 
 @router.get("/models/{name}/ready", response_model=ModelReady)
