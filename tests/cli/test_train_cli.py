@@ -166,3 +166,49 @@ def test_train_writes_the_run_and_report_within_the_budget(tmp_path):
     assert result.stderr.strip() == ""  # --quiet: no progress display
     if (out / "report.html").exists():
         assert "report.html" in result.stdout
+
+
+def _noise_csv(path: Path, n: int = 300, seed: int = 1) -> Path:
+    """Features drawn independently of the labels: nothing to learn."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(4)})
+    frame["shade"] = rng.choice(["light", "dark"], n)
+    frame["label"] = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_pure_noise_says_no_signal_first_and_registers_only_with_force(tmp_path):
+    data = _noise_csv(tmp_path / "noise.csv")
+    env = {**__import__("os").environ, "VERDICT_HOME": str(tmp_path / "home")}
+    common = [*VERDICT, "train", str(data), "--target", "label", "--max-configs", "5", "--quiet"]
+
+    def train_cli(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*common, *extra], capture_output=True, text=True, env=env, timeout=300
+        )
+
+    refused = train_cli("--out", str(tmp_path / "a"), "--register", "noise")
+    assert refused.returncode == 0, refused.stderr
+    lines = refused.stdout.strip().splitlines()
+    assert lines[0].startswith("NO SIGNAL:") and "do not deploy" in lines[0]
+    assert "not registered" in refused.stdout and "--force" in refused.stdout
+    listed = subprocess.run([*VERDICT, "models", "list", "--json"], capture_output=True,
+                            text=True, env=env, timeout=60)  # fmt: skip
+    assert "noise" not in listed.stdout
+    report = next((tmp_path / "a").rglob("*.html")).read_text(encoding="utf-8")
+    headline = report[report.index("<h1>") : report.index("</h1>")]
+    assert "No model here beats guessing the class frequencies: do not deploy" in headline
+
+    forced = train_cli("--out", str(tmp_path / "b"), "--register", "noise", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert forced.stdout.startswith("NO SIGNAL:") and "registered:" in forced.stdout
+    listed = subprocess.run([*VERDICT, "models", "list", "--json"], capture_output=True,
+                            text=True, env=env, timeout=60)  # fmt: skip
+    assert "noise" in listed.stdout
+
+
+def test_force_needs_register(tmp_path):
+    data = _noise_csv(tmp_path / "noise.csv")
+    result = run("train", str(data), "--target", "label", "--force")
+    assert_one_paragraph_exit_2(result, "--force", "--register")

@@ -73,8 +73,10 @@ def test_all_is_complete():
         "OneVsRestLogisticRegression",
         "SCALED_FAMILIES",
         "SoftmaxRegression",
+        "TemperatureScaled",
         "available_families",
         "model_families",
+        "scale_probabilities",
     ]
     for name in verdict.models.__all__:
         assert getattr(verdict.models, name).__doc__  # and each lazy name is now loaded

@@ -110,8 +110,10 @@ def test_no_fit_ever_sees_a_test_row(tmp_path, monkeypatch):
     run = fast_train(_poison(table, rows), "species", tmp_path / "run", costs=costs)
     n_train = run.info["data"]["n_train"]
     assert {name for name, _, _ in seen} == {"Pipeline", "DummyClassifier"}
-    # 4 configs x 5 folds (x repeats), 2 refits, 5 out-of-fold fits for the cost rule
+    # 4 configs x 5 folds (x repeats), one refit per member of the final model and one of the
+    # runner-up; the cost rule reads the search's out-of-fold probabilities (no more fits)
     folds = 5 * _search.repeats(n_train)
-    assert sum(name == "Pipeline" for name, _, _ in seen) == 4 * folds + 2 + 5
+    members = len(run.info["final"]["members"])
+    assert sum(name == "Pipeline" for name, _, _ in seen) == 4 * folds + members + 1
     assert not any(poisoned for _, _, poisoned in seen)
     assert all(n <= n_train for _, n, _ in seen)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import skops.io
-from sklearn.base import clone
+from sklearn.pipeline import Pipeline
 from train_support import (
     FixedPlanner,
     binary_table,
@@ -26,14 +26,16 @@ from train_support import (
 
 from verdict.errors import InvalidInputError, InvalidParameterError
 from verdict.metrics import accuracy_score, optimal_threshold
-from verdict.pipeline import Run, _explain, _search
-from verdict.pipeline._decision import cost_matrix, out_of_fold_proba
+from verdict.models import SoftmaxRegression, TemperatureScaled
+from verdict.pipeline import Run, _explain, _search, _train, build_preprocessor
+from verdict.pipeline._decision import cost_matrix
 from verdict.pipeline._explain import original_feature, shap_importance
 
 RUN_KEYS = [
     "verdict_version", "created", "data", "schema", "data_report", "profile", "advice",
-    "primary_metric", "candidates", "best", "runner_up", "test", "comparisons", "decision",
-    "importance", "shap", "lineage", "time_budget", "elapsed_seconds",
+    "primary_metric", "candidates", "best", "runner_up", "search", "final", "test",
+    "comparisons", "decision", "signal", "importance", "shap", "lineage", "time_budget",
+    "elapsed_seconds",
 ]  # fmt: skip
 COMPARISON_KEYS = {
     "model", "against", "against_model", "metric", "estimate_model", "estimate_against",
@@ -54,7 +56,7 @@ def test_run_directory_holds_the_contract_files(penguin_run):
     info = json.loads((penguin_run.run_dir / "run.json").read_text(encoding="utf-8"))
     assert list(info) == RUN_KEYS
     assert info == penguin_run.info == penguin_run.to_dict()
-    assert "softmax" in str(penguin_run) or "decision_tree" in str(penguin_run)
+    assert repr(penguin_run.info["best"]) in str(penguin_run)
 
 
 def test_data_block_counts_rows_and_fingerprints_the_training_rows(penguin_run):
@@ -72,14 +74,26 @@ def test_candidates_are_best_first_and_the_best_is_the_model(penguin_run):
     info = penguin_run.info
     means = [c["cv_mean"] for c in info["candidates"]]
     assert means == sorted(means, reverse=True)
-    assert info["best"] == info["candidates"][0]["family"]
-    assert info["runner_up"] == info["candidates"][1]["family"]
+    members = info["final"]["members"]
+    if len(members) > 1:  # an ensemble; its runner-up is the best single config
+        assert info["best"] == "ensemble" and info["runner_up"] == info["candidates"][0]["family"]
+    else:
+        assert info["best"] == members[0]["family"] == info["candidates"][0]["family"]
+        assert info["runner_up"] == info["candidates"][1]["family"]
     assert sum(c["n_configs"] for c in info["candidates"]) == 4
     n_folds = 5 * _search.repeats(info["data"]["n_train"])  # the search repeats small-table CV
     assert all(len(c["cv_scores"]) == n_folds for c in info["candidates"])
     assert info["primary_metric"] == info["advice"]["primary"] == "f1_macro"
-    expected = {"softmax": "SoftmaxRegression", "decision_tree": "DecisionTreeClassifier"}
-    assert type(penguin_run.model[-1]).__name__ == expected[info["best"]]
+    expected = {
+        "softmax": "SoftmaxRegression",
+        "decision_tree": "DecisionTreeClassifier",
+        "ensemble": "VotingClassifier",
+    }
+    model = penguin_run.model
+    model = model.estimator_ if isinstance(model, TemperatureScaled) else model
+    model = model[-1] if isinstance(model, Pipeline) else model
+    model = model.estimator_ if isinstance(model, TemperatureScaled) else model
+    assert type(model).__name__ == expected[info["best"]]
 
 
 def test_test_predictions_are_the_models_on_the_held_out_rows(penguin_run):
@@ -105,9 +119,11 @@ def test_skops_model_loads_and_predicts_like_the_run(penguin_run):
 
 def test_comparisons_with_runner_up_and_baseline_are_paired_bootstraps(penguin_run):
     rows = penguin_run.info["comparisons"]
-    assert [(r["against"], r["test"]) for r in rows] == [
-        ("runner_up", "paired_bootstrap"),
-        ("baseline", "paired_bootstrap"),
+    assert [(r["against"], r["metric"], r["test"]) for r in rows] == [
+        ("runner_up", "f1_macro", "paired_bootstrap"),
+        ("baseline", "f1_macro", "paired_bootstrap"),
+        ("stratified", "f1_macro", "paired_bootstrap"),
+        ("baseline", "log_loss", "paired_bootstrap"),  # the prior is the bar for probabilities
     ]
     assert all(set(r) == COMPARISON_KEYS for r in rows)
     baseline = rows[1]
@@ -163,21 +179,37 @@ def test_binary_costs_choose_the_threshold_on_out_of_fold_predictions(tmp_path):
     run = fast_train(table, "label", tmp_path / "run", costs={"fp": 1, "fn": 5})
     info = run.info
     assert info["primary_metric"] == "expected_cost"
-    assert {r["metric"] for r in info["comparisons"]} == {"expected_cost"}
+    assert {r["metric"] for r in info["comparisons"]} == {"expected_cost", "log_loss"}
     decision = info["decision"]
     assert decision["kind"] == "threshold" and decision["pos_label"] == "yes"
     assert decision["test_expected_cost"] >= 0 and decision["test_expected_cost_argmax"] >= 0
     assert info["lineage"]["params"]["costs"] == {"fp": 1.0, "fn": 5.0}
-    # the threshold is the one the training rows' out-of-fold probabilities give
+
+
+def test_the_cost_rule_reads_the_searchs_out_of_fold_probabilities(tmp_path, monkeypatch):
+    seen = {}
+    original = _train.choose_decision
+
+    def spy(costs, classes, y_train, oof, y_test, proba):
+        seen["y"], seen["oof"] = y_train, oof
+        return original(costs, classes, y_train, oof, y_test, proba)
+
+    monkeypatch.setattr(_train, "choose_decision", spy)
+    costs = {"fp": 1, "fn": 5}
+    run = fast_train(binary_table(), "label", tmp_path / "run", costs=costs, max_configs=4)
+    oof, y = seen["oof"], np.asarray(seen["y"])
+    assert oof.shape == (len(y), 2) and np.allclose(oof.sum(axis=1), 1.0)
+    choice = optimal_threshold(
+        y, oof[:, 1], objective="cost", cost_fp=1, cost_fn=5, pos_label="yes"
+    )
+    assert run.info["decision"]["threshold"] == pytest.approx(choice.threshold)
+    # out of fold: not the refit model's own (over-confident) probabilities of its training rows
     from verdict.data import check_table
     from verdict.pipeline._inputs import split
 
+    table = binary_table()
     parts = split(check_table(table, "label", warn=False), table, None, test_size=0.2, seed=0)
-    oof = out_of_fold_proba(clone(run.model), parts.X_train, parts.y_train, cv=5, seed=0, n_jobs=1)
-    choice = optimal_threshold(
-        parts.y_train, oof[:, 1], objective="cost", cost_fp=1, cost_fn=5, pos_label="yes"
-    )
-    assert decision["threshold"] == pytest.approx(choice.threshold)
+    assert not np.allclose(run.model.predict_proba(parts.X_train), oof)
 
 
 def test_cost_matrix_reads_every_accepted_form():
@@ -247,8 +279,12 @@ def test_shap_values_are_summed_back_to_the_original_columns(penguin_run, monkey
     monkeypatch.setitem(sys.modules, "shap", fake)
     monkeypatch.setattr(_explain, "shap_available", lambda: True)
     X = penguins()[list(penguin_run.schema.features)]
-    values = shap_importance(penguin_run.model, X, X.head(30), seed=0)
-    names = penguin_run.model[:-1].get_feature_names_out()
+    y = penguins()["species"]
+    prep = build_preprocessor(penguin_run.schema, "scaled")
+    model = Pipeline([("preprocess", prep), ("model", SoftmaxRegression())]).fit(X, y)
+    assert shap_importance(penguin_run.model, X, X.head(30), seed=0) is None  # an ensemble
+    values = shap_importance(model, X, X.head(30), seed=0)
+    names = model[:-1].get_feature_names_out()
     assert set(values) == set(X.columns)
     assert sum(values.values()) == pytest.approx(len(names))  # each output column counted once
     assert values["island"] == pytest.approx(sum("island" in n for n in names))
@@ -257,5 +293,9 @@ def test_shap_values_are_summed_back_to_the_original_columns(penguin_run, monkey
 @pytest.mark.usefixtures("fixed_search")
 def test_one_family_has_no_runner_up_and_is_compared_with_the_baseline_only(tmp_path):
     run = fast_train(binary_table(), "label", tmp_path / "run", models=["softmax"])
-    assert run.info["runner_up"] is None and len(run.info["candidates"]) == 1
-    assert {r["against"] for r in run.info["comparisons"]} == {"baseline"}
+    assert len(run.info["candidates"]) == 1
+    single = len(run.info["final"]["members"]) == 1
+    # a lone softmax has no runner-up; softmax blended with the prior has the plain softmax
+    assert run.info["runner_up"] == (None if single else "softmax")
+    against = {r["against"] for r in run.info["comparisons"]}
+    assert against == ({"baseline", "stratified"} | (set() if single else {"runner_up"}))

@@ -23,6 +23,7 @@ FAMILIES = (
     "ovr_logistic",
     "decision_tree",
     "random_forest",
+    "extra_trees",
     "svm",
     "mlp",
     "hist_gradient_boosting",

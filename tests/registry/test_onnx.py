@@ -23,6 +23,8 @@ import pytest
 from palmerpenguins import load_penguins
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import VotingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
@@ -31,7 +33,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from verdict.data import DatetimeExpander, Schema, infer_schema
 from verdict.errors import ExportError, InvalidInputError
-from verdict.models import OneVsRestLogisticRegression, SoftmaxRegression
+from verdict.models import OneVsRestLogisticRegression, SoftmaxRegression, TemperatureScaled
 from verdict.pipeline import BooleanEncoder, DecisionPolicy, model_families, train
 from verdict.pipeline._candidates import make_pipeline
 from verdict.pipeline._families import LabelEncoded
@@ -48,12 +50,17 @@ FAMILIES = [
     "ovr_logistic",
     "decision_tree",
     "random_forest",
+    "extra_trees",
     "svm",
     "mlp",
     "hist_gradient_boosting",
 ]
 DATASETS = ["iris", "wine", "breast_cancer", "penguins"]
-CHEAP = {"random_forest": {"n_estimators": 25}, "hist_gradient_boosting": {"max_iter": 20}}
+CHEAP = {
+    "random_forest": {"n_estimators": 25},
+    "extra_trees": {"n_estimators": 25},
+    "hist_gradient_boosting": {"max_iter": 20},
+}
 
 
 def _sklearn_table(loader: Any) -> tuple[pd.DataFrame, str]:
@@ -117,6 +124,45 @@ def test_export_matches_native_model(family: str, dataset: str, tmp_path: Path) 
         result.max_abs_proba_diff
     )
     assert json.loads(json.dumps(result.to_dict()))["family"] == family
+
+
+@pytest.mark.parametrize("dataset", ["iris", "breast_cancer", "penguins"])
+@pytest.mark.parametrize("temperature", [1.0, 0.6, 2.5])
+def test_ensemble_with_the_prior_and_a_temperature_exports(
+    dataset: str, temperature: float, tmp_path: Path
+) -> None:
+    """A soft-voting ensemble of three families and the class-frequency prior, scaled."""
+    schema, X_train, X_test, y_train = _table(dataset)
+    zoo = model_families(None, n_classes=len(schema.classes), seed=0, n_samples=len(X_train))
+    members = [
+        (f"{name}_{i}", make_pipeline(schema, zoo[name], CHEAP.get(name, {})))
+        for i, name in enumerate(["softmax", "random_forest", "mlp"])
+    ]
+    members.append(
+        ("prior_3", Pipeline([("preprocess", "passthrough"), ("model", DummyClassifier())]))
+    )
+    model = VotingClassifier(members, voting="soft", weights=[3, 2, 1, 1])
+    model = TemperatureScaled(model, temperature) if temperature != 1.0 else model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X_train, y_train)
+    loaded = LoadedModel(dataset, 1, model, schema, DecisionPolicy.argmax(schema.classes))
+    result = export_onnx(loaded, tmp_path / "model.onnx", check=X_test)
+    assert (result.family, result.labels_equal) == ("ensemble", True)
+    assert _assert_matches(loaded, tmp_path / "model.onnx", X_test) <= TOLERANCE
+
+
+def test_an_ensemble_with_a_member_onnx_cannot_convert_says_which(tmp_path: Path) -> None:
+    schema, X_train, X_test, y_train = _table("iris")
+    lgbm = pytest.importorskip("lightgbm")
+    softmax = model_families(["softmax"], n_classes=3, seed=0)["softmax"]
+    booster = Pipeline([("preprocess", "passthrough"), ("model", lgbm.LGBMClassifier(verbose=-1))])
+    members = [("softmax_0", make_pipeline(schema, softmax, {})), ("lightgbm_1", booster)]
+    model = VotingClassifier(members, voting="soft").fit(X_train, y_train)
+    loaded = LoadedModel("iris", 1, model, schema, DecisionPolicy.argmax(schema.classes))
+    with pytest.raises(ExportError, match="lightgbm"):
+        export_onnx(loaded, tmp_path / "model.onnx", check=X_test)
+    assert not (tmp_path / "model.onnx").exists()
 
 
 def test_svm_on_large_tables_converts_too(tmp_path: Path) -> None:

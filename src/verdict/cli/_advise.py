@@ -53,7 +53,8 @@ def advise(
 ) -> None:
     """Recommend the metric to report and the decision rule, from class balance and costs."""
     with domain_errors():
-        y = _target(read_table(file), target)
+        table = read_table(file)
+        y = _target(table, target)
         costs = _costs(costs, cost_fp, cost_fn, cost_matrix)
         from verdict.metrics import recommend_metrics  # scipy: only when advising
 
@@ -63,10 +64,36 @@ def advise(
             needs_probabilities=needs_probabilities,
             pos_label=None if pos_label is None else _as_label(pos_label, y, "--pos-label"),
         )
+        signal = _signal(table, target)
     if as_json:
-        typer.echo(json.dumps(advice.to_dict(), indent=2, allow_nan=False))
+        out = advice.to_dict()
+        out["feature_signal"] = None if signal is None else signal.to_dict()
+        typer.echo(json.dumps(out, indent=2, allow_nan=False))
     else:
+        _warn_signal(signal, target)
         _print(advice)
+
+
+def _signal(table: pd.DataFrame, target: str) -> Any:
+    """Mutual information of the other columns with the target (None: no other column)."""
+    if table.shape[1] < 2:
+        return None
+    from verdict.data import feature_signal
+
+    return feature_signal(table, target)
+
+
+def _warn_signal(signal: Any, target: str) -> None:
+    if signal is None or not signal.little_signal:
+        return
+    console.print(
+        f"[bold yellow]warning:[/] the features carry little information about {target!r}: "
+        f"the most informative, {signal.best_feature!r}, has mutual information "
+        f"{signal.best:.4f} nats, no more than a feature reaches with the labels shuffled "
+        f"({signal.shuffled_max:.4f}). A model may not beat guessing the class frequencies; "
+        "check that the right columns are in the table before training.",
+        highlight=False,
+    )
 
 
 def _target(table: pd.DataFrame, column: str) -> np.ndarray:

@@ -63,25 +63,58 @@ def train(
         str | None,
         typer.Option("--alias", help="With --register: point this ALIAS (e.g. production) at it."),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="With --register: register even when no model beats guessing the class "
+            "frequencies.",
+        ),
+    ] = False,
+    max_configs: Annotated[
+        int | None,
+        typer.Option(
+            "--max-configs",
+            help="Reproducible mode: cross-validate exactly N configs whatever the clock says "
+            "(same seed, same run.json metrics on any machine).",
+            show_default="search within --time-budget",
+        ),
+    ] = None,
 ) -> None:
     """Train, select and evaluate a classifier on DATA; write the run and its report."""
     from verdict.pipeline import train as train_run  # the heavy imports only when training
 
-    with domain_errors(options=("test_size", "cv")):
+    with domain_errors(options=("test_size", "cv", "max_configs")):
         if alias is not None and register is None:
             raise InvalidInputError(
                 "--alias needs --register NAME (the alias belongs to a registered model). "
                 "To fix: add --register NAME, or drop --alias."
             )
         _check_names(register, alias)
+        if force and register is None:
+            raise InvalidInputError(
+                "--force only matters with --register NAME. To fix: add --register NAME, or "
+                "drop --force."
+            )
         run = train_run(
             data, target, metric=metric, costs=read_costs(costs), models=_models(models),
             time_budget=time_budget, test_size=test_size, cv=cv, seed=seed, out=out,
-            dask=dask, quiet=quiet, n_jobs=n_jobs,
+            dask=dask, quiet=quiet, n_jobs=n_jobs, max_configs=max_configs,
         )  # fmt: skip
         report = _write_report(run.run_dir)
-        registered = None if register is None else _register(run, register, alias)
+        signal = run.info.get("signal") or {"found": True}
+        refused = register is not None and not signal["found"] and not force
+        registered = None if register is None or refused else _register(run, register, alias)
+    if not signal["found"]:
+        console.print(f"[bold red]NO SIGNAL:[/] {signal['message']}.", highlight=False)
     _summary(run.info, run.run_dir, report)
+    if refused:
+        console.print(
+            f"[bold yellow]not registered:[/] no model here beats guessing the class "
+            f"frequencies, so {register!r} was not registered. To register it anyway: "
+            "--register NAME --force.",
+            highlight=False,
+        )
     if registered is not None:
         aliases = f" ({', '.join(registered.aliases)})" if registered.aliases else ""
         console.print(f"[bold]registered:[/] {registered.ref}{aliases}", highlight=False)
@@ -127,11 +160,19 @@ def _write_report(run_dir: Path) -> Path | None:
 
 def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
     primary = info["primary_metric"]
-    best = info["candidates"][0]
+    final = info["final"]
+    members = ", ".join(f"{m['family']} x{m['weight']}" for m in final["members"])
+    made_of = f" of {members}" if len(final["members"]) > 1 else ""
+    calibration = final["calibration"]
+    scaled = (
+        f"; temperature {calibration['temperature']:.2f}"
+        if calibration["method"] == "temperature"
+        else ""
+    )
     console.print(
-        f"[bold]best model:[/] {info['best']} ({primary} {best['cv_mean']:.4f} ± "
-        f"{best['cv_std']:.4f} in {len(best['cv_scores'])}-fold CV; "
-        f"{sum(c['n_configs'] for c in info['candidates'])} configs tried)",
+        f"[bold]best model:[/] {info['best']}{made_of} ({primary} {final['cv_score']:.4f}, "
+        f"log loss {final['cv_log_loss']:.4f} out of fold, prior's {final['prior_log_loss']:.4f}"
+        f"{scaled}; {info['search']['configs_tried']} configs tried)",
         highlight=False,
     )
     console.print(_test_table(info))

@@ -24,6 +24,7 @@ _EXPORTS = {
     "_profile": ("ClassBalance", "Profile", "profile_table"),
     "_rows": ("RowCheck", "RowProblem", "check_rows", "is_numeric_dtype_name"),
     "_schema": ("ColumnKind", "ColumnSchema", "Schema"),
+    "_signal": ("FeatureSignal", "feature_signal"),
     "_summaries": ("CategoricalSummary", "CorrelatedPair", "DatetimeSummary", "NumericSummary"),
 }
 

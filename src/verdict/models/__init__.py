@@ -13,6 +13,7 @@ strong starting configs and search space.
 from verdict import _lazy
 
 _EXPORTS = {
+    "_calibrated": ("TemperatureScaled", "scale_probabilities"),
     "_ovr": ("OneVsRestLogisticRegression",),
     "_softmax": ("SoftmaxRegression",),
     "_zoo": (

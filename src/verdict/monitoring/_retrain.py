@@ -283,10 +283,11 @@ def _fit(
     out: Any,
     quiet: bool,
 ) -> Any:
-    """Train the challenger with the champion's recipe: metric, costs, families, folds."""
+    """Train the challenger with the champion's recipe: metric, costs, families, folds and
+    (a reproducible champion) its number of configs."""
     params = champion.info.get("lineage", {}).get("params", {})
     recipe: dict[str, Any] = {"costs": params.get("costs")}
-    for key in ("cv", "test_size"):
+    for key in ("cv", "test_size", "max_configs"):
         if params.get(key) is not None:
             recipe[key] = params[key]
     return train(

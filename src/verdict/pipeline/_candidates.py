@@ -6,12 +6,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
 from verdict._params import Options, invalid_parameter
 from verdict._results import Result, plain
 from verdict.data import Schema
-from verdict.models import Family
+from verdict.models import Family, TemperatureScaled
 from verdict.pipeline._preprocess import build_preprocessor
 
 
@@ -107,6 +109,9 @@ class SearchResult(Result):
     schema: Schema = field(repr=False, compare=False)
     families: dict[str, Family] = field(repr=False, compare=False)
     clip_outliers: bool | float = True
+    final: Any = None  # verdict.pipeline._final.Final: ensemble, calibration, prior guard
+    mode: str = "time_budget"  # or 'max_configs' (reproducible)
+    max_configs: int | None = None
 
     _hidden = ("trials", "schema", "families")
 
@@ -137,13 +142,43 @@ class SearchResult(Result):
         params = next(c.params for c in self.candidates if c.family == chosen)
         return make_pipeline(self.schema, self.families[chosen], params, self.clip_outliers)
 
+    def final_pipeline(self, n_jobs: int | None = None) -> Any:
+        """The unfitted final model: the chosen config, or the weighted average of the
+        ensemble's members, with the chosen temperature; ready to be refit on all training
+        rows. ``n_jobs`` fits an ensemble's members in parallel."""
+        if self.final is None:
+            return self.best_pipeline()
+        members = self.final.members
+        temperature = float(self.final.calibration.temperature)
+        if len(members) == 1:
+            pipeline = self._member(members[0])
+            if temperature != 1.0:
+                pipeline.steps[-1] = ("model", TemperatureScaled(pipeline[-1], temperature))
+            return pipeline
+        named = [(f"{m.family}_{i}", self._member(m)) for i, m in enumerate(members)]
+        weights = [m.weight for m in members]
+        voting = VotingClassifier(named, voting="soft", weights=weights, n_jobs=n_jobs)
+        return voting if temperature == 1.0 else TemperatureScaled(voting, temperature)
+
+    def _member(self, member: Any) -> Pipeline:
+        if member.family == PRIOR:
+            prep = build_preprocessor(self.schema, "none", clip_outliers=False)
+            return Pipeline([("preprocess", prep), ("model", DummyClassifier(strategy="prior"))])
+        family = self.families[member.family]
+        return make_pipeline(self.schema, family, member.params, self.clip_outliers)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON types (the schema and the family objects are left out)."""
         keep = ("metric", "greater_is_better", "candidates", "trials", "cv", "time_budget")
         out = {k: plain(getattr(self, k)) for k in keep}
+        out["final"] = None if self.final is None else self.final.to_dict()
+        out["mode"], out["max_configs"] = self.mode, self.max_configs
         out["trials"] = [{**t, "cv_mean": _none(_mean(t["cv_scores"]))} for t in out["trials"]]
         out["elapsed_seconds"] = self.elapsed_seconds
         return out
+
+
+PRIOR = "prior"  # the family name of the class-frequency prior in an ensemble
 
 
 def make_pipeline(

@@ -20,6 +20,7 @@ from verdict import metrics as vm
 from verdict.errors import VerdictWarning
 
 BASELINE = "majority_class"
+STRATIFIED = "stratified_guess"  # labels drawn at random with the training class frequencies
 BOOTSTRAP_UNKNOWN = ("expected_cost", "expected_calibration_error")  # no vectorised statistic
 N_RESAMPLES = 1000
 

@@ -31,15 +31,17 @@ def importance(
     n_repeats: int,
     seed: int,
     n_jobs: Any = None,
+    max_samples: float = 1.0,
 ) -> list[dict[str, Any]]:
     """Mean and std over ``n_repeats`` shuffles of the drop in ``scorer``, per column.
 
     ``scorer`` is a scikit-learn scorer (higher is better, losses negated), so a positive mean
-    always means the feature helps.
+    always means the feature helps. ``max_samples``: the share of rows each shuffle scores.
     """
     result = permutation_importance(
-        model, X, y, scoring=scorer, n_repeats=n_repeats, random_state=seed, n_jobs=n_jobs
-    )
+        model, X, y, scoring=scorer, n_repeats=n_repeats, random_state=seed, n_jobs=n_jobs,
+        max_samples=max_samples,
+    )  # fmt: skip
     means, stds = result.importances_mean, result.importances_std
     rows = [
         {"feature": str(name), "mean": float(m), "std": float(s)}
@@ -62,8 +64,8 @@ def shap_importance(
     probabilities); each one-hot or indicator column's share is added back to the column it
     came from, so the result lines up with permutation importance. Averaged over classes.
     """
-    if not shap_available():
-        return None
+    if not shap_available() or not isinstance(model, Pipeline):
+        return None  # an ensemble has no single preprocessed matrix to explain
     import shap
 
     prep, estimator = model[:-1], model[-1]

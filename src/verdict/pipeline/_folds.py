@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
+from verdict.pipeline._calibrate import log_loss_of
 from verdict.pipeline._candidates import Trial
 
 
@@ -28,34 +29,38 @@ def run_config(
     family: str,
     params: dict[str, Any],
     X: pd.DataFrame,
-    y: np.ndarray,
+    y_index: np.ndarray,
     splits: Sequence[tuple[np.ndarray, np.ndarray]],
-    scorer: Callable[..., float],
-    higher: bool,
+    score: Callable[[np.ndarray, np.ndarray], float],
     n_jobs: int | None,
     *,
+    n_classes: int,
     deadline: float | None,
-    tiebreak: Callable[..., float] | None = None,
-) -> Trial:
-    """Score ``pipeline`` (configured with ``params``) on every fold.
+) -> tuple[Trial, np.ndarray | None]:
+    """Score ``pipeline`` (configured with ``params``) on every fold; keep its OOF probabilities.
 
-    ``tiebreak`` (a log-loss scorer) is scored too when given, for the ranking of families
-    the primary metric cannot tell apart. A failure gives a trial with the error; so does a
-    config whose folds so far project that it will finish after ``deadline`` (it is
-    abandoned, wasting at most the folds in flight).
+    ``y_index`` codes the labels 0..k-1 (sorted classes); ``score(y_index, proba)`` is the
+    primary metric's plain value. Each fold's log loss is recorded too (``Trial.tiebreak``),
+    and the returned out-of-fold probabilities have shape (repeats, n, k): one prediction of
+    every row per pass over the folds. A failure gives a trial with the error (and no
+    probabilities); so does a config whose folds so far project that it will finish after
+    ``deadline`` (it is abandoned, wasting at most the folds in flight).
     """
     start = time.perf_counter()
-    scorers = [scorer] if tiebreak is None else [scorer, tiebreak]
-    tasks = (delayed(_fold)(pipeline, X, y, tr, te, scorers) for tr, te in splits)
+    n_folds = _folds_per_repeat(splits, len(y_index))
+    oof = np.full((len(splits) // n_folds, len(y_index), n_classes), np.nan)
+    tasks = (delayed(_fold)(pipeline, X, y_index, tr, te, n_classes) for tr, te in splits)
     scores: list[float] = []
     losses: list[float] = []
     fits: list[float] = []
     error = None
     try:
         parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="n_jobs")
-        for values, fit in parallel(tasks):
-            scores.append(values[0] if higher else -values[0])
-            losses.extend(-v for v in values[1:])
+        for i, (proba, fit) in enumerate(_cancel_quietly(parallel(tasks))):
+            held_out = splits[i][1]
+            oof[i // n_folds, held_out] = proba
+            scores.append(score(y_index[held_out], proba))
+            losses.append(log_loss_of(proba, y_index[held_out]))
             fits.append(fit)
             left = len(splits) - len(scores)
             now = time.perf_counter()
@@ -65,11 +70,37 @@ def run_config(
                 break
     except Exception as exc:  # any estimator failure is a failed config, not a failed search
         error = f"{type(exc).__name__}: {exc}"
+    if error is None and not np.all(np.isfinite([*scores, *losses])):
+        error = "the metric is undefined on some folds (NaN)"
     seconds = time.perf_counter() - start
     fit_seconds = float(np.mean(fits)) if fits else float("nan")
     if error is not None:
-        return Trial(family, params, (), fit_seconds, seconds, error)
-    return Trial(family, params, tuple(scores), fit_seconds, seconds, tiebreak=tuple(losses))
+        return Trial(family, params, (), fit_seconds, seconds, error), None
+    trial = Trial(family, params, tuple(scores), fit_seconds, seconds, tiebreak=tuple(losses))
+    return trial, oof
+
+
+def _cancel_quietly(results: Iterator[Any]) -> Iterator[Any]:
+    """The folds' results; when the loop stops early joblib warns that it cancelled the folds in
+    flight, which is the point of stopping (and no concern of the user's)."""
+    try:
+        yield from results
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            close = getattr(results, "close", None)
+            if close is not None:
+                close()
+
+
+def _folds_per_repeat(splits: Sequence[tuple[np.ndarray, np.ndarray]], n: int) -> int:
+    """How many folds make one pass over the rows (their held-out parts add up to ``n``)."""
+    covered = 0
+    for i, (_, held_out) in enumerate(splits):
+        covered += len(held_out)
+        if covered >= n:
+            return i + 1
+    return len(splits)
 
 
 @contextlib.contextmanager
@@ -84,27 +115,36 @@ def _quiet() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
-    else:
-        warnings.simplefilter("ignore")
+    else:  # the search's own threads run inside its catch_warnings; Dask's are processes
+        if not _silenced():
+            warnings.simplefilter("ignore")
         yield
+
+
+def _silenced() -> bool:
+    """Whether every warning is ignored already (the first filter ignores all)."""
+    first = warnings.filters[0] if warnings.filters else None
+    return first is not None and first[0] == "ignore" and first[2] is Warning and first[1] is None
 
 
 def _fold(
     pipeline: Pipeline,
     X: pd.DataFrame,
-    y: np.ndarray,
+    y_index: np.ndarray,
     train: np.ndarray,
     test: np.ndarray,
-    scorers: list[Callable[..., float]],
-) -> tuple[list[float], float]:
-    """Fit a clone on the training rows, score it on the validation rows."""
+    n_classes: int,
+) -> tuple[np.ndarray, float]:
+    """Fit a clone on the training rows; its probabilities of the validation rows, every
+    class's column in code order (a class absent from the training rows gets 0)."""
     model = clone(pipeline)
     # one BLAS/OpenMP thread per fit: parallelism comes from n_jobs, and on a busy machine
     # oversubscribed OpenMP makes small fits (gradient boosting) several times slower
     with threadpool_limits(limits=1), _quiet():
         start = time.perf_counter()
-        model.fit(X.iloc[train], y[train])
+        model.fit(X.iloc[train], y_index[train])
         fit = time.perf_counter() - start
-        X_test, y_test = X.iloc[test], y[test]
-        scores = [float(scorer(model, X_test, y_test)) for scorer in scorers]
-    return scores, fit
+        raw = np.asarray(model.predict_proba(X.iloc[test]), dtype=np.float64)
+    proba = np.zeros((len(test), n_classes))
+    proba[:, np.asarray(model.classes_, dtype=int)] = raw
+    return proba, fit

@@ -82,3 +82,22 @@ def _score(
 ) -> float:
     """The catalogue's computation of ``info`` on one fold."""
     return info.compute(y_true, values, labels=labels, cost_matrix=matrix, **kw)
+
+
+def proba_score(
+    metric: str, n_classes: int, *, costs: np.ndarray | None = None
+) -> Callable[[np.ndarray, np.ndarray], float]:
+    """``score(y_index, proba)``: ``metric``'s plain value (a loss stays positive) from a
+    probability matrix, the labels being ``argmax`` (what every family's ``predict`` gives).
+
+    Classes are coded 0..k-1 in sorted order, so ``costs`` is the matrix in that order. The
+    search scores folds, ensembles and calibrations with it, from out-of-fold probabilities.
+    """
+    info = metric_info(metric)
+    codes = np.arange(n_classes)
+
+    def score(y_index: np.ndarray, proba: np.ndarray) -> float:
+        values = np.argmax(proba, axis=1) if info.input == "labels" else proba
+        return float(info.compute(y_index, values, labels=codes, cost_matrix=costs))
+
+    return score

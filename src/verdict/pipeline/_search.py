@@ -22,13 +22,16 @@ relative cost before the first) fits, and a config whose folds so far say it wil
 by 85% of the budget is abandoned between folds. At least one config always completes,
 whatever the budget.
 
-Folds run in parallel with joblib (``n_jobs``); with ``dask='tcp://host:port'`` the same
-code runs under ``joblib.parallel_backend('dask')`` on a Dask cluster.
+Folds run in parallel in joblib's worker processes (``n_jobs``); with
+``dask='tcp://host:port'`` the same code runs under ``joblib.parallel_backend('dask')`` on a
+Dask cluster.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
+import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Integral, Real
@@ -42,8 +45,10 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from verdict._params import Interval, check
 from verdict.data import Schema
 from verdict.errors import ConfigurationError, InvalidInputError
+from verdict.metrics import cost_matrix
 from verdict.models import Family, model_families
-from verdict.pipeline._candidates import SearchResult, Trial, make_pipeline
+from verdict.pipeline._candidates import SearchResult, make_pipeline
+from verdict.pipeline._final import Library, choose_final, prior_oof
 from verdict.pipeline._folds import run_config
 from verdict.pipeline._plan import Planner
 from verdict.pipeline._rank import rank_candidates
@@ -52,6 +57,7 @@ from verdict.pipeline._scoring import (
     greater_is_better,
     metric_info,
     metric_scorer,
+    proba_score,
 )
 
 SEARCH_SHARE = 0.75  # of time_budget: plan to be done by then
@@ -73,6 +79,7 @@ def search(
     progress: Callable[[dict[str, Any]], None] | None = None,
     costs: Any = None,
     clip_outliers: bool | float = True,
+    max_configs: int | None = None,
 ) -> SearchResult:
     """Cross-validate model families and configs within a time budget; best family first.
 
@@ -111,49 +118,55 @@ def search(
         The cost matrix (or ``{'fp', 'fn'}``) when ``metric='expected_cost'``.
     clip_outliers : bool or float, default=True
         Passed to ``build_preprocessor``.
+    max_configs : int, optional
+        Reproducible mode: cross-validate exactly this many configs (fewer if the families
+        run out), whatever the clock says, so that a seed gives the same search on any
+        machine; ``time_budget`` then only sizes nothing. None: search within the budget.
 
     Returns
     -------
     SearchResult
-        ``candidates`` (best first, one per family) and ``best_pipeline(family)``. Each
-        config's ``cv_scores`` has ``cv`` scores per repeat of the folds (see ``repeats``).
+        ``candidates`` (best first, one per family) and ``best_pipeline(family)``; ``final``,
+        the ensemble and calibration chosen on out-of-fold probabilities, and
+        ``final_pipeline()``. Each config's ``cv_scores`` has ``cv`` scores per repeat of the
+        folds (see ``repeats``).
     """
     start = time.perf_counter()
     X, y = _check_inputs(X, y, schema, cv, time_budget)
+    _check_max_configs(max_configs)
     classes = np.unique(y)
+    y_index = np.searchsorted(classes, y)
     zoo = _families(families, len(classes), seed, len(y))
-    scorer = metric_scorer(metric, classes, costs=costs)
     name = canonical_metric(metric)
+    matrix = None if costs is None else cost_matrix(costs, classes.tolist())
+    score = proba_score(name, len(classes), costs=matrix)
+    metric_scorer(name, classes, costs=costs)  # refuses a metric that needs missing costs
     tie = _tie(name, len(y))
-    tiebreak = metric_scorer("log_loss", classes) if tie > 0 else None
     higher = greater_is_better(name)
     folds = RepeatedStratifiedKFold(n_splits=cv, n_repeats=repeats(len(y)), random_state=seed)
     splits = list(folds.split(np.zeros(len(y)), y))
     planner = Planner(zoo, higher, seed)
+    library = Library(higher, tie)
+    timed = max_configs is None
     soft = start + SEARCH_SHARE * time_budget
     hard = start + ABANDON_SHARE * time_budget
-    trials: list[Trial] = []
-    with _parallel(dask, n_jobs, scatter=[X, y]) as jobs:
-        while choice := planner.next(soft - time.perf_counter(), first=not planner.scored):
+    with _parallel(dask, n_jobs, scatter=[X, y_index]) as jobs:
+        while (timed or planner.n_trials < max_configs) and (
+            choice := planner.next(
+                soft - time.perf_counter() if timed else math.inf, first=not planner.scored
+            )
+        ):
             family, params = choice
             pipeline = make_pipeline(schema, zoo[family], params, clip_outliers)
-            deadline = hard if planner.scored else None
-            trial = run_config(
-                pipeline,
-                family,
-                params,
-                X,
-                y,
-                splits,
-                scorer,
-                higher,
-                jobs,
-                deadline=deadline,
-                tiebreak=tiebreak,
-            )
+            deadline = hard if planner.scored and timed else None
+            trial, oof = run_config(
+                pipeline, family, params, X, y_index, splits, score, jobs,
+                n_classes=len(classes), deadline=deadline,
+            )  # fmt: skip
             planner.record(trial)
-            trials.append(trial)
+            library.add(trial, oof)
             _report(progress, trial, planner, start, time_budget, name)
+    trials = library.trials
     order = {n: i for i, n in enumerate(zoo)}
     candidates = rank_candidates(trials, higher, tie, order)
     if not candidates:
@@ -162,6 +175,11 @@ def search(
             f"Every model failed to train on this data ({errors}). To fix: check the table "
             "with `verdict.data.check_table` and the errors above."
         )
+    refit_seconds = (1.0 - SEARCH_SHARE) * time_budget * _cores(jobs) if timed else math.inf
+    final = choose_final(
+        library, prior_oof(y_index, splits, len(classes)), y_index, score,
+        higher=higher, tie=tie, seed=seed, max_refit_seconds=refit_seconds,
+    )  # fmt: skip
     return SearchResult(
         metric=name,
         greater_is_better=higher,
@@ -173,7 +191,24 @@ def search(
         schema=schema,
         families=zoo,
         clip_outliers=clip_outliers,
+        final=final,
+        mode="time_budget" if timed else "max_configs",
+        max_configs=max_configs,
     )
+
+
+def _cores(n_jobs: int | None) -> int:
+    """How many fits run at once with ``n_jobs`` (joblib's meaning)."""
+    if n_jobs is None:
+        return 1
+    if n_jobs < 0:
+        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
+    return max(1, n_jobs)
+
+
+def _check_max_configs(max_configs: Any) -> None:
+    fix = "pass e.g. max_configs=20, or leave it None to search within the time budget"
+    check("max_configs", max_configs, "search", Interval(Integral, 1, None), None, fix=fix)
 
 
 def repeats(n_rows: int) -> int:
@@ -239,6 +274,8 @@ def _parallel(dask: str | None, n_jobs: int | None, scatter: list[Any]) -> Itera
     On Dask the training data is sent to the workers once (``scatter``), not with every fold.
     """
     if dask is None:
+        # joblib's processes (loky), not threads: LightGBM is not safe to train from several
+        # threads of one process at once (it crashed the interpreter on a 20,000-row table)
         yield n_jobs
         return
     try:
@@ -275,7 +312,7 @@ def _tie(metric: str, n_rows: int) -> float:
 
 def _report(
     progress: Callable[[dict[str, Any]], None] | None,
-    trial: Trial,
+    trial: Any,
     planner: Planner,
     start: float,
     budget: float,

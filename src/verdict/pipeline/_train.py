@@ -26,10 +26,10 @@ from sklearn.pipeline import Pipeline
 from verdict import __version__
 from verdict._results import plain
 from verdict.data import DataReport, Profile, Schema, check_table, profile_table
-from verdict.metrics import Evaluation, MetricAdvice, evaluate, recommend_metrics
+from verdict.metrics import Evaluation, MetricAdvice, evaluate, get_metric, recommend_metrics
 from verdict.pipeline._candidates import SearchResult
-from verdict.pipeline._compare import BASELINE, Outputs, compare
-from verdict.pipeline._decision import choose_decision, cost_matrix, out_of_fold_proba
+from verdict.pipeline._compare import BASELINE, STRATIFIED, Outputs, compare
+from verdict.pipeline._decision import choose_decision, cost_matrix
 from verdict.pipeline._explain import importance, shap_importance
 from verdict.pipeline._inputs import Split, check_params, load_table, primary_metric, split
 from verdict.pipeline._lineage import fingerprint, lineage
@@ -37,6 +37,7 @@ from verdict.pipeline._progress import Silent, display
 from verdict.pipeline._run import Run, predictions_frame, run_directory, run_frames, write_run
 from verdict.pipeline._scoring import metric_scorer
 from verdict.pipeline._search import search
+from verdict.pipeline._signal import signal_verdict
 
 # The search plans to end by 75% of the budget it is given, leaving a quarter for the refits,
 # the evaluation and the explanation. It is given the budget less this share, because those
@@ -44,6 +45,7 @@ from verdict.pipeline._search import search
 # importance over 64 columns), a config may run a little past the search's plan, and
 # `verdict train` still has to start Python and write the report within the same budget.
 RESERVE_SHARE = 0.15
+REPORT_SHARE = 0.05  # of the budget, left after the explanation for writing the run and report
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,7 @@ def train(
     quiet: bool = False,
     test_data: pd.DataFrame | None = None,
     n_jobs: int | None = None,
+    max_configs: int | None = None,
 ) -> Run:
     """Train, select, evaluate and explain a classifier for ``target``, and write the run.
 
@@ -130,7 +133,12 @@ def train(
     test_data : DataFrame, optional
         Hold-out rows to test on instead of splitting ``data`` (same columns).
     n_jobs : int, optional
-        Parallel fits (joblib semantics).
+        Parallel fits (joblib semantics); None uses every core (one fit per core), or every
+        worker with ``dask``.
+    max_configs : int, optional
+        Reproducible mode: the search cross-validates exactly this many configs whatever the
+        clock says, so the same seed gives the same run.json metrics on any machine (the
+        budget then bounds nothing; run.json's ``search.mode`` records which mode ran).
 
     Returns
     -------
@@ -145,12 +153,13 @@ def train(
     """
     start = time.perf_counter()
     names = check_params(time_budget, seed, models, n_jobs, dask, quiet)
+    jobs = -1 if n_jobs is None and dask is None else n_jobs
     run_dir = run_directory(out)
     arguments = {
         "data": None, "target": target, "metric": metric, "costs": None, "models": names,
         "time_budget": time_budget, "test_size": None if test_data is not None else test_size,
         "cv": cv, "seed": seed, "out": None if out is None else str(out), "dask": dask,
-        "n_jobs": n_jobs, "test_data": None,
+        "n_jobs": n_jobs, "test_data": None, "max_configs": max_configs,
     }  # fmt: skip
     with display(quiet) as show:
         prep = _prepare(data, target, metric, costs, test_data, test_size, cv, seed, show)
@@ -160,10 +169,12 @@ def train(
         result = search(
             prep.parts.X_train, prep.parts.y_train, prep.schema, families=names,
             metric=prep.primary, cv=cv, time_budget=max(remaining, 1.0), seed=seed,
-            n_jobs=n_jobs, dask=dask, progress=show.search, costs=prep.costs,
+            n_jobs=jobs, dask=dask, progress=show.search, costs=prep.costs,
+            max_configs=max_configs,
         )  # fmt: skip
-        show.stage(f"Refitting {result.best.family} and evaluating it on the test set")
-        done = _assess(prep, result, cv=cv, seed=seed, n_jobs=n_jobs, show=show)
+        show.stage(f"Refitting {result.final.name} and evaluating it on the test set")
+        deadline = start + time_budget * (1 - REPORT_SHARE) if max_configs is None else None
+        done = _assess(prep, result, seed=seed, n_jobs=jobs, show=show, deadline=deadline)
         info = {
             **done.info,
             "lineage": lineage(seed, arguments),
@@ -227,19 +238,28 @@ class _Assessed:
 
 
 def _assess(
-    prep: _Prepared, result: SearchResult, *, cv: int, seed: int, n_jobs: Any, show: Silent
+    prep: _Prepared,
+    result: SearchResult,
+    *,
+    seed: int,
+    n_jobs: Any,
+    show: Silent,
+    deadline: float | None,
 ) -> _Assessed:
     """Refit, predict the test set once, evaluate, compare, decide, explain: run.json's body."""
     parts = prep.parts
-    model = _fit(result.best_pipeline(), parts)
-    runner_up = result.candidates[1].family if len(result.candidates) > 1 else None
-    best = _outputs(result.best.family, model, parts.X_test, prep.classes)
+    final = result.final
+    model = _fit(result.final_pipeline(n_jobs=n_jobs), parts)
+    best = _outputs(final.name, model, parts.X_test, prep.classes)
+    runner_up = _runner_up(result)
     others = []
     if runner_up is not None:
         second = _fit(result.best_pipeline(runner_up), parts)
         others.append(("runner_up", _outputs(runner_up, second, parts.X_test, prep.classes)))
-    baseline = DummyClassifier(strategy="prior").fit(parts.X_train, parts.y_train)
-    others.append(("baseline", _outputs(BASELINE, baseline, parts.X_test, prep.classes)))
+    for role, strategy, name in _baselines(prep.primary):
+        baseline = DummyClassifier(strategy=strategy, random_state=seed)
+        baseline.fit(parts.X_train, parts.y_train)
+        others.append((role, _outputs(name, baseline, parts.X_test, prep.classes)))
     evaluation = evaluate(
         parts.y_test, best.pred, best.proba, labels=prep.classes, ci=True, random_state=seed
     )
@@ -247,15 +267,45 @@ def _assess(
         parts.y_test, prep.primary, best, others, classes=prep.classes, cost=prep.costs,
         seed=seed,
     )  # fmt: skip
+    if prep.primary != "log_loss":  # the prior is the bar for the probabilities too
+        prior = [o for o in others if o[0] == "baseline"]
+        comparisons += compare(
+            parts.y_test, "log_loss", best, prior, classes=prep.classes, cost=None, seed=seed
+        )
+    signal = signal_verdict(comparisons, prep.primary)
     decision = None
     if prep.costs is not None:
         show.stage("Choosing the decision rule on out-of-fold predictions of the training rows")
-        decision = _decide(prep, result, prep.costs, best, cv=cv, seed=seed, n_jobs=n_jobs)
+        decision = choose_decision(
+            prep.costs, prep.classes, parts.y_train, final.oof, parts.y_test, best.proba
+        )
     show.stage("Measuring permutation importance on the test set")
     info = _info(prep, result, evaluation, comparisons, decision, runner_up)
-    info["importance"], info["shap"] = _explain(prep, model, seed=seed, n_jobs=n_jobs)
+    info["signal"] = signal
+    info["importance"], info["shap"] = _explain(
+        prep, model, seed=seed, n_jobs=n_jobs, deadline=deadline
+    )
     predictions = predictions_frame(parts.y_test, best.pred, best.proba, prep.classes)
     return _Assessed(model, evaluation, predictions, info)
+
+
+def _baselines(primary: str) -> list[tuple[str, str, str]]:
+    """(role, DummyClassifier strategy, name) of the baselines the model is compared with:
+    the majority class with the class frequencies as probabilities, and for a metric of labels
+    also guessing at random with the class frequencies."""
+    rows = [("baseline", "prior", BASELINE)]
+    if get_metric(primary).input == "labels":
+        rows.append(("stratified", "stratified", STRATIFIED))
+    return rows
+
+
+def _runner_up(result: SearchResult) -> str | None:
+    """The best single family other than the final model (for an ensemble: its best config)."""
+    names = [c.family for c in result.candidates]
+    if result.final.name not in names:  # an ensemble or the prior: compare with the best single
+        return names[0] if names else None
+    others = [n for n in names if n != result.final.name]
+    return others[0] if others else None
 
 
 def _fit(pipeline: Pipeline, parts: Split) -> Pipeline:
@@ -274,42 +324,47 @@ def _outputs(name: str, model: Any, X: pd.DataFrame, classes: list[Any]) -> Outp
     return Outputs(name, np.asarray(model.predict(X)), proba)
 
 
-def _decide(
-    prep: _Prepared,
-    result: SearchResult,
-    costs: np.ndarray,
-    best: Outputs,
-    *,
-    cv: int,
-    seed: int,
-    n_jobs: Any,
-) -> dict[str, Any]:
-    """The decision rule fitted on out-of-fold probabilities of the training rows."""
-    parts = prep.parts
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        oof = out_of_fold_proba(
-            result.best_pipeline(), parts.X_train, parts.y_train, cv=cv, seed=seed, n_jobs=n_jobs
-        )
-    return choose_decision(costs, prep.classes, parts.y_train, oof, parts.y_test, best.proba)
-
-
 def _explain(
-    prep: _Prepared, model: Pipeline, *, seed: int, n_jobs: Any
+    prep: _Prepared, model: Any, *, seed: int, n_jobs: Any, deadline: float | None
 ) -> tuple[list[dict[str, Any]], dict[str, float] | None]:
-    """Permutation importance on the test set; SHAP values when shap is installed."""
+    """Permutation importance on the test set; SHAP values when shap is installed.
+
+    With a ``deadline`` the shuffles are sized to the time left (fewer repeats, then a sample
+    of the test rows), from the time one scoring of the test set takes: an ensemble predicts
+    several times slower than one model, and the explanation must not eat the budget.
+    """
     parts = prep.parts
     n_features = parts.X_test.shape[1]
     n_repeats = 10 if n_features <= 20 else 5 if n_features <= 40 else 2  # ~200 shuffles at most
     scorer = metric_scorer(prep.primary, prep.classes, costs=prep.costs)
+    rows: float = 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if deadline is not None:
+            n_repeats, rows = _shuffles(model, scorer, parts, n_features, n_repeats, deadline)
         ranked = importance(
             model, parts.X_test, parts.y_test, scorer, n_repeats=n_repeats, seed=seed,
-            n_jobs=n_jobs,
+            n_jobs=n_jobs, max_samples=rows,
         )  # fmt: skip
-        shap = shap_importance(model, parts.X_train, parts.X_test, seed=seed)
+        shap = None
+        if isinstance(model, Pipeline):
+            shap = shap_importance(model, parts.X_train, parts.X_test, seed=seed)
     return ranked, shap
+
+
+def _shuffles(
+    model: Any, scorer: Any, parts: Split, n_features: int, n_repeats: int, deadline: float
+) -> tuple[int, float]:
+    """Repeats and share of test rows whose shuffles fit before ``deadline`` (one core)."""
+    tick = time.perf_counter()
+    scorer(model, parts.X_test, parts.y_test)
+    per_call = max(time.perf_counter() - tick, 1e-4)
+    calls = max(deadline - time.perf_counter(), 0.0) / per_call  # scorings that still fit
+    fit = int(calls // max(n_features, 1))
+    if fit >= 1:
+        return min(n_repeats, fit), 1.0
+    floor = min(1.0, 200 / max(len(parts.y_test), 1))  # never fewer than 200 rows
+    return 1, max(floor, calls / max(n_features, 1))
 
 
 def _info(
@@ -340,8 +395,14 @@ def _info(
         "advice": prep.advice.to_dict(),
         "primary_metric": prep.primary,
         "candidates": [c.to_dict() for c in result.candidates],
-        "best": result.best.family,
+        "best": result.final.name,
         "runner_up": runner_up,
+        "search": {
+            "mode": result.mode,
+            "max_configs": result.max_configs,
+            "configs_tried": len(result.trials),
+        },
+        "final": result.final.to_dict(),
         "test": evaluation.to_dict(),
         "comparisons": comparisons,
         "decision": decision,

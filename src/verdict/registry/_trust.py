@@ -22,11 +22,13 @@ TRUSTED_TYPES = frozenset(
         "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
         "sklearn.neural_network._stochastic_optimizers.SGDOptimizer",
         "sklearn.tree._tree.Tree",
+        "sklearn.utils._bunch.Bunch",  # VotingClassifier's named_estimators_ (ensembles)
         # our own estimators and transformers, by the public path artifacts name them with
         "verdict.data.DatetimeExpander",
         "verdict.models.LabelEncoded",
         "verdict.models.OneVsRestLogisticRegression",
         "verdict.models.SoftmaxRegression",
+        "verdict.models.TemperatureScaled",
         "verdict.pipeline.BooleanEncoder",
         "verdict.pipeline.CategoryText",
         "verdict.pipeline.OutlierClipper",

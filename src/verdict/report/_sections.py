@@ -36,6 +36,12 @@ def verdict(a: Analysis) -> str:
             f": {esc(metric_label(p['metric']))} {esc(num(p['estimate']))} "
             f'<span class="muted nowrap">{esc(interval(p["low"], p["high"]))}</span>'
         )
+    signal = info.get("signal") or {"found": True}
+    if not signal.get("found", True):
+        headline = (
+            "No model here beats guessing the class frequencies: do not deploy "
+            f'<span class="muted nowrap">(best found: {esc(info["best"])})</span>'
+        )
     items = "".join(
         f'<li class="{verdict_of(c)}">{esc(comparison_sentence(c))}</li>'
         for c in info.get("comparisons") or []
@@ -244,6 +250,7 @@ def model_comparison(a: Analysis) -> str:
             "No cross-validation scores were recorded.",
         ),
         _candidates(info),
+        _final(info),
         "<h3>On the test set</h3>",
         _comparisons(info.get("comparisons") or []),
     ]
@@ -268,6 +275,41 @@ def _candidates(info: dict[str, Any]) -> str:
         return ""
     head = ("rank", "family", "CV mean ± sd", "fit s / fold", "configs tried", "best parameters")
     return table(head, rows, (0, 2, 3, 4))
+
+
+def _final(info: dict[str, Any]) -> str:
+    """The final model: ensemble weights, the temperature, and the prior's bar, out of fold."""
+    final = info.get("final")
+    if not final:
+        return ""
+    total = sum(m.get("weight", 0) for m in final["members"]) or 1
+    rows = [
+        (m.get("family"), params_text(m.get("params")) or "defaults", num(m["weight"] / total, 2))
+        for m in final["members"]
+    ]
+    calibration = final.get("calibration") or {}
+    scaled = calibration.get("method") == "temperature"
+    lines = [
+        f"Out-of-fold log loss of the final model {num(final.get('cv_log_loss'))}, against "
+        f"{num(final.get('prior_log_loss'))} for the class frequencies alone.",
+        (
+            f"Temperature {num(calibration.get('temperature'), 2)}: cross-validated log loss "
+            f"{num(calibration.get('cv_log_loss_before'))} before, "
+            f"{num(calibration.get('cv_log_loss_after'))} after (labels unchanged)."
+            if scaled
+            else "No temperature: scaling did not lower the cross-validated log loss."
+        ),
+    ]
+    if final.get("guarded"):
+        lines.append(
+            "Every model's probabilities were worse than the class frequencies out of fold, "
+            "so the class frequencies are the model."
+        )
+    return (
+        "<h3>The final model</h3>"
+        + table(("member", "parameters", "weight"), rows, (2,))
+        + note(" ".join(lines))
+    )
 
 
 def _comparisons(items: list[dict[str, Any]]) -> str:

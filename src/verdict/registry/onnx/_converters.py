@@ -18,7 +18,11 @@ from typing import Any
 import numpy as np
 from onnx import ModelProto, TensorProto
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 from sklearn.neural_network import MLPClassifier
 from sklearn.tree import DecisionTreeClassifier
 
@@ -34,6 +38,7 @@ _FAMILIES: dict[type, tuple[str, int]] = {
     OneVsRestLogisticRegression: ("ovr_logistic", TensorProto.DOUBLE),
     DecisionTreeClassifier: ("decision_tree", TensorProto.FLOAT),
     RandomForestClassifier: ("random_forest", TensorProto.FLOAT),
+    ExtraTreesClassifier: ("extra_trees", TensorProto.FLOAT),
     CalibratedClassifierCV: ("svm", TensorProto.DOUBLE),
     MLPClassifier: ("mlp", TensorProto.DOUBLE),
     HistGradientBoostingClassifier: ("hist_gradient_boosting", TensorProto.FLOAT),

@@ -35,8 +35,7 @@ from verdict._results import Result
 from verdict.data import Schema, level_words
 from verdict.errors import ExportError, InvalidInputError
 from verdict.registry._loaded import LoadedModel
-from verdict.registry.onnx._build import OPSET, OUTPUTS, build_model, model_steps
-from verdict.registry.onnx._converters import family_of
+from verdict.registry.onnx._build import OPSET, OUTPUTS, build_model, model_family
 from verdict.registry.onnx._datetime import datetime_feed
 from verdict.registry.onnx._policy import label_values
 from verdict.registry.onnx._preprocess import InputSpec
@@ -127,7 +126,7 @@ def export_onnx(
         path=str(target),
         sha256=hashlib.sha256(data).hexdigest(),
         n_bytes=len(data),
-        family=family_of(model_steps(loaded)[1]),
+        family=model_family(loaded),
         inputs=tuple(i.name for i in model.graph.input),
         n_checked=n_checked,
         labels_equal=equal,
@@ -144,7 +143,7 @@ def _compare(loaded: LoadedModel, data: bytes, rows: pd.DataFrame) -> tuple[int,
     diff = float(np.max(np.abs(proba - native_proba))) if len(rows) else 0.0
     if mismatched or not diff <= PROBA_TOLERANCE:
         raise ExportError(
-            f"The ONNX export of {loaded.ref} ({family_of(model_steps(loaded)[1])}) does "
+            f"The ONNX export of {loaded.ref} ({model_family(loaded)}) does "
             f"not match the native model on {len(rows)} check rows: {mismatched} served "
             f"classes differ and the largest probability difference is {diff:.3g} (allowed: "
             f"{PROBA_TOLERANCE:g}). Nothing was written. To fix: serve the native model, or "

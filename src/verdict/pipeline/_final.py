@@ -1,0 +1,189 @@
+"""From the configs tried to the model ``train`` refits: ensemble, calibration, and the prior guard.
+
+Three decisions, all on out-of-fold probabilities of the training rows, none on a row a
+model was fitted on:
+
+1. which configs to average (greedy ensemble selection, ``_ensemble``), the class-frequency
+   prior among them;
+2. whether a temperature makes the average's probabilities more honest (``_calibrate``);
+3. the guard: if the result's out-of-fold log loss is still worse than the prior's (by more
+   than one standard error of the per-row difference: less is noise), the prior alone is the
+   model. Probabilities worse than the class frequencies mislead everything that reads them
+   (ROC curves, cost decisions, performance estimates before labels arrive).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from verdict._results import Result
+from verdict.models import scale_probabilities
+from verdict.pipeline._calibrate import Calibration, choose_calibration, log_loss_of
+from verdict.pipeline._candidates import PRIOR, Trial
+from verdict.pipeline._ensemble import select_ensemble
+
+KEEP_PER_FAMILY = 3  # configs per family whose out-of-fold probabilities are kept
+REFIT_SHARE = 1.3  # a refit on all rows costs about this many times a fold's fit
+
+
+@dataclass(frozen=True)
+class Member(Result):
+    """One config of the final model and its weight (a count of greedy picks)."""
+
+    family: str
+    params: dict[str, Any]
+    weight: int
+
+
+@dataclass(frozen=True)
+class Final(Result):
+    """The final model as chosen on out-of-fold probabilities.
+
+    Attributes
+    ----------
+    members : tuple of Member
+        The averaged configs (one: a single model; family 'prior': the class frequencies).
+    calibration : Calibration
+        The temperature applied to the average, and the cross-validated log loss before and
+        after it.
+    cv_score, cv_log_loss : float
+        The primary metric and the log loss of the final probabilities (out of fold, mean over
+        the passes over the folds).
+    prior_log_loss : float
+        The class-frequency prior's out-of-fold log loss: the bar the final model must clear.
+    guarded : bool
+        True when the prior replaced a model whose log loss was worse than that bar by more
+        than one standard error.
+    """
+
+    members: tuple[Member, ...]
+    calibration: Calibration
+    cv_score: float
+    cv_log_loss: float
+    prior_log_loss: float
+    guarded: bool
+    oof: np.ndarray = field(repr=False, compare=False)  # (n, k), mean over the passes
+
+    _hidden = ("oof",)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON types, without the out-of-fold probabilities."""
+        out = super().to_dict()
+        del out["oof"]
+        return out
+
+    @property
+    def name(self) -> str:
+        """'ensemble' for several members, else the single member's family."""
+        return "ensemble" if len(self.members) > 1 else self.members[0].family
+
+
+class Library:
+    """Every trial in order, and the out-of-fold probabilities of each family's best few."""
+
+    def __init__(self, higher: bool, tie: float) -> None:
+        self.higher, self.tie = higher, tie
+        self.trials: list[Trial] = []
+        self.oof: dict[int, np.ndarray] = {}
+
+    def add(self, trial: Trial, oof: np.ndarray | None) -> None:
+        """Record ``trial``; keep its probabilities while it is among its family's best."""
+        self.trials.append(trial)
+        if oof is None:
+            return
+        self.oof[len(self.trials) - 1] = oof
+        same = [i for i in self.oof if self.trials[i].family == trial.family]
+        for i in sorted(same, key=self._rank)[KEEP_PER_FAMILY:]:
+            del self.oof[i]
+
+    def _rank(self, index: int) -> tuple[float, float, int]:
+        """Best first: the score (to its resolution), then the log loss, then the older."""
+        trial = self.trials[index]
+        signed = trial.cv_mean if self.higher else -trial.cv_mean
+        steps = round(signed / self.tie) if self.tie > 0 else signed
+        return (-steps, _mean(trial.tiebreak), index)
+
+    def members(self) -> list[int]:
+        """Indices of the trials with kept probabilities, best first."""
+        return sorted(self.oof, key=self._rank)
+
+
+def prior_oof(
+    y_index: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]], n_classes: int
+) -> np.ndarray:
+    """The prior's out-of-fold probabilities: each fold's training class frequencies."""
+    covered, per_pass = 0, len(splits)
+    for i, (_, held_out) in enumerate(splits):
+        covered += len(held_out)
+        if covered >= len(y_index):
+            per_pass = i + 1
+            break
+    oof = np.zeros((len(splits) // per_pass, len(y_index), n_classes))
+    for i, (train, held_out) in enumerate(splits):
+        counts = np.bincount(y_index[train], minlength=n_classes).astype(float)
+        oof[i // per_pass, held_out] = counts / counts.sum()
+    return oof
+
+
+def choose_final(
+    library: Library,
+    prior: np.ndarray,
+    y_index: np.ndarray,
+    score: Callable[[np.ndarray, np.ndarray], float],
+    *,
+    higher: bool,
+    tie: float,
+    seed: int,
+    max_refit_seconds: float,
+) -> Final:
+    """Ensemble, calibrate and guard (see the module docstring)."""
+    kept = library.members()
+    arrays = [library.oof[i] for i in kept] + [prior]
+    costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
+    picked = select_ensemble(
+        arrays, y_index, score, higher=higher, tie=tie, costs=costs, max_cost=max_refit_seconds
+    )
+    calibration = choose_calibration(picked.oof, y_index, seed)
+    scaled = np.stack([scale_probabilities(p, calibration.temperature) for p in picked.oof])
+    members = []
+    for index, weight in zip([*kept, None], picked.weights, strict=True):
+        if weight:
+            trial = None if index is None else library.trials[index]
+            family = PRIOR if trial is None else trial.family
+            members.append(Member(family, {} if trial is None else dict(trial.params), weight))
+    prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
+    final_loss = float(np.mean([log_loss_of(p, y_index) for p in scaled]))
+    final_score = float(np.mean([score(y_index, p) for p in scaled]))
+    guarded = final_loss - prior_loss > _standard_error(scaled, prior, y_index)
+    if guarded:
+        members = [Member(PRIOR, {}, 1)]
+        calibration = Calibration("none", 1.0, prior_loss, prior_loss)
+        scaled, final_loss = prior, prior_loss
+        final_score = float(np.mean([score(y_index, p) for p in prior]))
+    return Final(
+        tuple(members), calibration, final_score, final_loss, prior_loss, guarded,
+        oof=scaled.mean(axis=0),
+    )  # fmt: skip
+
+
+def _standard_error(model: np.ndarray, prior: np.ndarray, y_index: np.ndarray) -> float:
+    """Standard error of the mean per-row log-loss difference between ``model`` and ``prior``
+    (out of fold, each row's losses averaged over the passes): the noise in "worse than the
+    prior". On a table with no signal a tempered model's log loss sits within it of the
+    prior's, and its labels still beat the majority class on metrics such as macro-F1."""
+    rows = np.arange(len(y_index))
+
+    def per_row(oof: np.ndarray) -> np.ndarray:
+        return -np.log(np.clip(oof[:, rows, y_index], 1e-15, 1.0)).mean(axis=0)
+
+    gap = per_row(model) - per_row(prior)
+    return float(gap.std(ddof=1) / np.sqrt(len(gap))) if len(gap) > 1 else 0.0
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values) if values else math.inf

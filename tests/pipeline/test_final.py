@@ -1,0 +1,177 @@
+"""The final model: greedy ensembles, temperature calibration, the prior guard, no-signal
+verdicts and the reproducible mode (``max_configs``)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from train_support import binary_table, penguins
+
+from verdict.errors import InvalidParameterError
+from verdict.models import TemperatureScaled, scale_probabilities
+from verdict.pipeline import train
+from verdict.pipeline._calibrate import choose_calibration, fit_temperature, log_loss_of
+from verdict.pipeline._ensemble import select_ensemble
+from verdict.pipeline._scoring import proba_score
+from verdict.pipeline._signal import NO_SIGNAL, signal_verdict
+
+
+def _noisy_library(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """Three members on 400 rows, 3 classes: two with independent errors, one useless."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, 400)
+    members = []
+    for _ in range(2):
+        logits = rng.normal(0, 1.0, (400, 3))
+        logits[np.arange(400), y] += 1.2
+        p = np.exp(logits)
+        members.append((p / p.sum(axis=1, keepdims=True))[None])
+    members.append(np.full((1, 400, 3), 1 / 3))
+    return members, y
+
+
+def test_greedy_ensemble_is_never_worse_than_its_best_member_and_averages_errors_away():
+    library, y = _noisy_library()
+    score = proba_score("accuracy", 3)
+    singles = [score(y, m[0]) for m in library]
+    picked = select_ensemble(library, y, score, higher=True, tie=1 / 400)
+    assert picked.score >= max(singles)
+    assert picked.weights[0] > 0 and picked.weights[1] > 0  # both informative members
+    assert picked.log_loss < min(log_loss_of(m[0], y) for m in library[:2])
+    expected = sum(w * m for w, m in zip(picked.weights, library, strict=True)) / sum(
+        picked.weights
+    )
+    assert np.allclose(picked.oof, expected)
+
+
+def test_the_ensemble_respects_the_refit_budget():
+    library, y = _noisy_library()
+    score = proba_score("log_loss", 3)
+    picked = select_ensemble(
+        library, y, score, higher=False, tie=0.0, costs=[5.0, 5.0, 0.0], max_cost=6.0
+    )
+    assert sum(1 for w, c in zip(picked.weights, [5, 5, 0], strict=True) if w and c) == 1
+
+
+def test_temperature_softens_over_confident_probabilities_and_keeps_the_labels():
+    library, y = _noisy_library(1)
+    sharp = scale_probabilities(library[0][0], 0.25)  # four times too sure
+    temperature = fit_temperature(sharp, y)
+    assert 3.0 < temperature < 5.5
+    assert log_loss_of(scale_probabilities(sharp, temperature), y) < log_loss_of(sharp, y)
+    assert (np.argmax(scale_probabilities(sharp, temperature), 1) == np.argmax(sharp, 1)).all()
+    chosen = choose_calibration(sharp[None], y, seed=0)
+    assert chosen.method == "temperature" and chosen.cv_log_loss_after < chosen.cv_log_loss_before
+
+
+def test_temperature_scaled_estimator_refuses_a_bad_temperature():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = np.random.default_rng(0).normal(size=(60, 2)), np.arange(60) % 2
+    model = TemperatureScaled(LogisticRegression(), 2.0).fit(X, y)
+    inner = model.estimator_.predict_proba(X)
+    assert np.allclose(model.predict_proba(X), scale_probabilities(inner, 2.0))
+    assert (model.predict(X) == model.estimator_.predict(X)).all()
+    with pytest.raises(InvalidParameterError, match="temperature"):
+        TemperatureScaled(LogisticRegression(), 0.0).fit(X, y)
+
+
+def _noise_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=n) for i in range(5)})
+    frame["colour"] = rng.choice(["red", "green", "blue"], n)
+    frame["label"] = rng.choice(["a", "b", "c"], n, p=[0.5, 0.3, 0.2])
+    return frame
+
+
+@pytest.fixture(scope="module")
+def noise_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("noise") / "run"
+    return train(_noise_table(), "label", out=out, quiet=True, max_configs=6, n_jobs=1)
+
+
+def test_pure_noise_gives_no_signal_and_probabilities_no_worse_than_the_prior(noise_run):
+    info = noise_run.info
+    assert info["signal"]["found"] is False and info["signal"]["message"] == NO_SIGNAL
+    final = info["final"]
+    assert final["cv_log_loss"] <= final["prior_log_loss"] + 0.02  # the guard, within its noise
+    prior = next(
+        c for c in info["comparisons"] if c["against"] == "baseline" and c["metric"] == "log_loss"
+    )
+    assert info["test"]["log_loss"] <= prior["estimate_against"] + 0.05
+
+
+def test_the_prior_replaces_probabilities_worse_than_the_class_frequencies():
+    from verdict.pipeline._candidates import Trial
+    from verdict.pipeline._final import Library, choose_final, prior_oof
+
+    rng = np.random.default_rng(0)
+    y = rng.choice(3, 300, p=[0.6, 0.3, 0.1])
+    splits = [
+        (np.setdiff1d(np.arange(300), part), part) for part in np.array_split(np.arange(300), 5)
+    ]
+    library = Library(higher=True, tie=1 / 300)
+    for i in range(2):  # sure of itself and wrong: labels drawn at random, probability 1
+        guess = rng.integers(0, 3, 300)
+        oof = np.eye(3)[guess][None] * 0.999 + 0.001 / 3
+        library.add(
+            Trial("decision_tree", {"i": i}, (0.3,) * 5, 0.01, 0.1, tiebreak=(9.0,) * 5), oof
+        )
+    score = proba_score("f1_macro", 3)
+    final = choose_final(
+        library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 300, seed=0,
+        max_refit_seconds=float("inf"),
+    )  # fmt: skip
+    assert final.guarded and final.cv_log_loss == final.prior_log_loss
+    assert [m.family for m in final.members] == ["prior"] and final.name == "prior"
+
+
+def test_signal_verdict_needs_a_win_on_the_primary_metric_or_on_log_loss():
+    def row(against, metric, low, high):
+        return {"against": against, "metric": metric, "low": low, "high": high,
+                "test": "paired_bootstrap"}  # fmt: skip
+
+    wins = [row("baseline", "f1_macro", 0.1, 0.3), row("stratified", "f1_macro", 0.05, 0.2)]
+    assert signal_verdict(wins, "f1_macro")["found"] is True
+    half = [row("baseline", "f1_macro", 0.1, 0.3), row("stratified", "f1_macro", -0.05, 0.2)]
+    assert signal_verdict(half, "f1_macro")["found"] is False
+    probabilities = [*half, row("baseline", "log_loss", -0.3, -0.01)]  # lower log loss is better
+    assert signal_verdict(probabilities, "f1_macro")["found"] is True
+    worse = [*half, row("baseline", "log_loss", 0.01, 0.3)]
+    assert signal_verdict(worse, "f1_macro") == {
+        "found": False,
+        "beats_baselines_on_primary": False,
+        "beats_prior_on_log_loss": False,
+        "message": NO_SIGNAL,
+    }
+
+
+def test_a_real_signal_is_reported_as_found(tmp_path):
+    run = train(binary_table(400), "label", out=tmp_path / "run", quiet=True, max_configs=4)
+    assert run.info["signal"]["found"] is True
+
+
+def _metrics(info: dict) -> dict:
+    keep = ("candidates", "best", "final", "test", "comparisons", "search", "signal")
+    out = {k: info[k] for k in keep}
+    out["candidates"] = [{**c, "fit_seconds": None} for c in out["candidates"]]
+    return out
+
+
+def test_max_configs_gives_identical_run_json_metrics_twice(tmp_path):
+    runs = []
+    for name in ("a", "b"):
+        train(penguins(), "species", out=tmp_path / name, quiet=True, max_configs=7, seed=3)
+        runs.append(json.loads((tmp_path / name / "run.json").read_text()))
+    a, b = runs
+    assert a["search"] == {"mode": "max_configs", "max_configs": 7, "configs_tried": 7}
+    assert _metrics(a) == _metrics(b)
+    assert a["lineage"]["params"]["max_configs"] == 7
+
+
+def test_max_configs_is_checked():
+    with pytest.raises(InvalidParameterError, match="max_configs"):
+        train(penguins(), "species", quiet=True, max_configs=0)
