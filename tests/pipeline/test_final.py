@@ -14,7 +14,7 @@ from verdict.errors import InvalidParameterError
 from verdict.models import TemperatureScaled, scale_probabilities
 from verdict.pipeline import train
 from verdict.pipeline._calibrate import choose_calibration, fit_temperature, log_loss_of
-from verdict.pipeline._ensemble import select_ensemble
+from verdict.pipeline._ensemble import Selection, select_ensemble
 from verdict.pipeline._scoring import proba_score
 from verdict.pipeline._signal import NO_SIGNAL, signal_verdict
 
@@ -125,8 +125,50 @@ def test_the_prior_replaces_probabilities_worse_than_the_class_frequencies():
         library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 300, seed=0,
         max_refit_seconds=float("inf"),
     )  # fmt: skip
-    assert final.guarded and final.cv_log_loss == final.prior_log_loss
-    assert [m.family for m in final.members] == ["prior"] and final.name == "prior"
+    # the blend chosen on macro-F1 fails the bar; chosen again on log loss, it is (almost) the prior
+    assert final.selected_on in ("log_loss", "prior") and not final.guarded
+    weights = {m.family: m.weight for m in final.members}
+    assert weights["prior"] >= 0.9 * sum(weights.values())
+    assert final.cv_log_loss <= final.prior_log_loss
+
+
+def test_biased_probabilities_that_win_the_primary_metric_fall_back_to_a_log_loss_blend(
+    monkeypatch,
+):
+    from verdict.pipeline import _final
+    from verdict.pipeline._candidates import Trial
+
+    rng = np.random.default_rng(1)
+    y = (rng.random(600) < 0.2).astype(int)  # 20% positives
+    signal = rng.normal(y * 1.0, 1.0)
+    honest = 1 / (1 + np.exp(-(signal * 1.0 - 1.9)))  # calibrated-ish, rarely above 0.5
+    biased = 1 / (1 + np.exp(-8.0 * signal))  # class-weighted, over-confident: better MCC
+    splits = [(np.setdiff1d(np.arange(600), p), p) for p in np.array_split(np.arange(600), 5)]
+    library = _final.Library(higher=True, tie=1 / 600)
+    oofs = {}
+    for name, p in (("softmax", honest), ("ovr_logistic", biased)):
+        oofs[name] = np.column_stack([1 - p, p])[None]
+        library.add(Trial(name, {}, (0.2,) * 5, 0.01, 0.1, tiebreak=(0.5,) * 5), oofs[name])
+    mcc = proba_score("matthews_corrcoef", 2)
+    real = _final.select_ensemble
+
+    def biased_only_on_the_primary(arrays, y_index, objective, **kw):
+        if objective is not mcc:
+            return real(arrays, y_index, objective, **kw)
+        # as when the primary metric's best blend is the class-weighted model alone
+        weights = tuple(int(a is oofs["ovr_logistic"]) for a in arrays)
+        loss = log_loss_of(oofs["ovr_logistic"][0], y_index)
+        score = mcc(y_index, oofs["ovr_logistic"][0])
+        return Selection(weights, score, loss, oofs["ovr_logistic"])
+
+    monkeypatch.setattr(_final, "select_ensemble", biased_only_on_the_primary)
+    final = _final.choose_final(
+        library, _final.prior_oof(y, splits, 2), y, mcc, higher=True, tie=1 / 600, seed=0,
+        max_refit_seconds=float("inf"),
+    )  # fmt: skip
+    assert final.selected_on == "log_loss" and not final.guarded
+    assert final.cv_log_loss < final.prior_log_loss
+    assert {m.family for m in final.members} >= {"softmax"}
 
 
 def test_signal_verdict_needs_a_win_on_the_primary_metric_or_on_log_loss():

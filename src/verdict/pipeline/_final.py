@@ -7,9 +7,11 @@ model was fitted on:
    prior among them;
 2. whether a temperature makes the average's probabilities more honest (``_calibrate``);
 3. the guard: if the result's out-of-fold log loss is still worse than the prior's (by more
-   than one standard error of the per-row difference: less is noise), the prior alone is the
-   model. Probabilities worse than the class frequencies mislead everything that reads them
-   (ROC curves, cost decisions, performance estimates before labels arrive).
+   than one standard error of the per-row difference: less is noise), the ensemble is chosen
+   again on log loss instead of the primary metric (a metric such as MCC may prefer a
+   class-weighted model whose probabilities are biased), and if even that fails the bar the
+   prior alone is the model. Probabilities worse than the class frequencies mislead everything
+   that reads them (ROC curves, cost decisions, performance estimates before labels arrive).
 """
 
 from __future__ import annotations
@@ -57,8 +59,11 @@ class Final(Result):
     prior_log_loss : float
         The class-frequency prior's out-of-fold log loss: the bar the final model must clear.
     guarded : bool
-        True when the prior replaced a model whose log loss was worse than that bar by more
-        than one standard error.
+        True when the prior replaced every blend, their log loss being worse than that bar by
+        more than one standard error.
+    selected_on : str
+        'primary' (the ensemble chosen on the primary metric passed the bar), 'log_loss' (it
+        did not, and the blend chosen on log loss did) or 'prior'.
     """
 
     members: tuple[Member, ...]
@@ -67,6 +72,7 @@ class Final(Result):
     cv_log_loss: float
     prior_log_loss: float
     guarded: bool
+    selected_on: str
     oof: np.ndarray = field(repr=False, compare=False)  # (n, k), mean over the passes
 
     _hidden = ("oof",)
@@ -145,30 +151,47 @@ def choose_final(
     kept = library.members()
     arrays = [library.oof[i] for i in kept] + [prior]
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
-    picked = select_ensemble(
-        arrays, y_index, score, higher=higher, tie=tie, costs=costs, max_cost=max_refit_seconds
-    )
-    calibration = choose_calibration(picked.oof, y_index, seed)
-    scaled = np.stack([scale_probabilities(p, calibration.temperature) for p in picked.oof])
+    prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
+    attempts = [(score, higher, tie, "primary")]
+    if score is not _LOG_LOSS_SCORE:  # the fallback: the blend with the most honest probabilities
+        attempts.append((_LOG_LOSS_SCORE, False, 0.0, "log_loss"))
+    for objective, up, resolution, selected_on in attempts:
+        picked = select_ensemble(
+            arrays, y_index, objective, higher=up, tie=resolution, costs=costs,
+            max_cost=max_refit_seconds,
+        )  # fmt: skip
+        calibration = choose_calibration(picked.oof, y_index, seed)
+        scaled = np.stack([scale_probabilities(p, calibration.temperature) for p in picked.oof])
+        final_loss = float(np.mean([log_loss_of(p, y_index) for p in scaled]))
+        if final_loss - prior_loss <= _standard_error(scaled, prior, y_index):
+            members = _members(library, kept, picked.weights)
+            final_score = float(np.mean([score(y_index, p) for p in scaled]))
+            return Final(
+                tuple(members), calibration, final_score, final_loss, prior_loss,
+                guarded=False, selected_on=selected_on, oof=scaled.mean(axis=0),
+            )  # fmt: skip
+    return Final(
+        (Member(PRIOR, {}, 1),), Calibration("none", 1.0, prior_loss, prior_loss),
+        float(np.mean([score(y_index, p) for p in prior])), prior_loss, prior_loss,
+        guarded=True, selected_on="prior", oof=prior.mean(axis=0),
+    )  # fmt: skip
+
+
+def _log_loss_score(y_index: np.ndarray, proba: np.ndarray) -> float:
+    return log_loss_of(proba, y_index)
+
+
+_LOG_LOSS_SCORE = _log_loss_score
+
+
+def _members(library: Library, kept: list[int], weights: Sequence[int]) -> list[Member]:
     members = []
-    for index, weight in zip([*kept, None], picked.weights, strict=True):
+    for index, weight in zip([*kept, None], weights, strict=True):
         if weight:
             trial = None if index is None else library.trials[index]
             family = PRIOR if trial is None else trial.family
             members.append(Member(family, {} if trial is None else dict(trial.params), weight))
-    prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
-    final_loss = float(np.mean([log_loss_of(p, y_index) for p in scaled]))
-    final_score = float(np.mean([score(y_index, p) for p in scaled]))
-    guarded = final_loss - prior_loss > _standard_error(scaled, prior, y_index)
-    if guarded:
-        members = [Member(PRIOR, {}, 1)]
-        calibration = Calibration("none", 1.0, prior_loss, prior_loss)
-        scaled, final_loss = prior, prior_loss
-        final_score = float(np.mean([score(y_index, p) for p in prior]))
-    return Final(
-        tuple(members), calibration, final_score, final_loss, prior_loss, guarded,
-        oof=scaled.mean(axis=0),
-    )  # fmt: skip
+    return members
 
 
 def _standard_error(model: np.ndarray, prior: np.ndarray, y_index: np.ndarray) -> float:
