@@ -152,7 +152,7 @@ def choose_final(
     arrays = [library.oof[i] for i in kept] + [prior]
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
     prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
-    attempts = [(score, higher, tie, "primary")]
+    attempts = [(score, higher, _noise(library, higher, tie, len(y_index)), "primary")]
     if score is not _LOG_LOSS_SCORE:  # the fallback: the blend with the most honest probabilities
         attempts.append((_LOG_LOSS_SCORE, False, 0.0, "log_loss"))
     for objective, up, resolution, selected_on in attempts:
@@ -175,6 +175,21 @@ def choose_final(
         float(np.mean([score(y_index, p) for p in prior])), prior_loss, prior_loss,
         guarded=True, selected_on="prior", oof=prior.mean(axis=0),
     )  # fmt: skip
+
+
+def _noise(library: Library, higher: bool, tie: float, n_rows: int) -> float:
+    """How far apart two blends' primary scores must be before the metric, not log loss,
+    decides between them: half a binomial standard error of the best config's score (a
+    proportion-like metric such as accuracy or F1 on ``n_rows`` rows), never below the
+    metric's own resolution ``tie``. Closer blends are the same to within the noise of the
+    rows, and then the one with the better probabilities is the better choice; on 200 rows an
+    F1 of 0.55 has a standard error of about 0.035."""
+    if tie <= 0 or not higher:  # losses and continuous metrics: the metric decides alone
+        return tie
+    kept = library.members()
+    best = abs(library.trials[kept[0]].cv_mean) if kept else 0.5
+    best = min(max(best, 0.0), 1.0)
+    return max(tie, 0.5 * float(np.sqrt(best * (1.0 - best) / max(n_rows, 1))))
 
 
 def _log_loss_score(y_index: np.ndarray, proba: np.ndarray) -> float:
