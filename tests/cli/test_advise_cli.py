@@ -57,8 +57,12 @@ def test_json_matches_the_python_api(binary):
     expected = recommend_metrics(
         pd.read_csv(binary)["label"].to_numpy(), costs={"fp": 1.0, "fn": 10.0}
     )
+    signal = data.pop("feature_signal")
     assert data == json.loads(json.dumps(expected.to_dict()))
     assert data["primary"] == "expected_cost" and "pos_label='spam'" in data["decision"]
+    # x orders the rows by label: all the information there is
+    assert signal["best_feature"] == "x" and not signal["little_signal"]
+    assert signal["best"] > signal["shuffled_max"]
 
 
 def test_pos_label_and_needs_probabilities(binary):
@@ -80,6 +84,7 @@ def test_cost_matrix_with_row_labels_in_any_order(multiclass, tmp_path):
     # sorted order 1, 2, 3: rows and columns reordered from the table's labels
     sorted_costs = np.array([[0, 1, 1], [1, 0, 5], [1, 1, 0]])
     y = pd.read_parquet(multiclass)["species"].to_numpy()
+    assert data.pop("feature_signal") is None  # the file holds only the target
     assert data == json.loads(json.dumps(recommend_metrics(y, costs=sorted_costs).to_dict()))
     assert data["cost_asymmetry"] == 5
 
@@ -158,3 +163,28 @@ def test_costs_is_the_one_spelling_and_the_old_flags_are_hidden_aliases(
     assert bad.exit_code == 2 and "--costs" in bad.stderr and "To fix" in bad.stderr
     shown = runner.invoke(app, ["advise", "--help"]).stdout
     assert "--costs" in shown and "--cost-fp" not in shown and "--cost-matrix" not in shown
+
+
+def test_features_that_say_nothing_about_the_target_are_warned_about(tmp_path):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"a": rng.normal(size=400), "b": rng.choice(["p", "q"], 400)})
+    frame["label"] = rng.choice(["x", "y", "z"], 400)
+    path = tmp_path / "noise.csv"
+    frame.to_csv(path, index=False)
+    result = invoke(path, "--target", "label")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: the features carry little information about 'label'" in result.stdout
+    assert "shuffled" in result.stdout
+    signal = json.loads(invoke(path, "--target", "label", "--json").stdout)["feature_signal"]
+    assert signal["little_signal"] is True and set(signal["per_feature"]) == {"a", "b"}
+
+
+def test_informative_features_get_no_warning(binary):
+    result = invoke(binary, "--target", "label")
+    assert result.exit_code == 0 and "carry little information" not in result.stdout
+
+
+def test_a_table_with_only_the_target_has_no_signal_section(multiclass):
+    result = invoke(multiclass, "--target", "species", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["feature_signal"] is None
