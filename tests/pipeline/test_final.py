@@ -217,3 +217,31 @@ def test_max_configs_gives_identical_run_json_metrics_twice(tmp_path):
 def test_max_configs_is_checked():
     with pytest.raises(InvalidParameterError, match="max_configs"):
         train(penguins(), "species", quiet=True, max_configs=0)
+
+
+def test_calibration_effect_reports_the_held_out_reliability_with_and_without_temperature():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from verdict.metrics import expected_calibration_error, log_loss
+    from verdict.pipeline._calibrate import calibration_effect
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=300), "b": rng.normal(size=300)})
+    y = np.where(X["a"] + rng.normal(scale=1.0, size=300) > 0, "yes", "no")
+    inner = LogisticRegression()
+    scaled = Pipeline([("s", StandardScaler()), ("m", TemperatureScaled(inner, 2.0))]).fit(X, y)
+    effect = calibration_effect(scaled, X, y, ["no", "yes"])
+    before = scaled[-1].estimator_.predict_proba(scaled[:-1].transform(X))
+    assert effect["temperature"] == 2.0
+    assert effect["log_loss_before"] == pytest.approx(log_loss(y, before, labels=["no", "yes"]))
+    assert effect["log_loss_after"] == pytest.approx(log_loss(y, scaled.predict_proba(X)))
+    assert effect["ece_before"] == pytest.approx(expected_calibration_error(y, before))
+    assert effect["log_loss_after"] > effect["log_loss_before"]  # softened on its own rows
+    whole = TemperatureScaled(LogisticRegression(), 0.5).fit(X, y)
+    assert calibration_effect(whole, X, y, ["no", "yes"])["temperature"] == 0.5
+    assert (
+        calibration_effect(Pipeline([("m", LogisticRegression())]).fit(X, y), X, y, ["no", "yes"])
+        is None
+    )

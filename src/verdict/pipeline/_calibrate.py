@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 from sklearn.model_selection import StratifiedKFold
 
@@ -69,3 +71,33 @@ def choose_calibration(oof: np.ndarray, y_index: np.ndarray, seed: int) -> Calib
     if cv_after < cv_before:
         return Calibration("temperature", fit_temperature(proba, labels), cv_before, cv_after)
     return Calibration("none", 1.0, cv_before, cv_before)
+
+
+def calibration_effect(
+    model: Any, X: pd.DataFrame, y: np.ndarray, classes: list[Any]
+) -> dict[str, float] | None:
+    """Held-out log loss and expected calibration error with and without the temperature
+    (None when the model has none): the reliability the temperature bought, on rows that
+    neither the search nor the temperature saw."""
+    from sklearn.pipeline import Pipeline
+
+    from verdict.metrics import expected_calibration_error, log_loss
+    from verdict.models import TemperatureScaled
+
+    if isinstance(model, TemperatureScaled):
+        before = model.estimator_.predict_proba(X)
+    elif isinstance(model, Pipeline) and isinstance(model[-1], TemperatureScaled):
+        before = model[-1].estimator_.predict_proba(model[:-1].transform(X))
+    else:
+        return None
+    after = model.predict_proba(X)
+    labels = list(classes)
+    return {
+        "temperature": float(
+            model.temperature if isinstance(model, TemperatureScaled) else model[-1].temperature
+        ),
+        "log_loss_before": float(log_loss(y, before, labels=labels)),
+        "log_loss_after": float(log_loss(y, after, labels=labels)),
+        "ece_before": float(expected_calibration_error(y, before, labels=labels)),
+        "ece_after": float(expected_calibration_error(y, after, labels=labels)),
+    }

@@ -27,6 +27,7 @@ from verdict import __version__
 from verdict._results import plain
 from verdict.data import DataReport, Profile, Schema, check_table, profile_table
 from verdict.metrics import Evaluation, MetricAdvice, evaluate, get_metric, recommend_metrics
+from verdict.pipeline._calibrate import calibration_effect
 from verdict.pipeline._candidates import SearchResult
 from verdict.pipeline._compare import BASELINE, STRATIFIED, Outputs, compare
 from verdict.pipeline._decision import choose_decision, cost_matrix
@@ -282,6 +283,7 @@ def _assess(
     show.stage("Measuring permutation importance on the test set")
     info = _info(prep, result, evaluation, comparisons, decision, runner_up)
     info["signal"] = signal
+    info["final"]["test"] = calibration_effect(model, parts.X_test, parts.y_test, prep.classes)
     info["importance"], info["shap"] = _explain(
         prep, model, seed=seed, n_jobs=n_jobs, deadline=deadline
     )

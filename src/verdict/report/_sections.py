@@ -300,6 +300,13 @@ def _final(info: dict[str, Any]) -> str:
             else "No temperature: scaling did not lower the cross-validated log loss."
         ),
     ]
+    held_out = final.get("test")
+    if held_out:
+        lines.append(
+            f"On the held-out rows: log loss {num(held_out['log_loss_before'])} without the "
+            f"temperature, {num(held_out['log_loss_after'])} with it; expected calibration "
+            f"error {num(held_out['ece_before'])} before, {num(held_out['ece_after'])} after."
+        )
     if final.get("guarded"):
         lines.append(
             "Every model's probabilities were worse than the class frequencies out of fold, "
