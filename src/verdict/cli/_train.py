@@ -172,7 +172,7 @@ def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
     console.print(
         f"[bold]best model:[/] {info['best']}{made_of} ({primary} {final['cv_score']:.4f}, "
         f"log loss {final['cv_log_loss']:.4f} out of fold, prior's {final['prior_log_loss']:.4f}"
-        f"{scaled}; {info['search']['configs_tried']} configs tried)",
+        f"{scaled}; {_configs(info['search']['configs_tried'])} tried)",
         highlight=False,
     )
     console.print(_test_table(info))
@@ -199,6 +199,10 @@ def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
     console.print(f"[bold]run:[/] {run_dir}", highlight=False, soft_wrap=True)
     if report is not None:
         console.print(f"[bold]report:[/] {report}", highlight=False, soft_wrap=True)
+
+
+def _configs(n: int) -> str:
+    return f"{n} config" if n == 1 else f"{n} configs"
 
 
 def _test_table(info: dict[str, Any]) -> Table:

@@ -133,7 +133,7 @@ def search(
     """
     start = time.perf_counter()
     X, y = _check_inputs(X, y, schema, cv, time_budget)
-    _check_max_configs(max_configs)
+    check_max_configs(max_configs)
     classes = np.unique(y)
     y_index = np.searchsorted(classes, y)
     zoo = _families(families, len(classes), seed, len(y))
@@ -206,9 +206,10 @@ def _cores(n_jobs: int | None) -> int:
     return max(1, n_jobs)
 
 
-def _check_max_configs(max_configs: Any) -> None:
-    fix = "pass e.g. max_configs=20, or leave it None to search within the time budget"
-    check("max_configs", max_configs, "search", Interval(Integral, 1, None), None, fix=fix)
+def check_max_configs(max_configs: Any, func: str = "search") -> None:
+    """Refuse a ``max_configs`` that is not a positive integer (None: search on the clock)."""
+    fix = "pass e.g. max_configs=20, or leave it out to search within the time budget"
+    check("max_configs", max_configs, func, Interval(Integral, 1, None), None, fix=fix)
 
 
 def repeats(n_rows: int) -> int:

@@ -37,7 +37,7 @@ from verdict.pipeline._lineage import fingerprint, lineage
 from verdict.pipeline._progress import Silent, display
 from verdict.pipeline._run import Run, predictions_frame, run_directory, run_frames, write_run
 from verdict.pipeline._scoring import metric_scorer
-from verdict.pipeline._search import search
+from verdict.pipeline._search import check_max_configs, search
 from verdict.pipeline._signal import signal_verdict
 
 # The search plans to end by 75% of the budget it is given, leaving a quarter for the refits,
@@ -154,6 +154,7 @@ def train(
     """
     start = time.perf_counter()
     names = check_params(time_budget, seed, models, n_jobs, dask, quiet)
+    check_max_configs(max_configs, "train")
     jobs = -1 if n_jobs is None and dask is None else n_jobs
     run_dir = run_directory(out)
     arguments = {
