@@ -9,9 +9,13 @@ import pandas as pd
 import pytest
 from palmerpenguins import load_penguins
 from serving_support import records, trained_home
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import VotingClassifier
 from sklearn.pipeline import Pipeline
 
-from verdict.data import check_rows
+from verdict.data import check_rows, check_table
+from verdict.models import TemperatureScaled, model_families
+from verdict.pipeline._candidates import make_pipeline
 from verdict.serving._direct import direct_proba
 from verdict.serving._runtime import native
 from verdict.serving._work import Rows, _clean, _frame, score_batch
@@ -49,9 +53,16 @@ def test_runtime_checks_the_direct_path_and_keeps_the_pipeline_classes(loaded):
     assert labels == loaded.predict(x).tolist()
 
 
+def _a_pipeline(model):
+    """The model, or its first member when it is an ensemble (possibly temperature-scaled)."""
+    model = getattr(model, "estimator_", model)
+    return model if isinstance(model, Pipeline) else model.estimators_[0]
+
+
 def test_structures_it_does_not_reproduce_go_through_the_pipeline(loaded):
-    assert direct_proba(loaded.model.steps[-1][1]) is None  # not a Pipeline
-    pandas_out = Pipeline(loaded.model.steps)
+    pipeline = _a_pipeline(loaded.model)
+    assert direct_proba(pipeline.steps[-1][1]) is None  # not a Pipeline
+    pandas_out = Pipeline(pipeline.steps)
     pandas_out.steps[0][1].set_output(transform="pandas")
     try:
         assert direct_proba(pandas_out) is None
@@ -104,3 +115,27 @@ def test_score_batch_answers_as_before_for_mixed_batches(loaded):
         assert a.labels == b.labels and a.problems == b.problems
         # the batch's shape may move the last bits of a matrix product (as before): ~1e-19
         np.testing.assert_allclose(a.proba, b.proba, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("temperature", [1.0, 0.7])
+def test_an_ensemble_with_a_temperature_scores_as_its_own_predict_proba(temperature):
+    frame = load_penguins().dropna(subset=["species"])
+    X, y = frame.drop(columns=["species"]), frame["species"]
+    schema = check_table(frame, "species", warn=False).schema
+    zoo = model_families(["softmax", "decision_tree"], n_classes=3, seed=0)
+    members = [(n, make_pipeline(schema, zoo[n], {})) for n in ("softmax", "decision_tree")]
+    prior = Pipeline([("preprocess", make_pipeline(schema, zoo["softmax"], {})[0]),
+                      ("model", DummyClassifier())])  # fmt: skip
+    model = VotingClassifier([*members, ("prior", prior)], voting="soft", weights=[3, 1, 1])
+    model = TemperatureScaled(model, temperature) if temperature != 1.0 else model
+    model.fit(X, y)
+    direct = direct_proba(model)
+    assert direct is not None
+    odd = X.copy()
+    odd.loc[:20, "island"] = "Atlantis"
+    odd.loc[5:40, "bill_length_mm"] = np.nan
+    for rows in (X, odd, X.head(1)):
+        x = check_rows(rows, schema).frame
+        assert np.array_equal(direct(x), model.predict_proba(x))
+    hard = VotingClassifier(members, voting="hard").fit(X, y)
+    assert direct_proba(hard) is None  # no probabilities to average

@@ -33,12 +33,25 @@ class _NotReproducedError(Exception):
 
 def direct_proba(model: Any) -> Callable[[pd.DataFrame], np.ndarray] | None:
     """``model.predict_proba`` as direct calls of its fitted steps, or None when ``model`` has
-    a structure this does not reproduce exactly."""
+    a structure this does not reproduce exactly.
+
+    verdict's ensembles are reproduced too: a soft ``VotingClassifier`` of pipelines averages
+    its members' direct probabilities with ``np.average`` and its weights, as its own
+    ``predict_proba`` does, and a ``TemperatureScaled`` model scales its estimator's."""
     try:
         import sklearn
+        from sklearn.ensemble import VotingClassifier
         from sklearn.pipeline import Pipeline
 
-        if type(model) is not Pipeline or sklearn.get_config().get("enable_metadata_routing"):
+        from verdict.models import TemperatureScaled
+
+        if sklearn.get_config().get("enable_metadata_routing"):
+            return None
+        if type(model) is TemperatureScaled:
+            return _scaled(direct_proba(model.estimator_), float(model.temperature))
+        if type(model) is VotingClassifier and model.voting == "soft":
+            return _averaged([direct_proba(m) for m in model.estimators_], model)
+        if type(model) is not Pipeline:
             return None
         steps = [_plan(step) for step in _transformers(model, with_final=False)]
         final_proba = model.steps[-1][1].predict_proba
@@ -53,6 +66,30 @@ def direct_proba(model: Any) -> Callable[[pd.DataFrame], np.ndarray] | None:
         except _NotReproducedError:
             return model.predict_proba(frame)
         return final_proba(data)
+
+    return proba
+
+
+def _scaled(
+    inner: Callable[[pd.DataFrame], np.ndarray] | None, temperature: float
+) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    if inner is None:
+        return None
+    from verdict.models import scale_probabilities
+
+    return lambda frame: scale_probabilities(inner(frame), temperature)
+
+
+def _averaged(
+    members: list[Callable[[pd.DataFrame], np.ndarray] | None], voting: Any
+) -> Callable[[pd.DataFrame], np.ndarray] | None:
+    if not members or any(m is None for m in members):
+        return None
+    weights = voting._weights_not_none  # what VotingClassifier.predict_proba averages with
+
+    def proba(frame: pd.DataFrame) -> np.ndarray:
+        stacked = np.asarray([member(frame) for member in members])  # type: ignore[misc]
+        return np.average(stacked, axis=0, weights=weights)
 
     return proba
 
