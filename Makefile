@@ -14,12 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Two workers (CI has two cores): the whole suite in about 11 minutes instead of 19.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 
 # Everything but the tests marked slow (real processes, the HAProxy topology, long trainings).
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -n 2 -m "not slow"
 
 demo: $(STAMP)
 	$(BIN)/verdict demo
