@@ -46,6 +46,9 @@ from verdict.pipeline._signal import signal_verdict
 # importance over 64 columns), a config may run a little past the search's plan, and
 # `verdict train` still has to start Python and write the report within the same budget.
 RESERVE_SHARE = 0.15
+# Below this budget the search runs in this process: joblib's worker processes take a second
+# or two to start, which a 5 s budget cannot spare (1 config tried instead of about 10).
+PARALLEL_MIN_BUDGET = 15.0
 REPORT_SHARE = 0.05  # of the budget, left after the explanation for writing the run and report
 
 
@@ -134,8 +137,8 @@ def train(
     test_data : DataFrame, optional
         Hold-out rows to test on instead of splitting ``data`` (same columns).
     n_jobs : int, optional
-        Parallel fits (joblib semantics); None uses every core (one fit per core), or every
-        worker with ``dask``.
+        Parallel fits (joblib semantics); None uses every core (one fit per core) from a
+        15 s budget up and one below it, or every worker with ``dask``.
     max_configs : int, optional
         Reproducible mode: the search cross-validates exactly this many configs whatever the
         clock says, so the same seed gives the same run.json metrics on any machine (the
@@ -155,7 +158,8 @@ def train(
     start = time.perf_counter()
     names = check_params(time_budget, seed, models, n_jobs, dask, quiet)
     check_max_configs(max_configs, "train")
-    jobs = -1 if n_jobs is None and dask is None else n_jobs
+    parallel = dask is None and float(time_budget) >= PARALLEL_MIN_BUDGET
+    jobs = (-1 if parallel else None) if n_jobs is None else n_jobs
     run_dir = run_directory(out)
     arguments = {
         "data": None, "target": target, "metric": metric, "costs": None, "models": names,

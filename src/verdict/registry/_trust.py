@@ -41,7 +41,9 @@ TRUSTED_TYPES = frozenset(
         "verdict.pipeline._clip.CategoryText",
         "verdict.pipeline._clip.OutlierClipper",
         "verdict.pipeline._families.LabelEncoded",
-        # the optional boosting families, when installed
+        # the boosting families (LightGBM is a dependency); LightGBM keeps its best scores in
+        # an OrderedDict, a plain container that skops rebuilds as data
+        "collections.OrderedDict",
         "lightgbm.sklearn.LGBMClassifier",
         "lightgbm.basic.Booster",
         "xgboost.sklearn.XGBClassifier",
