@@ -58,7 +58,7 @@ def test_a_tiny_budget_is_respected(table):
 
 def test_candidates_are_sorted_best_first_one_per_family(table):
     X, y, schema = table
-    result = search(X, y, schema, families=FAST, metric="accuracy", time_budget=4.0, seed=1)
+    result = search(X, y, schema, families=FAST, metric="accuracy", time_budget=8.0, seed=1)
     means = [c.cv_mean for c in result.candidates]
     assert result.greater_is_better
     resolution = 1 / (len(y) * repeats(len(y)))  # one row's error in one fold
