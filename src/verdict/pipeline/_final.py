@@ -28,6 +28,7 @@ from verdict.models import scale_probabilities
 from verdict.pipeline._calibrate import Calibration, choose_calibration, log_loss_of
 from verdict.pipeline._candidates import PRIOR, Trial
 from verdict.pipeline._ensemble import select_ensemble
+from verdict.pipeline._folds import folds_per_repeat
 
 KEEP_PER_FAMILY = 3  # configs per family whose out-of-fold probabilities are kept
 REFIT_SHARE = 1.3  # a refit on all rows costs about this many times a fold's fit
@@ -123,12 +124,7 @@ def prior_oof(
     y_index: np.ndarray, splits: Sequence[tuple[np.ndarray, np.ndarray]], n_classes: int
 ) -> np.ndarray:
     """The prior's out-of-fold probabilities: each fold's training class frequencies."""
-    covered, per_pass = 0, len(splits)
-    for i, (_, held_out) in enumerate(splits):
-        covered += len(held_out)
-        if covered >= len(y_index):
-            per_pass = i + 1
-            break
+    per_pass = folds_per_repeat(splits, len(y_index))
     oof = np.zeros((len(splits) // per_pass, len(y_index), n_classes))
     for i, (train, held_out) in enumerate(splits):
         counts = np.bincount(y_index[train], minlength=n_classes).astype(float)
@@ -153,8 +149,8 @@ def choose_final(
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
     prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
     attempts = [(score, higher, _noise(library, higher, tie, len(y_index)), "primary")]
-    if score is not _LOG_LOSS_SCORE:  # the fallback: the blend with the most honest probabilities
-        attempts.append((_LOG_LOSS_SCORE, False, 0.0, "log_loss"))
+    if score is not _log_loss_score:  # the fallback: the blend with the most honest probabilities
+        attempts.append((_log_loss_score, False, 0.0, "log_loss"))
     for objective, up, resolution, selected_on in attempts:
         picked = select_ensemble(
             arrays, y_index, objective, higher=up, tie=resolution, costs=costs,
@@ -194,9 +190,6 @@ def _noise(library: Library, higher: bool, tie: float, n_rows: int) -> float:
 
 def _log_loss_score(y_index: np.ndarray, proba: np.ndarray) -> float:
     return log_loss_of(proba, y_index)
-
-
-_LOG_LOSS_SCORE = _log_loss_score
 
 
 def _members(library: Library, kept: list[int], weights: Sequence[int]) -> list[Member]:

@@ -47,7 +47,7 @@ def run_config(
     ``deadline`` (it is abandoned, wasting at most the folds in flight).
     """
     start = time.perf_counter()
-    n_folds = _folds_per_repeat(splits, len(y_index))
+    n_folds = folds_per_repeat(splits, len(y_index))
     oof = np.full((len(splits) // n_folds, len(y_index), n_classes), np.nan)
     tasks = (delayed(_fold)(pipeline, X, y_index, tr, te, n_classes) for tr, te in splits)
     scores: list[float] = []
@@ -93,7 +93,7 @@ def _cancel_quietly(results: Iterator[Any]) -> Iterator[Any]:
                 close()
 
 
-def _folds_per_repeat(splits: Sequence[tuple[np.ndarray, np.ndarray]], n: int) -> int:
+def folds_per_repeat(splits: Sequence[tuple[np.ndarray, np.ndarray]], n: int) -> int:
     """How many folds make one pass over the rows (their held-out parts add up to ``n``)."""
     covered = 0
     for i, (_, held_out) in enumerate(splits):
@@ -115,16 +115,9 @@ def _quiet() -> Iterator[None]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
-    else:  # the search's own threads run inside its catch_warnings; Dask's are processes
-        if not _silenced():
-            warnings.simplefilter("ignore")
+    else:
+        warnings.simplefilter("ignore")
         yield
-
-
-def _silenced() -> bool:
-    """Whether every warning is ignored already (the first filter ignores all)."""
-    first = warnings.filters[0] if warnings.filters else None
-    return first is not None and first[0] == "ignore" and first[2] is Warning and first[1] is None
 
 
 def _fold(
