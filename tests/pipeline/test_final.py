@@ -245,3 +245,20 @@ def test_calibration_effect_reports_the_held_out_reliability_with_and_without_te
         calibration_effect(Pipeline([("m", LogisticRegression())]).fit(X, y), X, y, ["no", "yes"])
         is None
     )
+
+
+def test_the_library_keeps_each_familys_best_few_and_its_most_honest_config():
+    from verdict.pipeline._candidates import Trial
+    from verdict.pipeline._final import KEEP_PER_FAMILY, Library
+
+    library = Library(higher=True, tie=0.0)
+    oof = np.full((1, 4, 2), 0.5)
+    # scores rise while the log loss gets worse: the first config is the most honest
+    for i in range(KEEP_PER_FAMILY + 3):
+        trial = Trial("mlp", {"i": i}, (0.5 + i / 100,) * 5, 0.01, 0.1, tiebreak=(0.4 + i,) * 5)
+        library.add(trial, oof)
+    library.add(Trial("svm", {}, (0.9,) * 5, 0.01, 0.1, tiebreak=(0.3,) * 5), oof)
+    kept = library.members()
+    mlp = sorted(library.trials[i].params["i"] for i in kept if library.trials[i].family == "mlp")
+    assert mlp == [0, 3, 4, 5]  # the three best scores and the best log loss
+    assert library.trials[kept[0]].family == "svm"

@@ -91,7 +91,10 @@ class Final(Result):
 
 
 class Library:
-    """Every trial in order, and the out-of-fold probabilities of each family's best few."""
+    """Every trial in order, and the out-of-fold probabilities of each family's best few: the
+    best ``KEEP_PER_FAMILY`` on the primary metric, and the best on log loss when it is not
+    among them (on a metric such as macro-F1 the configs that rank first often have the least
+    honest probabilities, and the log-loss blend and the ensemble's calibration need those)."""
 
     def __init__(self, higher: bool, tie: float) -> None:
         self.higher, self.tie = higher, tie
@@ -105,8 +108,11 @@ class Library:
             return
         self.oof[len(self.trials) - 1] = oof
         same = [i for i in self.oof if self.trials[i].family == trial.family]
-        for i in sorted(same, key=self._rank)[KEEP_PER_FAMILY:]:
-            del self.oof[i]
+        keep = set(sorted(same, key=self._rank)[:KEEP_PER_FAMILY])
+        keep.add(min(same, key=lambda i: (_mean(self.trials[i].tiebreak), i)))
+        for i in same:
+            if i not in keep:
+                del self.oof[i]
 
     def _rank(self, index: int) -> tuple[float, float, int]:
         """Best first: the score (to its resolution), then the log loss, then the older."""

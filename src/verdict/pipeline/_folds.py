@@ -7,10 +7,12 @@ validation rows (or on any row the search was not given) reaches a fit.
 from __future__ import annotations
 
 import contextlib
+import math
 import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,6 +24,53 @@ from threadpoolctl import threadpool_limits
 
 from verdict.pipeline._calibrate import log_loss_of
 from verdict.pipeline._candidates import Trial
+
+RACE_Z = 2.0  # standard errors behind the best on the folds so far before a config is dropped
+
+
+@dataclass(frozen=True)
+class Race:
+    """The bars an expensive config must keep pace with, fold by fold.
+
+    ``primary`` holds the best config's score on each fold (``higher``: whether more is
+    better; ``tie``: the metric's resolution) and ``loss`` the per-fold log loss of the config
+    with the best log loss. After each fold a config behind both bars on the folds done so far,
+    by more than ``RACE_Z`` standard errors of a fold's score, is dropped: it would not be
+    chosen, and its probabilities would not help an ensemble. Keeping pace on either bar is
+    enough, so a config worse on the primary metric but with honest probabilities survives.
+    This is successive halving with folds as the fidelity: all configs meet the same rows.
+    """
+
+    primary: tuple[float, ...]
+    higher: bool
+    tie: float
+    loss: tuple[float, ...]
+
+    def verdict(self, scores: Sequence[float], losses: Sequence[float]) -> str | None:
+        """Why the config should stop after these folds, or None to go on."""
+        done = len(scores)
+        if done >= len(self.primary) or done >= len(self.loss):
+            return None
+        ours, best = _mean(scores), _mean(self.primary[:done])
+        behind = best - ours if self.higher else ours - best
+        if behind <= self._margin(self.primary, done, self.tie):
+            return None
+        our_loss, best_loss = _mean(losses), _mean(self.loss[:done])
+        if our_loss - best_loss <= self._margin(self.loss, done, 0.0):
+            return None
+        return (
+            f"dropped after {done} of {len(self.primary)} folds: {ours:.4f} on them against "
+            f"the best config's {best:.4f}, log loss {our_loss:.4f} against {best_loss:.4f}"
+        )
+
+    @staticmethod
+    def _margin(bar: Sequence[float], done: int, tie: float) -> float:
+        spread = float(np.std(bar, ddof=1)) if len(bar) > 1 else 0.0
+        return max(tie, RACE_Z * spread / math.sqrt(done))
+
+
+def _mean(values: Sequence[float]) -> float:
+    return math.fsum(values) / len(values)
 
 
 def run_config(
@@ -36,6 +85,7 @@ def run_config(
     *,
     n_classes: int,
     deadline: float | None,
+    race: Race | None = None,
 ) -> tuple[Trial, np.ndarray | None]:
     """Score ``pipeline`` (configured with ``params``) on every fold; keep its OOF probabilities.
 
@@ -44,7 +94,8 @@ def run_config(
     and the returned out-of-fold probabilities have shape (repeats, n, k): one prediction of
     every row per pass over the folds. A failure gives a trial with the error (and no
     probabilities); so does a config whose folds so far project that it will finish after
-    ``deadline`` (it is abandoned, wasting at most the folds in flight).
+    ``deadline`` (it is abandoned, wasting at most the folds in flight), and one that falls
+    behind ``race``'s bars (see ``Race``).
     """
     start = time.perf_counter()
     n_folds = folds_per_repeat(splits, len(y_index))
@@ -67,6 +118,8 @@ def run_config(
             per_fold = (now - start) / len(scores)  # wall time per fold, parallelism included
             if left and deadline is not None and now + per_fold * left > deadline:
                 error = f"abandoned after {len(scores)} of {len(splits)} folds: out of time"
+                break
+            if race is not None and (error := race.verdict(scores, losses)):
                 break
     except Exception as exc:  # any estimator failure is a failed config, not a failed search
         error = f"{type(exc).__name__}: {exc}"

@@ -10,10 +10,17 @@ configs), and the budget is spent in two stages:
 1. every family's default config, cheapest family first, so a good model exists within
    seconds (the defaults are strong: on the benchmark tables they are within a point or two
    of the best config found);
-2. then the *focus*, the three best families so far, share the remaining time equally (so a
-   cheap family gets many configs and an expensive one a few), each trying its hand-picked
-   ``starts`` before random draws from its ``space``; the focus is re-ranked after every
-   config, so a family that improves can displace another.
+2. then the *focus*, three families (the two best so far on the primary metric and the best
+   on log loss, see ``_plan``), share the remaining time equally (so a cheap family gets many
+   configs and an expensive one a few), each trying its hand-picked ``starts`` before random
+   draws from its ``space``; the focus is re-ranked after every config, so a family that
+   improves can displace another.
+
+The fidelity that is cheap to lower without ranking configs by noise is the number of folds:
+a config expected to take more than ``RACE_SHARE`` of the search races the best configs so
+far on the same folds, and is dropped as soon as it trails both the best primary score and the
+best log loss by two standard errors (``_folds.Race``), so a hopeless expensive config costs a
+fold or two rather than five.
 
 Time is planned, not hoped for: the search aims to finish within 75% of ``time_budget``
 (the rest is for the refit and evaluation that ``train`` does after); a config is started
@@ -47,9 +54,9 @@ from verdict.data import Schema
 from verdict.errors import ConfigurationError, InvalidInputError
 from verdict.metrics import cost_matrix
 from verdict.models import Family, model_families
-from verdict.pipeline._candidates import SearchResult, make_pipeline
+from verdict.pipeline._candidates import SearchResult, Trial, make_pipeline
 from verdict.pipeline._final import Library, choose_final, prior_oof
-from verdict.pipeline._folds import run_config
+from verdict.pipeline._folds import Race, run_config
 from verdict.pipeline._plan import Planner
 from verdict.pipeline._rank import rank_candidates
 from verdict.pipeline._scoring import (
@@ -62,6 +69,9 @@ from verdict.pipeline._scoring import (
 
 SEARCH_SHARE = 0.75  # of time_budget: plan to be done by then
 ABANDON_SHARE = 0.85  # a config projected to end after this share is dropped between folds
+# a config expected to take more than this share of the search's time races the best so far
+# fold by fold (``Race``); cheaper ones always finish, for the ensemble's sake
+RACE_SHARE = 0.05
 
 
 def search(
@@ -112,7 +122,8 @@ def search(
         Address of a Dask scheduler ('tcp://host:8786'): run on that cluster.
     progress : callable, optional
         Called with a dict after each config: ``family``, ``params``, ``score``, ``cv_std``,
-        ``failed``, ``best_family``, ``best_score``, ``n_configs``, ``seconds`` (of this
+        ``failed``, ``dropped`` (it fell behind the best on its first folds and was stopped),
+        ``best_family``, ``best_score``, ``n_configs``, ``seconds`` (of this
         config), ``elapsed``, ``time_budget``, ``metric``.
     costs : mapping or array-like, optional
         The cost matrix (or ``{'fp', 'fn'}``) when ``metric='expected_cost'``.
@@ -159,9 +170,11 @@ def search(
             family, params = choice
             pipeline = make_pipeline(schema, zoo[family], params, clip_outliers)
             deadline = hard if planner.scored and timed else None
+            expensive = planner.predict(family) > RACE_SHARE * (soft - start)
+            race = _race(library.trials, higher, tie) if timed and expensive else None
             trial, oof = run_config(
                 pipeline, family, params, X, y_index, splits, score, jobs,
-                n_classes=len(classes), deadline=deadline,
+                n_classes=len(classes), deadline=deadline, race=race,
             )  # fmt: skip
             planner.record(trial)
             library.add(trial, oof)
@@ -195,6 +208,20 @@ def search(
         mode="time_budget" if timed else "max_configs",
         max_configs=max_configs,
     )
+
+
+def _race(trials: Sequence[Trial], higher: bool, tie: float) -> Race | None:
+    """The bars of the best config on the primary metric and of the best on log loss.
+
+    Only in the timed mode: a reproducible run (``max_configs``) finishes every config, so
+    that which configs it tries does not depend on what the clock allowed before."""
+    done = [t for t in trials if t.error is None and t.tiebreak and math.isfinite(t.cv_mean)]
+    if not done:
+        return None
+    sign = 1.0 if higher else -1.0
+    best = max(done, key=lambda t: sign * t.cv_mean)
+    honest = min(done, key=lambda t: math.fsum(t.tiebreak) / len(t.tiebreak))
+    return Race(best.cv_scores, higher, tie, honest.tiebreak)
 
 
 def _cores(n_jobs: int | None) -> int:
@@ -329,6 +356,7 @@ def _report(
             "score": None if trial.error else trial.cv_mean,
             "cv_std": None if trial.error else trial.cv_std,
             "failed": trial.error is not None,
+            "dropped": trial.error is not None and trial.error.startswith("dropped"),
             "best_family": None if best is None else best.family,
             "best_score": None if best is None else best.cv_mean,
             "n_configs": planner.n_trials,
