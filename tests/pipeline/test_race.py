@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from verdict.data import infer_schema
-from verdict.pipeline import Family, search
+from verdict.pipeline import Family, _search, search
 from verdict.pipeline._folds import Race, run_config
 from verdict.pipeline._scoring import proba_score
 
@@ -72,7 +72,10 @@ class _Slow(ClassifierMixin, BaseEstimator):
     def __init__(self, seconds: float = 0.2) -> None:
         self.seconds = seconds
 
+    fits = 0  # fits so far, in this process
+
     def fit(self, X, y):
+        type(self).fits += 1
         time.sleep(self.seconds)
         self.classes_, counts = np.unique(y, return_counts=True)
         self.prior_ = counts / counts.sum()
@@ -96,29 +99,31 @@ def test_run_config_stops_a_config_behind_the_bars():
         score, None, n_classes=3, deadline=None,
     )  # fmt: skip
     race = Race(good.cv_scores, True, 0.0, good.tiebreak)
-    start = time.perf_counter()
+    before = _Slow.fits
     slow, slow_oof = run_config(
-        Pipeline([("model", _Slow(0.3))]), "slow", {}, numeric, codes, splits, score, None,
+        Pipeline([("model", _Slow(0.05))]), "slow", {}, numeric, codes, splits, score, None,
         n_classes=3, deadline=None, race=race,
     )  # fmt: skip
     assert good_oof is not None and good.error is None
     assert slow_oof is None and slow.cv_scores == ()
     assert slow.error.startswith("dropped after 1 of 5 folds")
-    assert time.perf_counter() - start < 5 * 0.3  # the four other folds never ran
+    assert _Slow.fits - before == 1  # the four other folds never ran
 
 
-@pytest.fixture(scope="module")
-def families():
+@pytest.fixture
+def families(monkeypatch):
+    # every config after the first races, whatever the machine's speed: the cost model's
+    # prediction of "expensive" is not what these tests are about
+    monkeypatch.setattr(_search, "RACE_SHARE", 0.0)
     fine = Family("fine", LogisticRegression(), {}, needs_scaling=True)
-    # predicted to take a large share of a 10 s search, so it races
-    slow = Family("slow", _Slow(0.2), {}, needs_scaling=False, cost=20.0)
+    slow = Family("slow", _Slow(0.2), {}, needs_scaling=False)
     return {"fine": fine, "slow": slow}
 
 
-def test_the_timed_search_drops_an_expensive_hopeless_config(families):
+def test_the_timed_search_drops_a_hopeless_config(families):
     X, y = _table(120)
     schema = infer_schema(X.assign(y=y), "y")
-    result = search(X, y, schema, families=families, metric="accuracy", time_budget=10.0)
+    result = search(X, y, schema, families=families, metric="accuracy", time_budget=20.0)
     slow = [t for t in result.trials if t.family == "slow"]
     assert len(slow) == 1 and slow[0].error.startswith("dropped after 1 of")
     assert [c.family for c in result.candidates] == ["fine"]
@@ -128,7 +133,7 @@ def test_a_reproducible_search_finishes_every_config(families):
     X, y = _table(120)
     schema = infer_schema(X.assign(y=y), "y")
     result = search(
-        X, y, schema, families=families, metric="accuracy", time_budget=10.0, max_configs=2
+        X, y, schema, families=families, metric="accuracy", time_budget=20.0, max_configs=2
     )
     slow = [t for t in result.trials if t.family == "slow"]
     assert len(slow) == 1 and slow[0].error is None and len(slow[0].cv_scores) >= 5

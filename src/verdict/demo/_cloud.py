@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,9 @@ def lose_a_cloud(state: Any, rows: list[dict[str, Any]], console: Console) -> Tr
         f"(SIGKILL) after 1.5 s; [bold]{len(traffic.failed)} failed[/]",
         highlight=False,
     )
+    if traffic.failed:  # what came back instead, so a failure can be told from a slow client
+        seen = Counter(f"HTTP {o.status or 'none'} from {o.target}" for o in traffic.failed)
+        console.print(f"[bold red]failed requests:[/] {dict(seen)}", highlight=False)
     console.print(f"answered by: {traffic.served_by()}", highlight=False)
     console.print(
         f"EU-tagged requests answered by: {traffic.served_by('eu')} (EU targets only)",

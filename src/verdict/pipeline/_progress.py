@@ -82,9 +82,10 @@ class Display(Silent):
             self.best = best
             how = _params(event["params"]) if event["family"] == best[0] else "earlier config"
             self._print(f"new best: [bold]{best[0]}[/] {event['metric']} {best[1]:.4f} ({how})")
-        tried = f"{event['score']:.4f}"
         if event["failed"]:
             tried = "dropped behind the best" if event.get("dropped") else "failed"
+        else:
+            tried = f"{event['score']:.4f}"
         shown = "none yet" if best[1] is None else f"{best[0]} {best[1]:.4f}"
         self.progress.update(
             self.task,
