@@ -45,6 +45,11 @@ class Trial(Result):
         """Standard deviation of the fold scores."""
         return _std(self.cv_scores)
 
+    @property
+    def cv_log_loss(self) -> float:
+        """Mean fold log loss (infinite when none was recorded: a failed or dropped config)."""
+        return math.fsum(self.tiebreak) / len(self.tiebreak) if self.tiebreak else math.inf
+
 
 @dataclass(frozen=True)
 class Candidate(Result):

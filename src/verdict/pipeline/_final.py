@@ -16,7 +16,6 @@ model was fitted on:
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,7 +108,7 @@ class Library:
         self.oof[len(self.trials) - 1] = oof
         same = [i for i in self.oof if self.trials[i].family == trial.family]
         keep = set(sorted(same, key=self._rank)[:KEEP_PER_FAMILY])
-        keep.add(min(same, key=lambda i: (_mean(self.trials[i].tiebreak), i)))
+        keep.add(min(same, key=lambda i: (self.trials[i].cv_log_loss, i)))
         for i in same:
             if i not in keep:
                 del self.oof[i]
@@ -119,7 +118,7 @@ class Library:
         trial = self.trials[index]
         signed = trial.cv_mean if self.higher else -trial.cv_mean
         steps = round(signed / self.tie) if self.tie > 0 else signed
-        return (-steps, _mean(trial.tiebreak), index)
+        return (-steps, trial.cv_log_loss, index)
 
     def members(self) -> list[int]:
         """Indices of the trials with kept probabilities, best first."""
@@ -220,7 +219,3 @@ def _standard_error(model: np.ndarray, prior: np.ndarray, y_index: np.ndarray) -
 
     gap = per_row(model) - per_row(prior)
     return float(gap.std(ddof=1) / np.sqrt(len(gap))) if len(gap) > 1 else 0.0
-
-
-def _mean(values: Sequence[float]) -> float:
-    return math.fsum(values) / len(values) if values else math.inf

@@ -26,6 +26,7 @@ from verdict.pipeline._calibrate import log_loss_of
 from verdict.pipeline._candidates import Trial
 
 RACE_Z = 2.0  # standard errors behind the best on the folds so far before a config is dropped
+DROPPED = "dropped after"  # how the error of a config stopped by ``Race`` begins
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class Race:
         if our_loss - best_loss <= self._margin(self.loss, done, 0.0):
             return None
         return (
-            f"dropped after {done} of {len(self.primary)} folds: {ours:.4f} on them against "
+            f"{DROPPED} {done} of {len(self.primary)} folds: {ours:.4f} on them against "
             f"the best config's {best:.4f}, log loss {our_loss:.4f} against {best_loss:.4f}"
         )
 

@@ -72,8 +72,8 @@ class Planner:
         alive = [n for n in self.families if self._best(n) is not None and n not in self.done]
         ranked = sorted(alive, key=lambda n: self._score(self._best(n)), reverse=True)
         honest = sorted(alive, key=self._best_loss)[:1]
-        chosen = ranked[: FOCUS - 1] + [n for n in honest if n not in ranked[: FOCUS - 1]]
-        chosen += [n for n in ranked[FOCUS - 1 :] if n not in chosen][: FOCUS - len(chosen)]
+        # the leaders, then the most honest family, then the next on the metric: three distinct
+        chosen = list(dict.fromkeys([*ranked[: FOCUS - 1], *honest, *ranked]))[:FOCUS]
         focus = [n for n in chosen if self.predict(n) <= remaining]
         while focus:
             name = min(focus, key=lambda n: self.focus_seconds[n])
@@ -128,12 +128,7 @@ class Planner:
 
     def _best_loss(self, name: str) -> float:
         """The family's lowest mean out-of-fold log loss (infinite when none was recorded)."""
-        losses = [
-            math.fsum(t.tiebreak) / len(t.tiebreak)
-            for t in self.trials[name]
-            if t.error is None and t.tiebreak
-        ]
-        return min(losses, default=math.inf)
+        return min((t.cv_log_loss for t in self.trials[name] if t.error is None), default=math.inf)
 
     def _score(self, trial: Trial | None) -> float:
         if trial is None:

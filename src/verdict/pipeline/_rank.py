@@ -34,7 +34,7 @@ def rank_candidates(
     ranked = []
     while left:
         tied = _tied(left, higher, tie)
-        chosen = min(tied, key=lambda t: (_loss(t), order.get(t.family, len(order))))
+        chosen = min(tied, key=lambda t: (t.cv_log_loss, order.get(t.family, len(order))))
         ranked.append(chosen)
         left.remove(chosen)
     return [
@@ -55,10 +55,6 @@ def _tied(trials: list[Trial], higher: bool, tie: float) -> list[Trial]:
     """The trials within ``tie`` of the best score, in their original order."""
     top = max(_signed(t, higher) for t in trials)
     return [t for t in trials if top - _signed(t, higher) < max(tie, 1e-12)]
-
-
-def _loss(trial: Trial) -> float:
-    return math.fsum(trial.tiebreak) / len(trial.tiebreak) if trial.tiebreak else math.inf
 
 
 def _signed(trial: Trial, higher: bool) -> float:

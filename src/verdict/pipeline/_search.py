@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from numbers import Integral, Real
@@ -46,7 +45,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from joblib import parallel_backend
+from joblib import effective_n_jobs, parallel_backend
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from verdict._params import Interval, check
@@ -56,7 +55,7 @@ from verdict.metrics import cost_matrix
 from verdict.models import Family, model_families
 from verdict.pipeline._candidates import SearchResult, Trial, make_pipeline
 from verdict.pipeline._final import Library, choose_final, prior_oof
-from verdict.pipeline._folds import Race, run_config
+from verdict.pipeline._folds import DROPPED, Race, run_config
 from verdict.pipeline._plan import Planner
 from verdict.pipeline._rank import rank_candidates
 from verdict.pipeline._scoring import (
@@ -188,7 +187,9 @@ def search(
             f"Every model failed to train on this data ({errors}). To fix: check the table "
             "with `verdict.data.check_table` and the errors above."
         )
-    refit_seconds = (1.0 - SEARCH_SHARE) * time_budget * _cores(jobs) if timed else math.inf
+    refit_seconds = (
+        (1.0 - SEARCH_SHARE) * time_budget * effective_n_jobs(jobs) if timed else math.inf
+    )
     final = choose_final(
         library, prior_oof(y_index, splits, len(classes)), y_index, score,
         higher=higher, tie=tie, seed=seed, max_refit_seconds=refit_seconds,
@@ -220,17 +221,8 @@ def _race(trials: Sequence[Trial], higher: bool, tie: float) -> Race | None:
         return None
     sign = 1.0 if higher else -1.0
     best = max(done, key=lambda t: sign * t.cv_mean)
-    honest = min(done, key=lambda t: math.fsum(t.tiebreak) / len(t.tiebreak))
+    honest = min(done, key=lambda t: t.cv_log_loss)
     return Race(best.cv_scores, higher, tie, honest.tiebreak)
-
-
-def _cores(n_jobs: int | None) -> int:
-    """How many fits run at once with ``n_jobs`` (joblib's meaning)."""
-    if n_jobs is None:
-        return 1
-    if n_jobs < 0:
-        return max(1, (os.cpu_count() or 1) + 1 + n_jobs)
-    return max(1, n_jobs)
 
 
 def check_max_configs(max_configs: Any, func: str = "search") -> None:
@@ -340,7 +332,7 @@ def _tie(metric: str, n_rows: int) -> float:
 
 def _report(
     progress: Callable[[dict[str, Any]], None] | None,
-    trial: Any,
+    trial: Trial,
     planner: Planner,
     start: float,
     budget: float,
@@ -356,7 +348,7 @@ def _report(
             "score": None if trial.error else trial.cv_mean,
             "cv_std": None if trial.error else trial.cv_std,
             "failed": trial.error is not None,
-            "dropped": trial.error is not None and trial.error.startswith("dropped"),
+            "dropped": trial.error is not None and trial.error.startswith(DROPPED),
             "best_family": None if best is None else best.family,
             "best_score": None if best is None else best.cv_mean,
             "n_configs": planner.n_trials,
