@@ -45,7 +45,7 @@ from verdict.metrics import accuracy_score, f1_score  # noqa: E402
 from verdict.models import scale_probabilities  # noqa: E402
 from verdict.pipeline._calibrate import choose_calibration, log_loss_of  # noqa: E402
 from verdict.pipeline._ensemble import select_ensemble  # noqa: E402
-from verdict.pipeline._final import Member  # noqa: E402
+from verdict.pipeline._final import Member, noise_band  # noqa: E402
 from verdict.pipeline._scoring import proba_score  # noqa: E402
 
 WEIGHT_GRID = np.exp(np.linspace(-1.5, 1.5, 31))
@@ -117,9 +117,8 @@ def _blend(d: dict[str, Any], objective: str) -> tuple[np.ndarray, np.ndarray]:
     if objective == "log_loss":
         score, higher, tie = (lambda y, p: log_loss_of(p, y)), False, 0.0
     else:
-        score, higher = proba_score(d["metric"], d["k"]), True
-        best = min(max(max(d["cv_means"].values()), 0.0), 1.0)
-        tie = max(d["tie"], 0.5 * float(np.sqrt(best * (1 - best) / len(d["y_index"]))))
+        score, higher = proba_score(d["metric"], d["k"]), True  # macro-F1, MCC or accuracy
+        tie = noise_band(max(d["cv_means"].values()), higher, d["tie"], len(d["y_index"]))
     picked = select_ensemble(_arrays(d, True), d["y_index"], score, higher=higher, tie=tie)
     temperature = choose_calibration(picked.oof, d["y_index"], 0).temperature
     weights = np.asarray(picked.weights, dtype=float)

@@ -179,17 +179,21 @@ def choose_final(
 
 
 def _noise(library: Library, higher: bool, tie: float, n_rows: int) -> float:
+    """``noise_band`` around the library's best config."""
+    kept = library.members()
+    return noise_band(library.trials[kept[0]].cv_mean if kept else 0.5, higher, tie, n_rows)
+
+
+def noise_band(best: float, higher: bool, tie: float, n_rows: int) -> float:
     """How far apart two blends' primary scores must be before the metric, not log loss,
-    decides between them: half a binomial standard error of the best config's score (a
-    proportion-like metric such as accuracy or F1 on ``n_rows`` rows), never below the
+    decides between them: half a binomial standard error of the best config's score ``best``
+    (a proportion-like metric such as accuracy or F1 on ``n_rows`` rows), never below the
     metric's own resolution ``tie``. Closer blends are the same to within the noise of the
     rows, and then the one with the better probabilities is the better choice; on 200 rows an
     F1 of 0.55 has a standard error of about 0.035."""
     if tie <= 0 or not higher:  # losses and continuous metrics: the metric decides alone
         return tie
-    kept = library.members()
-    best = abs(library.trials[kept[0]].cv_mean) if kept else 0.5
-    best = min(max(best, 0.0), 1.0)
+    best = min(max(abs(best), 0.0), 1.0)
     return max(tie, 0.5 * float(np.sqrt(best * (1.0 - best) / max(n_rows, 1))))
 
 
