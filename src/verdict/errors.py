@@ -12,7 +12,8 @@ written against scikit-learn keeps catching them::
         ├── CapacityError                 a bounded store is full (e.g. orphan feedback per model)
         ├── RegistryError                 a registry operation cannot be done as asked
         │   ├── NotFoundError(KeyError)   no such model, version or alias
-        │   └── ArtifactIntegrityError    a stored artifact fails its hash or type check
+        │   ├── ArtifactIntegrityError    a stored artifact fails its hash or type check
+        │   └── NoSignalError             a run whose model beats no guess, registered unforced
         ├── ExportError                   a model cannot be exported to the asked format
         └── ServiceError                  the prediction service refused a request or never answered
 
@@ -44,6 +45,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidInputTypeError",
     "InvalidParameterError",
+    "NoSignalError",
     "NotFoundError",
     "RegistryError",
     "ServiceError",
@@ -90,6 +92,11 @@ class NotFoundError(RegistryError, KeyError):
 
 class ArtifactIntegrityError(RegistryError):
     """A stored artifact's bytes do not match its sha256, or it holds types not trusted."""
+
+
+class NoSignalError(RegistryError):
+    """The run's model beats no guess from the class frequencies (run.json ``signal``), and
+    registering it was not forced."""
 
 
 class ExportError(VerdictError):

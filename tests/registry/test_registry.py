@@ -17,6 +17,7 @@ from verdict.data import Schema
 from verdict.errors import (
     ArtifactIntegrityError,
     InvalidInputError,
+    NoSignalError,
     NotFoundError,
     RegistryError,
 )
@@ -113,7 +114,9 @@ def test_versions_are_immutable_and_numbered_in_order(registry, run_dirs):
     assert (first.version, second.version, other.version) == (1, 2, 1)
     assert [v.version for v in registry.versions("penguins")] == [1, 2]
     assert registry.get("penguins@latest").version == 2
-    assert registry.get("penguins@1").family == "softmax"
+    # the run's final model: softmax configs, alone or averaged (a timed search may blend them)
+    best = json.loads((run_dirs["softmax"] / "run.json").read_text())["best"]
+    assert registry.get("penguins@1").family == best and best in ("softmax", "ensemble")
     summaries = {m.name: m for m in registry.models()}
     assert summaries["penguins"].n_versions == 2 and summaries["penguins"].latest == 2
     # identical bytes are stored once: v1 and other@v1 share every artifact
@@ -290,3 +293,17 @@ def test_registry_settings_come_from_the_environment(monkeypatch, tmp_path, run_
 
     with pytest.raises(ConfigurationError, match="registry URL"):
         Registry()
+
+
+def test_a_run_with_no_signal_is_registered_only_when_forced(registry, run_dir, tmp_path):
+    # the same run, as `train` writes it when nothing beats guessing the class frequencies
+    no_signal = tmp_path / "no_signal"
+    shutil.copytree(run_dir, no_signal)
+    info = json.loads((no_signal / "run.json").read_text())
+    info["signal"] = {"found": False, "message": "no model here beats guessing: do not deploy"}
+    (no_signal / "run.json").write_text(json.dumps(info))
+    with pytest.raises(NoSignalError, match=r"not registered: no model here.*force=True"):
+        registry.register(no_signal, "noise", alias="production")
+    assert registry.models() == []  # nothing written: no model, version or alias
+    version = registry.register(no_signal, "noise", alias="production", force=True)
+    assert version.ref == "noise@v1" and "production" in version.aliases

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from verdict.cli._costs import CostsOption, read_costs
 from verdict.cli._output import console, domain_errors
-from verdict.errors import InvalidInputError
+from verdict.errors import InvalidInputError, NoSignalError
 
 
 def train(
@@ -103,8 +103,12 @@ def train(
         )  # fmt: skip
         report = _write_report(run.run_dir)
         signal = run.info.get("signal") or {"found": True}
-        refused = register is not None and not signal["found"] and not force
-        registered = None if register is None or refused else _register(run, register, alias)
+        registered, refused = None, False
+        if register is not None:
+            try:
+                registered = _register(run, register, alias, force)
+            except NoSignalError:  # the registry's rule; here it is a finding, not a failure
+                refused = True
     if not signal["found"]:
         console.print(f"[bold red]NO SIGNAL:[/] {signal['message']}.", highlight=False)
     _summary(run.info, run.run_dir, report)
@@ -131,11 +135,11 @@ def _check_names(register: str | None, alias: str | None) -> None:
         check_alias(alias)
 
 
-def _register(run: Any, name: str, alias: str | None) -> Any:
+def _register(run: Any, name: str, alias: str | None, force: bool) -> Any:
     from verdict.registry import Registry
 
     with Registry() as registry:
-        return registry.register(run, name, alias=alias)
+        return registry.register(run, name, alias=alias, force=force)
 
 
 def _models(text: str | None) -> list[str] | None:

@@ -154,7 +154,10 @@ def retrain(
     inputs = _inputs(champion, registry, log, data, holdout, min_holdout)
     metric = str(champion.info["primary_metric"])
     run = _fit(champion, inputs.train, metric, models, time_budget, seed, out, quiet)
-    version = registry.register(run, name, alias=CHALLENGER_ALIAS, description="retrain")
+    # forced: whether the challenger is any good is the promotion test's to say, below
+    version = registry.register(
+        run, name, alias=CHALLENGER_ALIAS, description="retrain", force=True
+    )
     challenger = registry.load(version)
     decision = _decide(champion, challenger, inputs.holdout, metric, alpha, seed)
     if decision.promote:

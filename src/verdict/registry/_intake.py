@@ -33,6 +33,7 @@ class Intake:
     primary_metric: str
     fingerprint: str
     source: str
+    signal: dict[str, Any]  # run.json's verdict on "is there anything here"; found=True if absent
 
 
 def read_run(run: Run | str | Path) -> Intake:
@@ -63,6 +64,7 @@ def read_run(run: Run | str | Path) -> Intake:
         primary_metric=str(info["primary_metric"]),
         fingerprint=str(info["data"]["fingerprint"]),
         source=str(run_dir.resolve()),
+        signal=info.get("signal") or {"found": True},
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from verdict.errors import ArtifactIntegrityError, NotFoundError, RegistryError
+from verdict.errors import ArtifactIntegrityError, NoSignalError, NotFoundError, RegistryError
 from verdict.registry._database import open_engine
 from verdict.registry._history import alias_stack
 from verdict.registry._intake import MODEL, read_run
@@ -119,6 +119,7 @@ class Registry:
         *,
         alias: str | None = None,
         description: str | None = None,
+        force: bool = False,
     ) -> ModelVersion:
         """Register a finished run as the next version of ``name``.
 
@@ -136,11 +137,22 @@ class Registry:
             transaction.
         description : str, optional
             Free text kept with the version.
+        force : bool, default=False
+            Register even a run whose model beats no guess from the class frequencies on the
+            held-out rows (run.json ``signal``); without it such a run raises
+            ``NoSignalError`` and nothing is stored.
         """
         check_name(name)
         if alias is not None:
             check_alias(alias)
         intake = read_run(run)
+        if not intake.signal.get("found", True) and not force:
+            raise NoSignalError(
+                f"The run in {intake.source!r} was not registered: "
+                f"{intake.signal.get('message', 'it found no signal')}. To fix: train on "
+                "features that carry information about the target, or pass force=True "
+                "(`verdict train ... --register NAME --force`) to register it anyway."
+            )
         load_model(intake.artifacts[MODEL], what=f"The model in {intake.source}")
         digests = {n: self.store.put(data) for n, data in intake.artifacts.items()}
         artifacts = {
