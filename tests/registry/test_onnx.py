@@ -245,6 +245,16 @@ def test_cost_policy_with_offsets_decides_in_the_graph(tmp_path: Path) -> None:
     _assert_matches(loaded, tmp_path / "c.onnx", X_test)
 
 
+def test_weights_policy_decides_in_the_graph(tmp_path: Path) -> None:
+    base = _loaded("wine", "random_forest")
+    _, _, X_test, _ = _table("wine")
+    policy = DecisionPolicy("weights", base.classes, weights=(0.3, 1.0, 2.5))
+    loaded = LoadedModel("wine", 1, base.model, base.schema, policy)
+    assert _differs_from_argmax(loaded, X_test) > 0
+    export_onnx(loaded, tmp_path / "w.onnx", check=X_test)
+    _assert_matches(loaded, tmp_path / "w.onnx", X_test)
+
+
 def test_probability_columns_follow_the_policy_class_order(tmp_path: Path) -> None:
     base = _loaded("penguins", "mlp")
     _, _, X_test, _ = _table("penguins")

@@ -2,8 +2,8 @@
 
 The same rule as ``DecisionPolicy.decide_index``: argmax; for a threshold policy the positive
 class when its probability is at least the threshold; for a cost policy the least expected
-cost ``proba @ cost_matrix + offsets``. ONNX's ArgMax/ArgMin pick the first of tied columns,
-as numpy's do.
+cost ``proba @ cost_matrix + offsets``; for a weights policy the argmax of
+``proba * weights``. ONNX's ArgMax/ArgMin pick the first of tied columns, as numpy's do.
 """
 
 from __future__ import annotations
@@ -62,6 +62,9 @@ def _index(g: GraphBuilder, proba: str, policy: DecisionPolicy) -> str:
         hit = g.op("GreaterOrEqual", [column, g.const(float(policy.threshold))])
         chosen = g.op("Where", [hit, g.const(positive, np.int64), g.const(1 - positive, np.int64)])
         return g.op("Reshape", [chosen, g.const([-1], np.int64)])
+    if policy.kind == "weights":
+        weighted = g.op("Mul", [proba, g.const(np.asarray(policy.weights, dtype=np.float64))])
+        return g.op("ArgMax", [weighted], axis=1, keepdims=0)
     risk = g.op("MatMul", [proba, g.const(np.asarray(policy.cost_matrix, dtype=np.float64))])
     if policy.offsets is not None:
         risk = g.op("Add", [risk, g.const(np.asarray(policy.offsets, dtype=np.float64))])
