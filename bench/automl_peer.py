@@ -48,7 +48,7 @@ def fit_verdict(
         "version": verdict.__version__,
         "seconds": seconds,
         "model": str(run.info["best"]),
-        "pred": run.model.predict(features),
+        "pred": run.predict(features),  # the served class (the run's decision policy)
         "proba": run.model.predict_proba(features),
         "classes": run.model.classes_,
         "extra": extra,

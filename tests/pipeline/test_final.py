@@ -132,7 +132,7 @@ def test_the_prior_replaces_probabilities_worse_than_the_class_frequencies():
     assert final.cv_log_loss <= final.prior_log_loss
 
 
-def test_biased_probabilities_that_win_the_primary_metric_fall_back_to_a_log_loss_blend(
+def test_over_confident_probabilities_that_win_a_ranking_metric_fall_back_to_a_log_loss_blend(
     monkeypatch,
 ):
     from verdict.pipeline import _final
@@ -142,33 +142,64 @@ def test_biased_probabilities_that_win_the_primary_metric_fall_back_to_a_log_los
     y = (rng.random(600) < 0.2).astype(int)  # 20% positives
     signal = rng.normal(y * 1.0, 1.0)
     honest = 1 / (1 + np.exp(-(signal * 1.0 - 1.9)))  # calibrated-ish, rarely above 0.5
-    biased = 1 / (1 + np.exp(-8.0 * signal))  # class-weighted, over-confident: better MCC
+    biased = 1 / (1 + np.exp(-8.0 * signal))  # over-confident: the same ROC AUC
     splits = [(np.setdiff1d(np.arange(600), p), p) for p in np.array_split(np.arange(600), 5)]
     library = _final.Library(higher=True, tie=1 / 600)
     oofs = {}
     for name, p in (("softmax", honest), ("ovr_logistic", biased)):
         oofs[name] = np.column_stack([1 - p, p])[None]
         library.add(Trial(name, {}, (0.2,) * 5, 0.01, 0.1, tiebreak=(0.5,) * 5), oofs[name])
-    mcc = proba_score("matthews_corrcoef", 2)
+    auc = proba_score("roc_auc_binary", 2)
     real = _final.select_ensemble
 
     def biased_only_on_the_primary(arrays, y_index, objective, **kw):
-        if objective is not mcc:
+        if objective is not auc:
             return real(arrays, y_index, objective, **kw)
-        # as when the primary metric's best blend is the class-weighted model alone
+        # as when the ranking metric's best blend is the over-confident model alone
         weights = tuple(int(a is oofs["ovr_logistic"]) for a in arrays)
         loss = log_loss_of(oofs["ovr_logistic"][0], y_index)
-        score = mcc(y_index, oofs["ovr_logistic"][0])
+        score = auc(y_index, oofs["ovr_logistic"][0])
         return Selection(weights, score, loss, oofs["ovr_logistic"])
 
     monkeypatch.setattr(_final, "select_ensemble", biased_only_on_the_primary)
     final = _final.choose_final(
-        library, _final.prior_oof(y, splits, 2), y, mcc, higher=True, tie=1 / 600, seed=0,
+        library, _final.prior_oof(y, splits, 2), y, auc, higher=True, tie=1 / 600, seed=0,
         max_refit_seconds=float("inf"),
     )  # fmt: skip
     assert final.selected_on == "log_loss" and not final.guarded
     assert final.cv_log_loss < final.prior_log_loss
     assert {m.family for m in final.members} >= {"softmax"}
+
+
+def test_a_metric_of_labels_chooses_the_blend_on_log_loss_only(monkeypatch):
+    from verdict.pipeline import _final
+    from verdict.pipeline._candidates import Trial
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    proba = np.clip(0.5 + 0.3 * (2 * y - 1) + rng.normal(0, 0.2, 400), 0.02, 0.98)
+    splits = [(np.setdiff1d(np.arange(400), p), p) for p in np.array_split(np.arange(400), 4)]
+    library = _final.Library(higher=True, tie=1 / 400)
+    library.add(
+        Trial("softmax", {}, (0.7,) * 4, 0.01, 0.1, tiebreak=(0.5,) * 4),
+        np.column_stack([1 - proba, proba])[None],
+    )
+    mcc = proba_score("matthews_corrcoef", 2)
+    objectives = []
+    real = _final.select_ensemble
+
+    def spy(arrays, y_index, objective, **kw):
+        objectives.append(objective)
+        return real(arrays, y_index, objective, **kw)
+
+    monkeypatch.setattr(_final, "select_ensemble", spy)
+    final = _final.choose_final(
+        library, _final.prior_oof(y, splits, 2), y, mcc, higher=True, tie=1 / 400, seed=0,
+        max_refit_seconds=float("inf"), label_metric=True,
+    )  # fmt: skip
+    assert objectives == [_final._log_loss_score] and final.selected_on == "log_loss"
+    assert final.cv_score == pytest.approx(final.cv_score_argmax)  # no decision tuned
+    assert final.cv_score == pytest.approx(mcc(y, final.oof))
 
 
 def test_signal_verdict_needs_a_win_on_the_primary_metric_or_on_log_loss():

@@ -187,8 +187,18 @@ def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
             f"p = {_f(row['p_value'])} ({row['test']})",
             highlight=False,
         )
-    if info["decision"]:
-        decision = info["decision"]
+    decision = info["decision"]
+    if decision and decision["kind"] == "weights":
+        weights = ", ".join(
+            f"{c} {w:.2f}" for c, w in zip(decision["classes"], decision["weights"], strict=True)
+        )
+        console.print(
+            f"decision (weights for {decision['tuned_for']}): the class of greatest probability "
+            f"x weight ({weights}); out of fold {decision['cv_score']:.4f} against "
+            f"{decision['cv_score_argmax']:.4f} for the most probable class",
+            highlight=False,
+        )
+    elif decision:
         console.print(
             f"decision ({decision['kind']}): expected cost on the test set "
             f"{decision['test_expected_cost']:.4f} (argmax: "

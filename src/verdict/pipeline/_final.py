@@ -1,17 +1,24 @@
-"""From the configs tried to the model ``train`` refits: ensemble, calibration, and the prior guard.
+"""From the configs tried to the model ``train`` refits: ensemble, calibration, the prior guard,
+and the decision.
 
-Three decisions, all on out-of-fold probabilities of the training rows, none on a row a
+Four decisions, all on out-of-fold probabilities of the training rows, none on a row a
 model was fitted on:
 
 1. which configs to average (greedy ensemble selection, ``_ensemble``), the class-frequency
-   prior among them;
+   prior among them. For a metric of labels (macro-F1, MCC, accuracy ...) the blend is chosen
+   on log loss: the configs that rank first on such a metric are often class-weighted, with
+   biased probabilities, and the metric is served by the decision (4) instead. For a metric of
+   probabilities (ROC AUC, Brier ...) the blend is chosen on that metric, log loss settling
+   ties, and on log loss if it fails the guard (3);
 2. whether a temperature makes the average's probabilities more honest (``_calibrate``);
 3. the guard: if the result's out-of-fold log loss is still worse than the prior's (by more
-   than one standard error of the per-row difference: less is noise), the ensemble is chosen
-   again on log loss instead of the primary metric (a metric such as MCC may prefer a
-   class-weighted model whose probabilities are biased), and if even that fails the bar the
-   prior alone is the model. Probabilities worse than the class frequencies mislead everything
-   that reads them (ROC curves, cost decisions, performance estimates before labels arrive).
+   than one standard error of the per-row difference: less is noise), the prior alone is the
+   model. Probabilities worse than the class frequencies mislead everything that reads them
+   (ROC curves, cost decisions, performance estimates before labels arrive);
+4. for a metric of labels, per-class weights on the probabilities (``argmax(p * w)``) that
+   raise the metric without costing out-of-fold accuracy (``_decision.tune_class_weights``);
+   measured on 15 real tables (bench/RESULTS.md) this beats choosing the blend on the metric
+   itself on macro-F1, accuracy and log loss at once.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from verdict._results import Result
 from verdict.models import scale_probabilities
 from verdict.pipeline._calibrate import Calibration, choose_calibration, log_loss_of
 from verdict.pipeline._candidates import PRIOR, Trial
+from verdict.pipeline._decision import tune_class_weights
 from verdict.pipeline._ensemble import select_ensemble
 from verdict.pipeline._folds import folds_per_repeat
 
@@ -62,8 +70,14 @@ class Final(Result):
         True when the prior replaced every blend, their log loss being worse than that bar by
         more than one standard error.
     selected_on : str
-        'primary' (the ensemble chosen on the primary metric passed the bar), 'log_loss' (it
-        did not, and the blend chosen on log loss did) or 'prior'.
+        'primary' (the blend chosen on a metric of probabilities passed the bar), 'log_loss'
+        (the blend chosen on log loss: for a metric of labels, or when the first failed the
+        bar) or 'prior'.
+    weights : tuple of float or None
+        Per-class weights of the decision ``argmax(p * weights)`` (classes in sorted order),
+        tuned for a metric of labels; None: plain argmax. ``cv_score`` is that decision's.
+    cv_score_argmax : float
+        The primary metric of plain argmax on the same probabilities, for comparison.
     """
 
     members: tuple[Member, ...]
@@ -73,6 +87,8 @@ class Final(Result):
     prior_log_loss: float
     guarded: bool
     selected_on: str
+    weights: tuple[float, ...] | None
+    cv_score_argmax: float
     oof: np.ndarray = field(repr=False, compare=False)  # (n, k), mean over the passes
 
     _hidden = ("oof",)
@@ -147,15 +163,22 @@ def choose_final(
     tie: float,
     seed: int,
     max_refit_seconds: float,
+    label_metric: bool = False,
+    tune_decision: bool = False,
 ) -> Final:
-    """Ensemble, calibrate and guard (see the module docstring)."""
+    """Ensemble, calibrate, guard and decide (see the module docstring).
+
+    ``label_metric``: ``score`` reads labels (argmax), so the blend is chosen on log loss;
+    ``tune_decision``: also tune per-class decision weights for it (not with costs, whose own
+    decision rule is chosen later)."""
     kept = library.members()
     arrays = [library.oof[i] for i in kept] + [prior]
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
     prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
-    attempts = [(score, higher, _noise(library, higher, tie, len(y_index)), "primary")]
-    if score is not _log_loss_score:  # the fallback: the blend with the most honest probabilities
-        attempts.append((_log_loss_score, False, 0.0, "log_loss"))
+    attempts = []
+    if not label_metric and score is not _log_loss_score:
+        attempts.append((score, higher, _noise(library, higher, tie, len(y_index)), "primary"))
+    attempts.append((_log_loss_score, False, 0.0, "log_loss"))  # the most honest probabilities
     for objective, up, resolution, selected_on in attempts:
         picked = select_ensemble(
             arrays, y_index, objective, higher=up, tie=resolution, costs=costs,
@@ -166,15 +189,48 @@ def choose_final(
         final_loss = float(np.mean([log_loss_of(p, y_index) for p in scaled]))
         if final_loss - prior_loss <= _standard_error(scaled, prior, y_index):
             members = _members(library, kept, picked.weights)
-            final_score = float(np.mean([score(y_index, p) for p in scaled]))
-            return Final(
-                tuple(members), calibration, final_score, final_loss, prior_loss,
-                guarded=False, selected_on=selected_on, oof=scaled.mean(axis=0),
+            return _decided(
+                tuple(members), calibration, scaled, y_index, score, final_loss, prior_loss,
+                selected_on=selected_on, higher=higher, tie=tie, seed=seed,
+                tune=tune_decision and label_metric and higher,
             )  # fmt: skip
+    return _decided(
+        (Member(PRIOR, {}, 1),), Calibration("none", 1.0, prior_loss, prior_loss), prior,
+        y_index, score, prior_loss, prior_loss, selected_on="prior", higher=higher, tie=tie,
+        seed=seed, tune=False,
+    )  # fmt: skip
+
+
+def _decided(
+    members: tuple[Member, ...],
+    calibration: Calibration,
+    scaled: np.ndarray,
+    y_index: np.ndarray,
+    score: Callable[[np.ndarray, np.ndarray], float],
+    final_loss: float,
+    prior_loss: float,
+    *,
+    selected_on: str,
+    higher: bool,
+    tie: float,
+    seed: int,
+    tune: bool,
+) -> Final:
+    """The Final, with the decision weights when ``tune`` (the prior's decision stays argmax:
+    it says no model here is worth serving, and weights would dress that up)."""
+    plain = float(np.mean([score(y_index, p) for p in scaled]))
+    weights = None
+    if tune:
+        band = noise_band(plain, higher, tie, len(y_index))
+        weights = tune_class_weights(scaled, y_index, score, band=band, seed=seed)
+    decided = plain
+    if weights is not None:
+        w = np.asarray(weights)
+        decided = float(np.mean([score(y_index, p * w) for p in scaled]))
     return Final(
-        (Member(PRIOR, {}, 1),), Calibration("none", 1.0, prior_loss, prior_loss),
-        float(np.mean([score(y_index, p) for p in prior])), prior_loss, prior_loss,
-        guarded=True, selected_on="prior", oof=prior.mean(axis=0),
+        members, calibration, decided, final_loss, prior_loss,
+        guarded=selected_on == "prior", selected_on=selected_on, weights=weights,
+        cv_score_argmax=plain, oof=scaled.mean(axis=0),
     )  # fmt: skip
 
 

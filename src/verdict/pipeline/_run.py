@@ -72,6 +72,25 @@ class Run:
         """The content of ``run.json`` (plain JSON types)."""
         return self.info
 
+    @property
+    def policy(self) -> Any:
+        """The ``DecisionPolicy`` the registry stores with this run: run.json's ``decision``
+        (per-class weights, a threshold or a cost rule), argmax when there is none."""
+        from verdict.pipeline._policy import DecisionPolicy
+
+        return DecisionPolicy.from_decision(self.info.get("decision"), self.info["data"]["classes"])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The class served for each row of ``X``: the decision policy applied to the
+        probabilities, as the registry, the service and the ONNX export do (``model.predict``
+        is plain argmax, which differs when the run tuned a decision)."""
+        from verdict._results import plain
+
+        policy = self.policy
+        position = {c: i for i, c in enumerate(plain(list(self.model.classes_)))}
+        proba = self.model.predict_proba(X)[:, [position[c] for c in policy.classes]]
+        return policy.decide(proba)
+
     def __str__(self) -> str:
         primary = self.info["primary_metric"]
         return (

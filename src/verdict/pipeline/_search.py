@@ -193,6 +193,7 @@ def search(
     final = choose_final(
         library, prior_oof(y_index, splits, len(classes)), y_index, score,
         higher=higher, tie=tie, seed=seed, max_refit_seconds=refit_seconds,
+        label_metric=metric_info(name).input == "labels", tune_decision=matrix is None,
     )  # fmt: skip
     return SearchResult(
         metric=name,

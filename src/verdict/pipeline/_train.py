@@ -34,6 +34,7 @@ from verdict.pipeline._decision import choose_decision, cost_matrix
 from verdict.pipeline._explain import importance, shap_importance
 from verdict.pipeline._inputs import Split, check_params, load_table, primary_metric, split
 from verdict.pipeline._lineage import fingerprint, lineage
+from verdict.pipeline._policy import DecisionPolicy
 from verdict.pipeline._progress import Silent, display
 from verdict.pipeline._run import Run, predictions_frame, run_directory, run_frames, write_run
 from verdict.pipeline._scoring import metric_scorer
@@ -257,6 +258,10 @@ def _assess(
     final = result.final
     model = _fit(result.final_pipeline(n_jobs=n_jobs), parts)
     best = _outputs(final.name, model, parts.X_test, prep.classes)
+    decision = _weights_decision(final, model, prep)
+    if decision is not None:  # evaluate the class that will be served, not plain argmax
+        policy = DecisionPolicy.from_decision(decision, prep.classes)
+        best = Outputs(best.name, policy.decide(best.proba), best.proba)
     runner_up = _runner_up(result)
     others = []
     if runner_up is not None:
@@ -279,7 +284,6 @@ def _assess(
             parts.y_test, "log_loss", best, prior, classes=prep.classes, cost=None, seed=seed
         )
     signal = signal_verdict(comparisons, prep.primary)
-    decision = None
     if prep.costs is not None:
         show.stage("Choosing the decision rule on out-of-fold predictions of the training rows")
         decision = choose_decision(
@@ -294,6 +298,22 @@ def _assess(
     )
     predictions = predictions_frame(parts.y_test, best.pred, best.proba, prep.classes)
     return _Assessed(model, evaluation, predictions, info)
+
+
+def _weights_decision(final: Any, model: Any, prep: _Prepared) -> dict[str, Any] | None:
+    """run.json's ``decision`` for per-class weights tuned by the search (None: argmax), the
+    weights put in ``prep.classes`` order (the search's are in sorted order, the model's)."""
+    if final.weights is None:
+        return None
+    by_class = dict(zip(plain(list(model.classes_)), final.weights, strict=True))
+    return {
+        "kind": "weights",
+        "classes": prep.classes,
+        "weights": [float(by_class[c]) for c in prep.classes],
+        "tuned_for": prep.primary,
+        "cv_score": final.cv_score,
+        "cv_score_argmax": final.cv_score_argmax,
+    }
 
 
 def _baselines(primary: str) -> list[tuple[str, str, str]]:

@@ -145,6 +145,8 @@ def decision(a: Analysis) -> str:
         )
     elif chosen.get("kind") == "cost":
         parts.append(_cost_rule(a, chosen))
+    elif chosen.get("kind") == "weights":
+        parts.append(_weights_rule(a, chosen))
     else:
         parts.append(_threshold_rule(a, chosen))
     if a.run.binary:
@@ -194,6 +196,22 @@ def _threshold_rule(a: Analysis, chosen: dict[str, Any]) -> str:
         + table(head, [cells], range(len(head)))
         + note("These figures are from the validation rows the threshold was chosen on.")
     )
+
+
+def _weights_rule(a: Analysis, chosen: dict[str, Any]) -> str:
+    metric = metric_label(str(chosen.get("tuned_for")))
+    text = (
+        f"No costs were given and {metric} is a metric of labels, so the model predicts the "
+        "class of greatest probability times a per-class weight. The weights were chosen on "
+        f"out-of-fold predictions of the training rows to raise {metric} "
+        f"({num(chosen.get('cv_score_argmax'))} for the most probable class, "
+        f"{num(chosen.get('cv_score'))} with the weights) without predicting fewer of those "
+        "rows right; the probabilities themselves are unchanged, and the test figures above "
+        "are of the weighted decision."
+    )
+    weights = chosen.get("weights") or []
+    rows = [[name, num(float(w), 3)] for name, w in zip(a.run.names, weights, strict=False)]
+    return f"<p>{esc(text)}</p>" + table(["class", "weight"], rows, [1])
 
 
 def _cost_rule(a: Analysis, chosen: dict[str, Any]) -> str:
