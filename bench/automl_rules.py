@@ -8,7 +8,7 @@ probabilities, the prior's), refits each kept config on all training rows and pr
 rows. Then it replays ways of choosing the final model on those out-of-fold probabilities alone
 and scores each on the held-out rows, beside the peers' stored results at the same budget:
 
-- served: the model ``train`` built (what bench/automl.py measures);
+- served: the model ``train`` built and the class it serves (what bench/automl.py measures);
 - primary: greedy ensemble selection on the primary metric (ties within half a binomial
   standard error settled by log loss), then the temperature; no prior guard;
 - log_loss: the same selection on log loss, then the temperature;
@@ -106,6 +106,7 @@ def capture(name: str, target: str, budget: float) -> dict[str, Any]:
         "test_proba": test_proba, "prior_test": counts / counts.sum(),
         "y_test": np.searchsorted(classes, test[target].astype(str).to_numpy()),
         "served": run.model.predict_proba(test.drop(columns=[target])),
+        "served_labels": np.searchsorted(classes, np.asarray(run.predict(features)).astype(str)),
     }  # fmt: skip
 
 
@@ -151,8 +152,8 @@ def _class_weights(oof: np.ndarray, y_index: np.ndarray, k: int, metric: str) ->
 def rules() -> dict[str, Callable[[dict[str, Any]], tuple[np.ndarray, np.ndarray]]]:
     """name -> (test probabilities, predicted class codes)."""
 
-    def served(d):
-        return d["served"], d["served"].argmax(1)
+    def served(d):  # captures before 528e52d hold no served labels: argmax was the decision
+        return d["served"], d.get("served_labels", d["served"].argmax(1))
 
     def primary(d):
         proba = _blend(d, "primary")[1]
