@@ -50,7 +50,7 @@ from verdict.pipeline._calibrate import choose_calibration, log_loss_of  # noqa:
 from verdict.pipeline._decision import tune_class_weights  # noqa: E402
 from verdict.pipeline._ensemble import select_ensemble  # noqa: E402
 from verdict.pipeline._final import Member, noise_band  # noqa: E402
-from verdict.pipeline._scoring import proba_score  # noqa: E402
+from verdict.pipeline._scoring import label_score, proba_score  # noqa: E402
 
 WEIGHT_GRID = np.exp(np.linspace(-1.5, 1.5, 31))
 
@@ -173,7 +173,8 @@ def rules() -> dict[str, Callable[[dict[str, Any]], tuple[np.ndarray, np.ndarray
         score, k = proba_score(d["metric"], d["k"]), d["k"]
         plain = score(np.tile(d["y_index"], oof.shape[0]), oof.reshape(-1, k))
         band = noise_band(plain, True, d["tie"], len(d["y_index"]))
-        weights = tune_class_weights(oof, d["y_index"], score, band=band)
+        decide = label_score(d["metric"], k)
+        weights = tune_class_weights(oof, d["y_index"], decide, band=band)
         return proba, (proba * np.asarray(weights or np.ones(k))).argmax(1)
 
     return {

@@ -15,7 +15,7 @@ from verdict.pipeline import DecisionPolicy, train
 from verdict.pipeline._candidates import Trial
 from verdict.pipeline._decision import tune_class_weights
 from verdict.pipeline._final import Library, choose_final, prior_oof
-from verdict.pipeline._scoring import proba_score
+from verdict.pipeline._scoring import label_score, proba_score
 
 
 def _biased(seed: int, n: int = 900) -> tuple[np.ndarray, np.ndarray]:
@@ -34,7 +34,7 @@ def _right(y: np.ndarray, proba: np.ndarray, weights: np.ndarray) -> int:
 def test_weights_raise_macro_f1_on_an_under_predicted_class_without_losing_accuracy():
     y, proba = _biased(0)
     score = proba_score("f1_macro", 3)
-    weights = tune_class_weights(proba[None], y, score, band=0.01)
+    weights = tune_class_weights(proba[None], y, label_score("f1_macro", 3), band=0.01)
     assert weights is not None
     w = np.asarray(weights)
     assert w.max() == 1.0 and w[2] > w[0]  # the rare class is weighted up
@@ -45,9 +45,9 @@ def test_weights_raise_macro_f1_on_an_under_predicted_class_without_losing_accur
 def test_no_weights_when_argmax_is_already_best_or_the_gain_is_noise():
     y = np.repeat([0, 1, 2], 50)
     sure = np.eye(3)[y] * 0.9 + 0.1 / 3
-    assert tune_class_weights(sure[None], y, proba_score("f1_macro", 3), band=0.0) is None
+    assert tune_class_weights(sure[None], y, label_score("f1_macro", 3), band=0.0) is None
     y, proba = _biased(1)
-    assert tune_class_weights(proba[None], y, proba_score("f1_macro", 3), band=1.0) is None
+    assert tune_class_weights(proba[None], y, label_score("f1_macro", 3), band=1.0) is None
 
 
 @settings(max_examples=40, deadline=None)
@@ -66,13 +66,65 @@ def test_tuned_weights_never_predict_fewer_rows_right_and_always_gain_more_than_
     proba /= proba.sum(axis=2, keepdims=True)
     score = proba_score(metric, k)
     band = 0.005
-    weights = tune_class_weights(proba, y, score, band=band)
+    weights = tune_class_weights(proba, y, label_score(metric, k), band=band)
     if weights is None:
         return
     w = np.asarray(weights)
     labels, pooled = np.tile(y, 2), proba.reshape(-1, k)
     assert _right(labels, pooled, w) >= _right(labels, pooled, np.ones(k))
     assert score(labels, pooled * w) > score(labels, pooled) + band
+
+
+def _naive_search(proba, labels, score, grid, rounds):
+    """The coordinate search written plainly: every candidate a full argmax of p * w."""
+    k = proba.shape[1]
+    weights = np.ones(k)
+    start = best = score(labels, proba.argmax(axis=1))
+    floor = int(np.sum(proba.argmax(axis=1) == labels))
+    for _ in range(rounds):
+        moved = False
+        for column in range(k):
+            for value in grid:
+                trial = weights.copy()
+                trial[column] = value
+                pred = (proba * trial).argmax(axis=1)
+                gained = score(labels, pred)
+                if gained > best + 1e-12 and int(np.sum(pred == labels)) >= floor:
+                    best, weights, moved = gained, trial, True
+        if not moved:
+            break
+    return weights, best - start
+
+
+@pytest.mark.parametrize("seed", [4, 6, 7])
+def test_the_fast_search_finds_what_a_plain_argmax_search_finds(seed):
+    from verdict.pipeline import _decision
+
+    y, proba = _biased(seed, 500)
+    proba = np.round(proba, 2)  # ties between columns, broken as argmax breaks them
+    score = label_score("f1_macro", 3)
+    fast = _decision._coordinate_search(proba, y, score)
+    naive = _naive_search(proba, y, score, _decision.WEIGHT_GRID, _decision.WEIGHT_ROUNDS)
+    assert (fast[0] == naive[0]).all() and fast[1] == pytest.approx(naive[1])
+
+
+def test_tuning_is_bounded_on_many_rows_and_classes(monkeypatch):
+    from verdict.pipeline import _decision
+
+    rng = np.random.default_rng(5)
+    k, n = 40, 60_000
+    y = rng.integers(0, k, n)
+    proba = rng.dirichlet(np.ones(k), n) + 0.3 * np.eye(k)[y]
+    proba /= proba.sum(axis=1, keepdims=True)
+    calls = []
+
+    def counting(labels, pred):
+        calls.append(len(labels))
+        return float(np.mean(labels == pred))
+
+    tune_class_weights(proba[None], y, counting, band=-1.0)
+    assert max(calls) <= _decision.MAX_TUNING_ROWS + k  # each class rounded
+    assert len(calls) <= 7 * (_decision.MAX_CANDIDATES + 2 * k)
 
 
 def test_choose_final_blends_on_log_loss_and_decides_for_the_label_metric():
@@ -83,7 +135,8 @@ def test_choose_final_blends_on_log_loss_and_decides_for_the_label_metric():
     score = proba_score("f1_macro", 3)
     final = choose_final(
         library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 600, seed=0,
-        max_refit_seconds=float("inf"), label_metric=True, tune_decision=True,
+        max_refit_seconds=float("inf"), label_metric=True,
+        decision_score=label_score("f1_macro", 3),
     )  # fmt: skip
     assert final.selected_on == "log_loss"
     assert final.weights is not None and len(final.weights) == 3
@@ -91,7 +144,7 @@ def test_choose_final_blends_on_log_loss_and_decides_for_the_label_metric():
     assert final.to_dict()["weights"] == list(final.weights)
     untuned = choose_final(
         library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 600, seed=0,
-        max_refit_seconds=float("inf"), label_metric=True, tune_decision=False,
+        max_refit_seconds=float("inf"), label_metric=True,
     )  # fmt: skip
     assert untuned.weights is None and untuned.cv_score == untuned.cv_score_argmax
 
@@ -107,11 +160,26 @@ def test_weights_policy_round_trips_and_decides_argmax_of_weighted_probabilities
 
 
 @pytest.mark.parametrize(
-    "weights", [None, [1.0, 2.0], [1.0, -1.0, 1.0], [1.0, float("nan"), 1.0], ["x", 1, 1]]
-)
+    "weights",
+    [
+        None, [1.0, 2.0], [1.0, -1.0, 1.0], [1.0, float("nan"), 1.0], ["x", 1, 1], "123",
+        {"a": 1, "b": 1, "c": 1}, [True, True, True], [10**400, 1, 1], [1e-320, 1.0, 1.0],
+        [0, 1, 1], [float("inf"), 1, 1],
+    ],
+)  # fmt: skip
 def test_a_bad_weights_policy_is_refused_with_a_fix(weights):
     with pytest.raises(InvalidInputError, match="To fix"):
         DecisionPolicy.from_decision({"kind": "weights", "weights": weights}, ["a", "b", "c"])
+
+
+def test_weights_recorded_for_other_classes_or_on_another_kind_are_refused():
+    decision = {"kind": "weights", "weights": [1.0, 0.5, 2.0], "classes": ["c", "b", "a"]}
+    with pytest.raises(InvalidInputError, match="wrong classes"):
+        DecisionPolicy.from_decision(decision, ["a", "b", "c"])
+    with pytest.raises(InvalidInputError, match="takes no weights"):
+        DecisionPolicy.from_dict({"kind": "argmax", "classes": ["a", "b"], "weights": [1, 2]})
+    same = DecisionPolicy.from_decision({**decision, "classes": ["a", "b", "c"]}, ["a", "b", "c"])
+    assert same.weights == (1.0, 0.5, 2.0)
 
 
 def _imbalanced_table(seed: int = 0, n: int = 1500) -> pd.DataFrame:
@@ -160,6 +228,10 @@ def test_train_records_the_weights_and_evaluates_the_class_it_serves(weighted_ru
     assert run.evaluation.accuracy == pytest.approx(accuracy_score(y, served))
     macro = f1_score(y, served, average="macro")
     assert macro > f1_score(y, argmax, average="macro")
+    from verdict.pipeline._explain import Served
+
+    assert (np.asarray(Served(run.model, run.policy).predict(X), dtype=object) == served).all()
+    assert run.info["importance"]  # measured on the class served (Served), without error
     predictions = pd.read_parquet(run.run_dir / "test_predictions.parquet")
     assert (predictions["y_pred"].astype(str).to_numpy() == served.astype(str)).all()
 

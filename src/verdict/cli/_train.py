@@ -194,8 +194,9 @@ def _summary(info: dict[str, Any], run_dir: Path, report: Path | None) -> None:
         )
         console.print(
             f"decision (weights for {decision['tuned_for']}): the class of greatest probability "
-            f"x weight ({weights}); out of fold {decision['cv_score']:.4f} against "
-            f"{decision['cv_score_argmax']:.4f} for the most probable class",
+            f"x weight ({weights}); {decision['cv_score']:.4f} on the out-of-fold rows they "
+            f"were tuned on, against {decision['cv_score_argmax']:.4f} for the most probable "
+            "class",
             highlight=False,
         )
     elif decision:

@@ -150,7 +150,10 @@ class SearchResult(Result):
     def final_pipeline(self, n_jobs: int | None = None) -> Any:
         """The unfitted final model: the chosen config, or the weighted average of the
         ensemble's members, with the chosen temperature; ready to be refit on all training
-        rows. ``n_jobs`` fits an ensemble's members in parallel."""
+        rows. ``n_jobs`` fits an ensemble's members in parallel. Its ``predict`` is argmax;
+        when ``final.weights`` is set the class to serve is
+        ``DecisionPolicy("weights", sorted classes, weights=final.weights).decide(proba)``,
+        which ``train`` records as the run's decision (``Run.predict`` applies it)."""
         if self.final is None:
             return self.best_pipeline()
         members = self.final.members

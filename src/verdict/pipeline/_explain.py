@@ -14,12 +14,43 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
+
+from verdict._results import plain
 
 # Rows of the test set explained by SHAP, and rows of training data used as its background.
 SHAP_ROWS = 200
 SHAP_BACKGROUND = 100
+
+
+class Served(ClassifierMixin, BaseEstimator):
+    """A fitted ``model`` whose ``predict`` is ``policy``'s decision on its probabilities: the
+    class that is served, so that what the importance measures is what users get."""
+
+    def __init__(self, model: Any, policy: Any) -> None:
+        self.model = model
+        self.policy = policy
+        self.classes_ = model.classes_
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    def fit(self, X: Any, y: Any) -> Served:
+        """Refit the model (scikit-learn's tools require the method; importance never calls
+        it)."""
+        self.model.fit(X, y)
+        self.classes_ = self.model.classes_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.model.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        position = {c: i for i, c in enumerate(plain(list(self.classes_)))}
+        proba = self.predict_proba(X)[:, [position[c] for c in self.policy.classes]]
+        return self.policy.decide(proba)
 
 
 def importance(

@@ -164,13 +164,13 @@ def choose_final(
     seed: int,
     max_refit_seconds: float,
     label_metric: bool = False,
-    tune_decision: bool = False,
+    decision_score: Callable[[np.ndarray, np.ndarray], float] | None = None,
 ) -> Final:
     """Ensemble, calibrate, guard and decide (see the module docstring).
 
-    ``label_metric``: ``score`` reads labels (argmax), so the blend is chosen on log loss;
-    ``tune_decision``: also tune per-class decision weights for it (not with costs, whose own
-    decision rule is chosen later)."""
+    ``label_metric``: ``score`` reads labels (argmax) and is a metric to maximise without
+    costs, so the blend is chosen on log loss. ``decision_score``: the same metric from class
+    codes (``label_score``); given, per-class decision weights are tuned for it."""
     kept = library.members()
     arrays = [library.oof[i] for i in kept] + [prior]
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
@@ -192,12 +192,12 @@ def choose_final(
             return _decided(
                 tuple(members), calibration, scaled, y_index, score, final_loss, prior_loss,
                 selected_on=selected_on, higher=higher, tie=tie, seed=seed,
-                tune=tune_decision and label_metric and higher,
+                decision_score=decision_score if label_metric and higher else None,
             )  # fmt: skip
     return _decided(
         (Member(PRIOR, {}, 1),), Calibration("none", 1.0, prior_loss, prior_loss), prior,
         y_index, score, prior_loss, prior_loss, selected_on="prior", higher=higher, tie=tie,
-        seed=seed, tune=False,
+        seed=seed, decision_score=None,
     )  # fmt: skip
 
 
@@ -214,15 +214,16 @@ def _decided(
     higher: bool,
     tie: float,
     seed: int,
-    tune: bool,
+    decision_score: Callable[[np.ndarray, np.ndarray], float] | None,
 ) -> Final:
-    """The Final, with the decision weights when ``tune`` (the prior's decision stays argmax:
-    it says no model here is worth serving, and weights would dress that up)."""
+    """The Final, with decision weights tuned for ``decision_score`` when given (the prior's
+    decision stays argmax: it says no model here is worth serving, and weights would dress
+    that up)."""
     plain = float(np.mean([score(y_index, p) for p in scaled]))
     weights = None
-    if tune:
+    if decision_score is not None:
         band = noise_band(plain, higher, tie, len(y_index))
-        weights = tune_class_weights(scaled, y_index, score, band=band, seed=seed)
+        weights = tune_class_weights(scaled, y_index, decision_score, band=band, seed=seed)
     decided = plain
     if weights is not None:
         w = np.asarray(weights)

@@ -18,6 +18,7 @@ from verdict._results import plain
 from verdict.errors import InvalidInputError
 
 KINDS = ("argmax", "threshold", "cost", "weights")
+MAX_WEIGHT_RATIO = 1e6  # beyond it a weight no longer reweights, it silences a class
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,10 +71,17 @@ class DecisionPolicy:
             self.weights is None
             or len(self.weights) != k
             or not all(np.isfinite(w) and w > 0 for w in self.weights)
+            or max(self.weights) > MAX_WEIGHT_RATIO * min(self.weights)
         ):
             raise InvalidInputError(
-                f"A weights policy needs {k} positive, finite weights, one per class; got "
+                f"A weights policy needs {k} positive, finite weights, one per class, the "
+                f"largest at most {MAX_WEIGHT_RATIO:g} times the smallest; got "
                 f"{self.weights!r}. To fix: record the weights the model was trained with."
+            )
+        if self.kind != "weights" and self.weights is not None:
+            raise InvalidInputError(
+                f"A {self.kind} policy takes no weights; got {self.weights!r}. To fix: use "
+                "kind 'weights', or drop the weights."
             )
 
     @classmethod
@@ -95,6 +103,13 @@ class DecisionPolicy:
                 positive_class=decision.get("positive_class", labels[-1]),
             )
         if decision.get("kind") == "weights":
+            recorded = decision.get("classes")
+            if recorded is not None and list(plain(list(recorded))) != list(labels):
+                raise InvalidInputError(
+                    f"The weights decision lists the classes {recorded!r}, but the run's are "
+                    f"{list(labels)!r}: the weights would land on the wrong classes. To fix: "
+                    "record the weights in the run's class order (data.classes)."
+                )
             return cls("weights", labels, weights=_floats(decision.get("weights")))
         matrix = decision.get("cost_matrix")
         offsets = decision.get("offsets")
@@ -161,13 +176,21 @@ class DecisionPolicy:
 
 
 def _floats(values: Any) -> tuple[float, ...] | None:
-    """A recorded list of numbers as a tuple of floats (None stays None)."""
+    """A recorded list of numbers as a tuple of floats (None stays None); anything else, such
+    as a string (iterable, so "123" would read as three weights), booleans or a number too
+    large for a float, is refused."""
     if values is None:
         return None
+    fix = "To fix: record the weights the model was trained with, a list of numbers."
+    if not isinstance(values, list | tuple) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    ):
+        raise InvalidInputError(
+            f"The decision policy's weights must be a list of numbers; got {values!r}. {fix}"
+        )
     try:
         return tuple(float(v) for v in values)
-    except (TypeError, ValueError):
+    except OverflowError:
         raise InvalidInputError(
-            f"The decision policy's weights must be a list of numbers; got {values!r}. To fix: "
-            "record the weights the model was trained with."
+            f"The decision policy's weights hold a number too large for a float. {fix}"
         ) from None

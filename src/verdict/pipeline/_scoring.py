@@ -101,3 +101,19 @@ def proba_score(
         return float(info.compute(y_index, values, labels=codes, cost_matrix=costs))
 
     return score
+
+
+def label_score(metric: str, n_classes: int) -> Callable[[np.ndarray, np.ndarray], float]:
+    """``score(y_index, pred_index)``: a metric of labels from class codes 0..k-1, for choosing
+    a decision rule, where building a probability matrix per candidate would cost k times more."""
+    info = metric_info(metric)
+    if info.input != "labels":
+        raise InvalidParameterError(
+            f"{info.name!r} is not a metric of labels. To fix: use proba_score for it."
+        )
+    codes = np.arange(n_classes)
+
+    def score(y_index: np.ndarray, pred_index: np.ndarray) -> float:
+        return float(info.compute(y_index, pred_index, labels=codes, cost_matrix=None))
+
+    return score

@@ -61,6 +61,7 @@ from verdict.pipeline._rank import rank_candidates
 from verdict.pipeline._scoring import (
     canonical_metric,
     greater_is_better,
+    label_score,
     metric_info,
     metric_scorer,
     proba_score,
@@ -187,13 +188,16 @@ def search(
             f"Every model failed to train on this data ({errors}). To fix: check the table "
             "with `verdict.data.check_table` and the errors above."
         )
+    # a metric of labels to maximise, no costs: blend on log loss, serve it by decision weights
+    labels_without_costs = metric_info(name).input == "labels" and higher and matrix is None
+    decide = label_score(name, len(classes)) if labels_without_costs else None
     refit_seconds = (
         (1.0 - SEARCH_SHARE) * time_budget * effective_n_jobs(jobs) if timed else math.inf
     )
     final = choose_final(
         library, prior_oof(y_index, splits, len(classes)), y_index, score,
         higher=higher, tie=tie, seed=seed, max_refit_seconds=refit_seconds,
-        label_metric=metric_info(name).input == "labels", tune_decision=matrix is None,
+        label_metric=labels_without_costs, decision_score=decide,
     )  # fmt: skip
     return SearchResult(
         metric=name,

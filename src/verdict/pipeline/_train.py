@@ -31,7 +31,7 @@ from verdict.pipeline._calibrate import calibration_effect
 from verdict.pipeline._candidates import SearchResult
 from verdict.pipeline._compare import BASELINE, STRATIFIED, Outputs, compare
 from verdict.pipeline._decision import choose_decision, cost_matrix
-from verdict.pipeline._explain import importance, shap_importance
+from verdict.pipeline._explain import Served, importance, shap_importance
 from verdict.pipeline._inputs import Split, check_params, load_table, primary_metric, split
 from verdict.pipeline._lineage import fingerprint, lineage
 from verdict.pipeline._policy import DecisionPolicy
@@ -259,9 +259,10 @@ def _assess(
     model = _fit(result.final_pipeline(n_jobs=n_jobs), parts)
     best = _outputs(final.name, model, parts.X_test, prep.classes)
     decision = _weights_decision(final, model, prep)
+    weighted = None
     if decision is not None:  # evaluate the class that will be served, not plain argmax
-        policy = DecisionPolicy.from_decision(decision, prep.classes)
-        best = Outputs(best.name, policy.decide(best.proba), best.proba)
+        weighted = DecisionPolicy.from_decision(decision, prep.classes)
+        best = Outputs(best.name, weighted.decide(best.proba), best.proba)
     runner_up = _runner_up(result)
     others = []
     if runner_up is not None:
@@ -293,8 +294,9 @@ def _assess(
     info = _info(prep, result, evaluation, comparisons, decision, runner_up)
     info["signal"] = signal
     info["final"]["test"] = calibration_effect(model, parts.X_test, parts.y_test, prep.classes)
+    served = model if weighted is None else Served(model, weighted)  # what users get
     info["importance"], info["shap"] = _explain(
-        prep, model, seed=seed, n_jobs=n_jobs, deadline=deadline
+        prep, served, seed=seed, n_jobs=n_jobs, deadline=deadline
     )
     predictions = predictions_frame(parts.y_test, best.pred, best.proba, prep.classes)
     return _Assessed(model, evaluation, predictions, info)
@@ -374,8 +376,9 @@ def _explain(
             n_jobs=n_jobs, max_samples=rows,
         )  # fmt: skip
         shap = None
-        if isinstance(model, Pipeline):
-            shap = shap_importance(model, parts.X_train, parts.X_test, seed=seed)
+        plain_model = model.model if isinstance(model, Served) else model
+        if isinstance(plain_model, Pipeline):  # SHAP explains the probabilities
+            shap = shap_importance(plain_model, parts.X_train, parts.X_test, seed=seed)
     return ranked, shap
 
 

@@ -295,7 +295,8 @@ def _final(info: dict[str, Any]) -> str:
         (
             f"Temperature {num(calibration.get('temperature'), 2)}: cross-validated log loss "
             f"{num(calibration.get('cv_log_loss_before'))} before, "
-            f"{num(calibration.get('cv_log_loss_after'))} after (labels unchanged)."
+            f"{num(calibration.get('cv_log_loss_after'))} after (the most probable class "
+            "unchanged)."
             if scaled
             else "No temperature: scaling did not lower the cross-validated log loss."
         ),
