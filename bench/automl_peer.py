@@ -44,6 +44,7 @@ def fit_verdict(
     seconds = time.perf_counter() - start
     features = test.drop(columns=[target])
     extra = {key: run.info[key] for key in ("search_mode", "ensemble") if key in run.info}
+    extra["decision"] = (run.info.get("decision") or {}).get("kind", "argmax")
     return {
         "version": verdict.__version__,
         "seconds": seconds,

@@ -93,7 +93,7 @@ WEIGHT_GRID = np.exp(np.linspace(-1.5, 1.5, 31))  # e^-1.5 .. e^1.5: a class 4.5
 WEIGHT_ROUNDS = 3  # passes of the coordinate search over the classes
 CHECK_SPLITS = 3  # random halvings of the rows on which tuned weights must hold out of sample
 MAX_TUNING_ROWS = 20_000  # out-of-fold rows the search reads (a stratified sample beyond)
-MAX_CANDIDATES = 3_000  # weight vectors one search may score, whatever the number of classes
+MAX_CANDIDATES = 3_000  # weight vectors one search scores (one round at least: 31 per class)
 
 
 def tune_class_weights(
@@ -121,7 +121,8 @@ def tune_class_weights(
     metric) and (2) weights tuned on one half of the rows, over ``CHECK_SPLITS`` random
     stratified halvings, on average raise the metric and do not lower accuracy on the other
     half. The work is bounded: at most ``MAX_TUNING_ROWS`` rows (a stratified sample) and
-    ``MAX_CANDIDATES`` weight vectors per search, each scored in O(rows).
+    ``MAX_CANDIDATES`` weight vectors per search (or one round over the classes when they are
+    many), each scored in O(rows).
     """
     rng = np.random.default_rng(seed)
     proba, labels, rows = _pooled(oof, y_index, rng)
