@@ -192,3 +192,23 @@ def test_models_show_says_whether_the_artifacts_are_intact(registered):
     assert data["integrity"]["intact"] is False
     assert data["integrity"]["artifacts"]["model.skops"] == "altered"
     assert invoke("models", "show", "penguins@v2").output.count("ALTERED") == 0
+
+
+def test_models_show_spells_out_the_decision_policy():
+    from verdict.cli._models import policy_text
+    from verdict.pipeline import DecisionPolicy
+
+    classes = ("Adelie", "Chinstrap", "Gentoo")
+    weights = DecisionPolicy("weights", classes, weights=(1.0, 0.55, 0.8)).to_dict()
+    assert policy_text(weights) == (
+        "weights: the class of greatest probability x weight (Adelie 1.00, Chinstrap 0.55, "
+        "Gentoo 0.80)"
+    )
+    threshold = DecisionPolicy("threshold", ("no", "yes"), threshold=0.3, positive_class="yes")
+    said = policy_text(threshold.to_dict())
+    assert said == "threshold: yes when its probability is at least 0.300"
+    cost = DecisionPolicy(
+        "cost", classes, cost_matrix=((0, 1, 2), (1, 0, 1), (2, 1, 0)), offsets=(0.1, 0, 0)
+    )
+    assert "with per-class offsets" in policy_text(cost.to_dict())
+    assert policy_text(DecisionPolicy.argmax(classes).to_dict()).startswith("argmax")

@@ -176,13 +176,30 @@ def _versions_table(name: str, versions: list[Any]) -> Table:
     return table
 
 
+def policy_text(policy: dict[str, Any]) -> str:
+    """The decision policy in words, with its numbers: what a served class is made of."""
+    kind = policy.get("kind")
+    if kind == "threshold":
+        return (
+            f"threshold: {policy.get('positive_class')} when its probability is at least "
+            f"{float(policy['threshold']):.3f}"
+        )
+    if kind == "weights":
+        pairs = zip(policy.get("classes") or [], policy.get("weights") or [], strict=False)
+        weights = ", ".join(f"{c} {float(w):.2f}" for c, w in pairs)
+        return f"weights: the class of greatest probability x weight ({weights})"
+    if kind == "cost":
+        offsets = " with per-class offsets" if any(policy.get("offsets") or []) else ""
+        return f"cost: the class of least expected cost under the recorded matrix{offsets}"
+    return "argmax: the most probable class"
+
+
 def _print_version(version: Any, events: list[Any], states: dict[str, str]) -> None:
     summary = version.summary
     console.print(f"[bold]{version.ref}[/] ({version.family}), registered {version.created}")
     console.print(f"aliases: {', '.join(version.aliases) or 'none'}", highlight=False)
     console.print(f"classes: {summary['classes']}", highlight=False)
-    policy = summary["policy"]
-    console.print(f"decision policy: {policy['kind']}", highlight=False)
+    console.print(f"decision policy: {policy_text(summary['policy'])}", highlight=False)
     table = Table(title="held-out test metrics (95% intervals)")
     for column in ("metric", "estimate", "low", "high"):
         table.add_column(column)
