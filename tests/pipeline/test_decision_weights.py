@@ -135,17 +135,17 @@ def test_choose_final_blends_on_log_loss_and_decides_for_the_label_metric():
     score = proba_score("f1_macro", 3)
     final = choose_final(
         library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 600, seed=0,
-        max_refit_seconds=float("inf"), label_metric=True,
-        decision_score=label_score("f1_macro", 3),
+        max_refit_seconds=float("inf"), decision_score=label_score("f1_macro", 3),
     )  # fmt: skip
     assert final.selected_on == "log_loss"
     assert final.weights is not None and len(final.weights) == 3
     assert final.cv_score > final.cv_score_argmax
     assert final.to_dict()["weights"] == list(final.weights)
-    untuned = choose_final(
+    untuned = choose_final(  # no decision score: the blend on the metric, argmax served
         library, prior_oof(y, splits, 3), y, score, higher=True, tie=1 / 600, seed=0,
-        max_refit_seconds=float("inf"), label_metric=True,
+        max_refit_seconds=float("inf"),
     )  # fmt: skip
+    assert untuned.selected_on == "primary"
     assert untuned.weights is None and untuned.cv_score == untuned.cv_score_argmax
 
 

@@ -15,7 +15,7 @@ from verdict.models import TemperatureScaled, scale_probabilities
 from verdict.pipeline import train
 from verdict.pipeline._calibrate import choose_calibration, fit_temperature, log_loss_of
 from verdict.pipeline._ensemble import Selection, select_ensemble
-from verdict.pipeline._scoring import proba_score
+from verdict.pipeline._scoring import label_score, proba_score
 from verdict.pipeline._signal import NO_SIGNAL, signal_verdict
 
 
@@ -195,11 +195,10 @@ def test_a_metric_of_labels_chooses_the_blend_on_log_loss_only(monkeypatch):
     monkeypatch.setattr(_final, "select_ensemble", spy)
     final = _final.choose_final(
         library, _final.prior_oof(y, splits, 2), y, mcc, higher=True, tie=1 / 400, seed=0,
-        max_refit_seconds=float("inf"), label_metric=True,
+        max_refit_seconds=float("inf"), decision_score=label_score("matthews_corrcoef", 2),
     )  # fmt: skip
     assert objectives == [_final._log_loss_score] and final.selected_on == "log_loss"
-    assert final.cv_score == pytest.approx(final.cv_score_argmax)  # no decision tuned
-    assert final.cv_score == pytest.approx(mcc(y, final.oof))
+    assert final.cv_score_argmax == pytest.approx(mcc(y, final.oof))
 
 
 def test_signal_verdict_needs_a_win_on_the_primary_metric_or_on_log_loss():

@@ -18,8 +18,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.inspection import permutation_importance
 from sklearn.pipeline import Pipeline
 
-from verdict._results import plain
-
 # Rows of the test set explained by SHAP, and rows of training data used as its background.
 SHAP_ROWS = 200
 SHAP_BACKGROUND = 100
@@ -48,9 +46,7 @@ class Served(ClassifierMixin, BaseEstimator):
         return self.model.predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        position = {c: i for i, c in enumerate(plain(list(self.classes_)))}
-        proba = self.predict_proba(X)[:, [position[c] for c in self.policy.classes]]
-        return self.policy.decide(proba)
+        return self.policy.served(self.model, X)
 
 
 def importance(

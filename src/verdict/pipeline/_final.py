@@ -163,20 +163,19 @@ def choose_final(
     tie: float,
     seed: int,
     max_refit_seconds: float,
-    label_metric: bool = False,
     decision_score: Callable[[np.ndarray, np.ndarray], float] | None = None,
 ) -> Final:
     """Ensemble, calibrate, guard and decide (see the module docstring).
 
-    ``label_metric``: ``score`` reads labels (argmax) and is a metric to maximise without
-    costs, so the blend is chosen on log loss. ``decision_score``: the same metric from class
-    codes (``label_score``); given, per-class decision weights are tuned for it."""
+    ``decision_score``: for a metric of labels to maximise without costs, that metric from
+    class codes (``label_score``); given, the blend is chosen on log loss and per-class
+    decision weights are tuned for it."""
     kept = library.members()
     arrays = [library.oof[i] for i in kept] + [prior]
     costs = [REFIT_SHARE * library.trials[i].fit_seconds for i in kept] + [0.0]
     prior_loss = float(np.mean([log_loss_of(p, y_index) for p in prior]))
     attempts = []
-    if not label_metric and score is not _log_loss_score:
+    if decision_score is None and score is not _log_loss_score:
         attempts.append((score, higher, _noise(library, higher, tie, len(y_index)), "primary"))
     attempts.append((_log_loss_score, False, 0.0, "log_loss"))  # the most honest probabilities
     for objective, up, resolution, selected_on in attempts:
@@ -192,7 +191,7 @@ def choose_final(
             return _decided(
                 tuple(members), calibration, scaled, y_index, score, final_loss, prior_loss,
                 selected_on=selected_on, higher=higher, tie=tie, seed=seed,
-                decision_score=decision_score if label_metric and higher else None,
+                decision_score=decision_score,
             )  # fmt: skip
     return _decided(
         (Member(PRIOR, {}, 1),), Calibration("none", 1.0, prior_loss, prior_loss), prior,

@@ -170,6 +170,17 @@ class DecisionPolicy:
             risk = risk + np.asarray(self.offsets, dtype=np.float64)
         return np.argmin(risk, axis=1)
 
+    def probabilities(self, model: Any, X: Any) -> np.ndarray:
+        """A fitted classifier's ``predict_proba(X)``, columns put in ``classes`` order
+        (whatever the order of the model's ``classes_``)."""
+        proba = np.asarray(model.predict_proba(X), dtype=np.float64)
+        position = {c: i for i, c in enumerate(plain(list(model.classes_)))}
+        return proba[:, [position[c] for c in self.classes]]
+
+    def served(self, model: Any, X: Any) -> np.ndarray:
+        """The class served for each row of ``X`` by a fitted classifier under this policy."""
+        return self.decide(self.probabilities(model, X))
+
     def decide(self, proba: np.ndarray) -> np.ndarray:
         """The chosen label of each row of ``proba``."""
         return np.asarray(self.classes, dtype=object)[self.decide_index(proba)]

@@ -84,12 +84,7 @@ class Run:
         """The class served for each row of ``X``: the decision policy applied to the
         probabilities, as the registry, the service and the ONNX export do (``model.predict``
         is plain argmax, which differs when the run tuned a decision)."""
-        from verdict._results import plain
-
-        policy = self.policy
-        position = {c: i for i, c in enumerate(plain(list(self.model.classes_)))}
-        proba = self.model.predict_proba(X)[:, [position[c] for c in policy.classes]]
-        return policy.decide(proba)
+        return self.policy.served(self.model, X)
 
     def __str__(self) -> str:
         primary = self.info["primary_metric"]

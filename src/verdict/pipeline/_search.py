@@ -189,15 +189,15 @@ def search(
             "with `verdict.data.check_table` and the errors above."
         )
     # a metric of labels to maximise, no costs: blend on log loss, serve it by decision weights
-    labels_without_costs = metric_info(name).input == "labels" and higher and matrix is None
-    decide = label_score(name, len(classes)) if labels_without_costs else None
+    labels = metric_info(name).input == "labels" and higher and matrix is None
+    decide = label_score(name, len(classes)) if labels else None
     refit_seconds = (
         (1.0 - SEARCH_SHARE) * time_budget * effective_n_jobs(jobs) if timed else math.inf
     )
     final = choose_final(
         library, prior_oof(y_index, splits, len(classes)), y_index, score,
         higher=higher, tie=tie, seed=seed, max_refit_seconds=refit_seconds,
-        label_metric=labels_without_costs, decision_score=decide,
+        decision_score=decide,
     )  # fmt: skip
     return SearchResult(
         metric=name,

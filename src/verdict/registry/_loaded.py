@@ -58,19 +58,8 @@ class LoadedModel:
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Probabilities with columns in :attr:`classes` order (whatever the estimator's)."""
-        import numpy as np
-
-        proba = np.asarray(self.model.predict_proba(X), dtype=np.float64)
-        own = [_plain(c) for c in self.model.classes_]
-        order = [own.index(c) for c in self.classes]
-        return proba[:, order]
+        return self.policy.probabilities(self.model, X)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The served class of each row: the decision policy applied to the probabilities."""
         return self.policy.decide(self.predict_proba(X))
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    return value.item() if isinstance(value, np.generic) else value
